@@ -1,0 +1,1 @@
+/* client.c - libjmake: the C client API of include/jmake.h. */

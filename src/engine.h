@@ -1,0 +1,57 @@
+/* engine.h - the compilation engine: parallel, incremental, cached builds of one project (SPEC 7). */
+#ifndef JMAKE_ENGINE_H
+#define JMAKE_ENGINE_H
+
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct engine_options {
+    const char *state_dir;      /* where per-project build records persist (home/state) */
+    const char *cache_dir;      /* content-addressed object cache (absolute) */
+    bool cache_enabled;
+    int64_t cache_size_mb;
+    int max_parallel;           /* compiler processes at once */
+    int64_t build_timeout_s;    /* whole build */
+    bool incremental;
+    const char *llvm_toolchain_path; /* daemon default for [llvm] projects */
+} engine_options;
+
+/* Called from the thread running engine_build as files finish. */
+typedef void (*engine_progress_fn)(void *ctx, size_t done, size_t total, const char *current_file);
+
+typedef struct engine_job {
+    const char *config_path;    /* the project's jmake.toml (absolute) */
+    const char *log_path;       /* job output log: commands and compiler output are appended; may be NULL */
+    engine_progress_fn progress;/* may be NULL */
+    void *progress_ctx;
+    atomic_int *cancel;         /* may be NULL; when it becomes nonzero the build stops within
+                                   a second and every compiler process group is killed */
+} engine_job;
+
+/* The engine keeps per-project build state in memory (loaded from state_dir on
+ * first use, saved after every build) so that later callers (the watcher) can
+ * tell it what changed instead of rescanning. */
+typedef struct engine engine;
+
+engine *engine_new(const engine_options *options);  /* copies options */
+void engine_free(engine *eng);
+
+/* Builds one project; blocking, safe to call from a worker thread (one build
+ * per engine at a time). Returns 0 when the artifact is up to date or was
+ * built, 1 when the build failed (compile or link errors, diagnostics in the
+ * result), -1 when the job could not run (bad configuration, cancelled,
+ * timeout): *reason is then set (caller frees). *result is set in every case
+ * where a result exists (caller frees with cJSON_Delete): artifact {path,
+ * kind, size}, files {total, compiled, from_cache, up_to_date, failed},
+ * symbols [], timings_ms {scan, compile, link, total},
+ * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
+ * cache {hits, misses}. */
+int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);
+
+/* Evicts least-recently-used cache entries until the cache holds at most
+ * max_bytes. Returns bytes removed, or -errno. */
+int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes);
+
+#endif

@@ -1,0 +1,89 @@
+/* jobstore.h - the persistent job queue: one SQLite database (WAL) in the home, owned by the orchestrator. */
+#ifndef JMAKE_JOBSTORE_H
+#define JMAKE_JOBSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+typedef enum job_state { JOB_PENDING, JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED } job_state;
+
+const char *job_state_name(job_state state);        /* "pending" ... */
+int job_state_from_name(const char *name);          /* -1 when unknown */
+bool job_state_is_final(job_state state);
+
+/* What a submit carries (already validated by jobfile.c). */
+typedef struct job_spec {
+    char *id;               /* NULL: the store generates one ("job-<seq>") */
+    char *type;             /* compilation | wrapping | discovery | error_analysis */
+    int priority;           /* 0 highest */
+    char *config_file;      /* absolute or NULL */
+    char *binary_path;      /* absolute or NULL */
+    strvec depends_on;
+    int64_t timeout_seconds;/* 0: the daemon configuration's job_timeout_seconds */
+    char *args_json;        /* JSON object text or NULL */
+} job_spec;
+void job_spec_free(job_spec *spec);
+
+typedef struct job_record {
+    int64_t seq;            /* submission order */
+    char *id, *type;
+    int priority;
+    job_state state;
+    char *config_file, *binary_path, *args_json;
+    strvec depends_on;
+    int64_t timeout_seconds;
+    int attempts;           /* times it was started */
+    int64_t submitted_ms, started_ms, finished_ms, not_before_ms; /* wall clock; 0 = not yet */
+    char *worker;           /* daemon running it, or NULL */
+    char *reason;           /* why it failed / was cancelled / was retried, or NULL */
+    char *result_json;      /* JSON object text or NULL */
+} job_record;
+void job_record_free(job_record *rec);
+
+typedef struct jobstore jobstore;
+
+/* Opens (creating) the database at path: WAL, synchronous=FULL so that an
+ * acknowledged submit survives a crash; schema versioned with user_version.
+ * NULL on failure with the reason in err. */
+jobstore *jobstore_open(const char *path, char *err, size_t errsize);
+void jobstore_close(jobstore *store);
+
+/* Inserts all specs in one transaction, all or nothing. A duplicate id (in
+ * the batch or already stored) or an unknown depends_on id (neither stored nor
+ * in the batch) fails the whole batch. ids_out (may be NULL) receives count
+ * newly allocated id strings, owned by the caller. Returns 0 or -1 with err. */
+int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out,
+                    int64_t now_ms, char *err, size_t errsize);
+
+/* 0 and *out filled (caller frees with job_record_free), or -1 when no such job. */
+int jobstore_get(jobstore *store, const char *id, job_record *out);
+/* All jobs (state_filter < 0) or those in one state, in submission order. *out owned by caller
+ * (free each with job_record_free, then free the array). */
+int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count);
+
+/* First pending job that may start now: lowest priority number, then
+ * submission order; dependencies all completed; not_before_ms <= now_ms.
+ * Pending jobs whose dependency failed or was cancelled are failed here with
+ * reason "dependency <id> failed" / "... was cancelled". Returns 1 with *out
+ * filled, 0 when none. skip_types (NULL-terminated, may be NULL) lists types
+ * that cannot be started now (their daemon is down or busy). */
+int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types,
+                           job_record *out);
+int jobstore_mark_running(jobstore *store, const char *id, const char *worker, int64_t now_ms); /* attempts++ */
+/* Final state (completed, failed, cancelled) with result and reason (either may be NULL). */
+int jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json,
+                    const char *reason, int64_t now_ms);
+/* Back to pending, not before not_before_ms (a retry or a job whose daemon died). */
+int jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason);
+/* At orchestrator start: every running job goes back to pending. Returns how many. */
+int jobstore_requeue_all_running(jobstore *store);
+/* Pending -> cancelled at once; returns the state the job was in, or -1 when unknown. */
+int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms);
+/* Forgets finished jobs that finished before cutoff_ms; returns how many, or -1. */
+int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms);
+int jobstore_count(jobstore *store, int state_filter);
+
+#endif

@@ -1,0 +1,61 @@
+/* util.h - small helpers shared by every module: allocation, string vectors, paths, files, clocks. */
+#ifndef JMAKE_UTIL_H
+#define JMAKE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Allocation that aborts with a message on exhaustion: a daemon that cannot
+ * allocate a few bytes cannot report anything useful either. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);                  /* caller frees */
+char *xstrndup(const char *s, size_t n);       /* caller frees */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* caller frees */
+
+/* A growable vector of owned strings; v[n] is always NULL so it doubles as argv. */
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+void strvec_push(strvec *sv, const char *s);   /* copies s */
+void strvec_push_owned(strvec *sv, char *s);   /* takes ownership of s */
+void strvec_extend(strvec *sv, const strvec *other);
+bool strvec_contains(const strvec *sv, const char *s);
+void strvec_free(strvec *sv);                  /* frees strings and array, leaves sv empty */
+
+/* Paths. Every returned string is owned by the caller. */
+char *path_join(const char *a, const char *b);            /* b absolute: copy of b */
+char *path_dirname(const char *path);
+const char *path_basename(const char *path);              /* points into path */
+char *path_absolute(const char *base_dir, const char *p); /* joined and normalised (., .., //) */
+char *path_normalize(const char *path);
+char *path_relative(const char *base_dir, const char *path); /* path under base_dir, else copy of path */
+const char *path_extension(const char *path);             /* ".c", or "" */
+
+/* Files. read_file returns a NUL-terminated buffer (length in *len, may hold NULs) or NULL with errno set. */
+char *read_file(const char *path, size_t *len);
+/* Writes through a temporary file in the same folder and rename(2), so readers
+ * see the old or the new contents, never a half-written file. Returns 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int mkdir_p(const char *path, mode_t mode);               /* 0 or -errno */
+int remove_tree(const char *path);                        /* 0 or -errno */
+bool file_exists(const char *path);
+bool dir_exists(const char *path);
+
+/* Clocks: monotonic for durations, wall time for records. */
+uint64_t clock_monotonic_ms(void);
+int64_t clock_wall_ms(void);
+void format_iso8601_ms(int64_t wall_ms, char *buf, size_t bufsize); /* 2026-11-26T11:28:27.123Z */
+
+/* Glob matching of a '/'-separated relative path: '*' and '?' stay inside one
+ * segment, a segment of two stars spans any number of folders, [abc] classes. */
+bool glob_match(const char *pattern, const char *path);
+
+/* Durations like "30s", "15m", "2h", "7d" or a bare number of seconds. -1 when malformed. */
+int64_t parse_duration_seconds(const char *text);
+
+#endif

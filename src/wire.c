@@ -1,0 +1,1 @@
+/* wire.c - the framed JSON wire protocol shared by clients and daemons. */
