@@ -34,7 +34,7 @@ typedef struct config_key {
     config_type type;
     int64_t min, max;               /* CFG_INT bounds, inclusive */
     const char *const *choices;     /* CFG_STRING: allowed values, NULL-terminated; NULL = any */
-    const char *default_text;       /* default as TOML text: "4", "true", "\"info\"", "[\"**/*.c\"]" */
+    const char *default_text;       /* default as TOML text: "4", "true", "\"info\"", "[\"*.c\"]" */
     const char *doc;                /* one line of documentation */
     size_t offset;                  /* where the value lands in jm_config */
 } config_key;
