@@ -1,0 +1,820 @@
+/* discovery.c - scans a project folder for sources, headers, include folders, ELF binaries and the include graph. */
+/*
+ * Decisions a caller may rely on (see also discovery.h):
+ * - skip_dirs == NULL means the default list { "build" }; an empty list (just
+ *   the NULL terminator) skips nothing but .git and hidden folders. An entry
+ *   matches a folder's name or its path relative to root ("third_party/out").
+ * - Symbolic links to files are followed; symbolic links to folders are not,
+ *   so a link cycle cannot make the scan run forever.
+ * - Binary kinds: ELF ET_REL is "object", ET_EXEC "executable", ET_DYN is
+ *   "shared" unless it has a program interpreter and no ".so" in its name (a
+ *   position-independent executable), then "executable". discovery.h also
+ *   names "relocatable": we never emit it, ET_REL files are "object". ELF
+ *   files of other types (core dumps) are "other". "!<arch>" and "!<thin>"
+ *   archives are "static". Each ELF entry also carries machine and bits.
+ * - Include folders: every folder named "include", plus every folder F such
+ *   that some file includes F/NAME by NAME and the include does not already
+ *   resolve next to the including file. When NAME exists under several
+ *   folders and none is already an include folder, the folder closest to the
+ *   including file (longest common path prefix) wins, ties by name.
+ * - The include graph has one key per source and header; its values are the
+ *   project files each one includes, sorted. "..." includes are looked up next
+ *   to the including file first, then in the include folders in sorted order;
+ *   <...> includes only in the include folders. Includes that name no project
+ *   file (system and third-party headers, generated files) are not edges; they
+ *   are listed once each, as written ("<stdio.h>", "\"config.h\""), in
+ *   external_includes.
+ * - Folders that cannot be read are skipped and named in warnings[].
+ */
+#include "discovery.h"
+
+#include "util.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How many entries the scan handles between two looks at the cancel flag. */
+#define CANCEL_POLL_EVERY 100
+
+typedef struct binary_entry {
+    char *path;          /* owned, relative to root */
+    const char *kind;    /* static string */
+    const char *machine; /* static string or NULL for archives */
+    int bits;            /* 32, 64, or 0 for archives */
+    long long size;
+} binary_entry;
+
+typedef struct scan_state {
+    const char *root;              /* borrowed */
+    const char *const *skip_dirs;  /* borrowed, NULL-terminated */
+    atomic_int *cancel;            /* borrowed, may be NULL */
+    unsigned polls;
+    strvec sources, headers, include_named_dirs, warnings;
+    binary_entry *bins;            /* owned array */
+    size_t nbins, capbins;
+} scan_state;
+
+static const char *const default_skip_dirs[] = {"build", NULL};
+
+static const char *const source_exts[] = {".c", ".cc", ".cpp", ".cxx", ".C", ".S", ".s", NULL};
+static const char *const header_exts[] = {".h", ".hh", ".hpp", ".hxx", ".inc", NULL};
+
+static void set_err(char *err, size_t errsize, const char *msg)
+{
+    if (err && errsize > 0)
+        snprintf(err, errsize, "%s", msg);
+}
+
+static bool ext_in(const char *ext, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(ext, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* True when the caller asked to stop; checked only every CANCEL_POLL_EVERY
+ * calls so that the atomic load stays out of the per-file cost. */
+static bool poll_cancel(scan_state *st)
+{
+    if (!st->cancel)
+        return false;
+    if (++st->polls % CANCEL_POLL_EVERY != 0)
+        return false;
+    return atomic_load(st->cancel) != 0;
+}
+
+static bool is_skipped_dir(const scan_state *st, const char *name, const char *rel)
+{
+    if (name[0] == '.')
+        return true; /* .git, .cache, .bridge_cache and other hidden folders */
+    for (size_t i = 0; st->skip_dirs[i]; i++)
+        if (strcmp(name, st->skip_dirs[i]) == 0 || strcmp(rel, st->skip_dirs[i]) == 0)
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_strvec(strvec *sv)
+{
+    if (sv->n > 1)
+        qsort(sv->v, sv->n, sizeof(char *), cmp_str);
+}
+
+/* Sorts and drops repeated strings in place. */
+static void sort_unique(strvec *sv)
+{
+    sort_strvec(sv);
+    size_t w = 0;
+    for (size_t r = 0; r < sv->n; r++) {
+        if (w > 0 && strcmp(sv->v[w - 1], sv->v[r]) == 0) {
+            free(sv->v[r]);
+            continue;
+        }
+        sv->v[w++] = sv->v[r];
+    }
+    sv->n = w;
+    if (sv->v)
+        sv->v[w] = NULL;
+}
+
+/* ---- binaries ---------------------------------------------------------- */
+
+static uint16_t rd16(const unsigned char *p, bool le)
+{
+    return le ? (uint16_t)(p[0] | p[1] << 8) : (uint16_t)(p[1] | p[0] << 8);
+}
+
+static uint32_t rd32(const unsigned char *p, bool le)
+{
+    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+              : (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+static uint64_t rd64(const unsigned char *p, bool le)
+{
+    uint64_t lo = rd32(p + (le ? 0 : 4), le), hi = rd32(p + (le ? 4 : 0), le);
+    return hi << 32 | lo;
+}
+
+static const char *elf_machine_name(uint16_t m)
+{
+    switch (m) {
+    case EM_X86_64: return "x86_64";
+    case EM_386: return "i386";
+    case EM_AARCH64: return "aarch64";
+    case EM_ARM: return "arm";
+    case EM_RISCV: return "riscv";
+    case EM_PPC64: return "ppc64";
+    case EM_PPC: return "ppc";
+    case EM_S390: return "s390";
+    case EM_MIPS: return "mips";
+    case EM_LOONGARCH: return "loongarch";
+    case EM_BPF: return "bpf";
+    default: return "unknown";
+    }
+}
+
+/* A PIE and a shared library are both ET_DYN; the interpreter request
+ * (PT_INTERP) is what makes the loader treat a file as a program. */
+static bool elf_has_interp(int fd, const unsigned char *h, bool is64, bool le)
+{
+    uint64_t phoff = is64 ? rd64(h + 32, le) : rd32(h + 28, le);
+    uint16_t phentsize = rd16(h + (is64 ? 54 : 42), le);
+    uint16_t phnum = rd16(h + (is64 ? 56 : 44), le);
+    if (phoff == 0 || phnum == 0 || phentsize < 4 || phnum > 4096)
+        return false;
+    size_t total = (size_t)phentsize * phnum;
+    unsigned char *ph = xmalloc(total);
+    bool found = false;
+    ssize_t got = pread(fd, ph, total, (off_t)phoff);
+    if (got == (ssize_t)total)
+        for (uint16_t i = 0; i < phnum && !found; i++)
+            found = rd32(ph + (size_t)i * phentsize, le) == PT_INTERP;
+    free(ph);
+    return found;
+}
+
+/* Classifies a regular file that is not a source or header by its first
+ * bytes. Returns false for anything that is not an ELF file or archive. */
+static bool classify_binary(const char *full, const char *name, binary_entry *out)
+{
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    unsigned char h[64];
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    bool ok = false;
+    memset(out, 0, sizeof *out);
+    if (n >= 8 && (memcmp(h, "!<arch>\n", 8) == 0 || memcmp(h, "!<thin>\n", 8) == 0)) {
+        out->kind = "static";
+        ok = true;
+    } else if (n >= 52 && memcmp(h, ELFMAG, SELFMAG) == 0 &&
+               (h[EI_CLASS] == ELFCLASS32 || (h[EI_CLASS] == ELFCLASS64 && n >= 64)) &&
+               (h[EI_DATA] == ELFDATA2LSB || h[EI_DATA] == ELFDATA2MSB)) {
+        bool is64 = h[EI_CLASS] == ELFCLASS64, le = h[EI_DATA] == ELFDATA2LSB;
+        uint16_t type = rd16(h + 16, le);
+        out->bits = is64 ? 64 : 32;
+        out->machine = elf_machine_name(rd16(h + 18, le));
+        switch (type) {
+        case ET_REL: out->kind = "object"; break;
+        case ET_EXEC: out->kind = "executable"; break;
+        case ET_DYN:
+            out->kind = (!strstr(name, ".so") && elf_has_interp(fd, h, is64, le)) ? "executable" : "shared";
+            break;
+        default: out->kind = "other"; break;
+        }
+        ok = true;
+    }
+    if (ok) {
+        struct stat sb;
+        out->size = fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0;
+    }
+    close(fd);
+    return ok;
+}
+
+static void add_binary(scan_state *st, binary_entry *b, const char *rel)
+{
+    if (st->nbins == st->capbins) {
+        st->capbins = st->capbins ? st->capbins * 2 : 16;
+        st->bins = xrealloc(st->bins, st->capbins * sizeof *st->bins);
+    }
+    b->path = xstrdup(rel);
+    st->bins[st->nbins++] = *b;
+}
+
+static int cmp_binary(const void *a, const void *b)
+{
+    return strcmp(((const binary_entry *)a)->path, ((const binary_entry *)b)->path);
+}
+
+/* ---- walking ----------------------------------------------------------- */
+
+static void visit_file(scan_state *st, const char *full, const char *rel, const char *name)
+{
+    const char *ext = path_extension(name);
+    if (ext_in(ext, source_exts)) {
+        strvec_push(&st->sources, rel);
+        return;
+    }
+    if (ext_in(ext, header_exts)) {
+        strvec_push(&st->headers, rel);
+        return;
+    }
+    binary_entry b;
+    if (classify_binary(full, name, &b))
+        add_binary(st, &b, rel);
+}
+
+/* Walks with an explicit stack of relative folder paths ("" is root) rather
+ * than recursion, so deep trees cannot exhaust the daemon thread's stack.
+ * Returns -1 when cancelled. */
+static int walk(scan_state *st)
+{
+    strvec stack = {0};
+    strvec_push(&stack, "");
+    int rc = 0;
+    while (stack.n > 0 && rc == 0) {
+        char *rel_dir = stack.v[--stack.n];
+        stack.v[stack.n] = NULL;
+        char *full_dir = rel_dir[0] ? path_join(st->root, rel_dir) : xstrdup(st->root);
+        DIR *d = opendir(full_dir);
+        if (!d) {
+            strvec_push_owned(&st->warnings, xasprintf("cannot read folder %s: %s",
+                                                       rel_dir[0] ? rel_dir : ".", strerror(errno)));
+        } else {
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) {
+                if (poll_cancel(st)) {
+                    rc = -1;
+                    break;
+                }
+                const char *name = e->d_name;
+                if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                    continue;
+                char *rel = rel_dir[0] ? path_join(rel_dir, name) : xstrdup(name);
+                char *full = path_join(full_dir, name);
+                unsigned char type = e->d_type;
+                if (type == DT_UNKNOWN) {
+                    struct stat sb;
+                    if (lstat(full, &sb) == 0)
+                        type = S_ISDIR(sb.st_mode) ? DT_DIR : S_ISREG(sb.st_mode) ? DT_REG
+                                                          : S_ISLNK(sb.st_mode) ? DT_LNK : DT_UNKNOWN;
+                }
+                if (type == DT_LNK) {
+                    struct stat sb;
+                    type = (stat(full, &sb) == 0 && S_ISREG(sb.st_mode)) ? DT_REG : DT_UNKNOWN;
+                }
+                if (type == DT_DIR) {
+                    if (!is_skipped_dir(st, name, rel)) {
+                        if (strcmp(name, "include") == 0)
+                            strvec_push(&st->include_named_dirs, rel);
+                        strvec_push_owned(&stack, rel);
+                        rel = NULL;
+                    }
+                } else if (type == DT_REG) {
+                    visit_file(st, full, rel, name);
+                }
+                free(rel);
+                free(full);
+            }
+            closedir(d);
+        }
+        free(full_dir);
+        free(rel_dir);
+    }
+    strvec_free(&stack);
+    return rc;
+}
+
+/* ---- include directives ------------------------------------------------ */
+
+static bool is_hspace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Finds "*" "/" in [p, end); returns the position after it or NULL. */
+static const char *find_comment_end(const char *p, const char *end)
+{
+    for (; p + 1 < end; p++)
+        if (p[0] == '*' && p[1] == '/')
+            return p + 2;
+    return NULL;
+}
+
+/* Scans the rest of a line for an unterminated block comment, stepping over
+ * string and character literals and a line comment. */
+static bool line_opens_comment(const char *p, const char *end)
+{
+    while (p < end) {
+        if (*p == '"' || *p == '\'') {
+            char q = *p++;
+            while (p < end && *p != q) {
+                if (*p == '\\' && p + 1 < end)
+                    p++;
+                p++;
+            }
+            if (p < end)
+                p++;
+        } else if (p + 1 < end && p[0] == '/' && p[1] == '/') {
+            return false;
+        } else if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+            const char *after = find_comment_end(p + 2, end);
+            if (!after)
+                return true;
+            p = after;
+        } else {
+            p++;
+        }
+    }
+    return false;
+}
+
+/* Appends every #include / #include_next target of buf to out, each prefixed
+ * by its opening delimiter ('"' or '<') so the search rule stays known.
+ * Directives inside block comments are ignored; computed includes
+ * (#include MACRO) cannot be resolved without preprocessing and are skipped. */
+static void parse_includes(const char *buf, size_t len, strvec *out)
+{
+    const char *p = buf, *end = buf + len;
+    bool in_comment = false;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        const char *q = p;
+        if (in_comment) {
+            q = find_comment_end(q, eol);
+            if (!q) {
+                p = eol + 1;
+                continue;
+            }
+            in_comment = false;
+        }
+        for (;;) {
+            while (q < eol && is_hspace(*q))
+                q++;
+            if (q + 1 < eol && q[0] == '/' && q[1] == '*') {
+                const char *after = find_comment_end(q + 2, eol);
+                if (!after) {
+                    in_comment = true;
+                    break;
+                }
+                q = after;
+                continue;
+            }
+            break;
+        }
+        if (in_comment) {
+            p = eol + 1;
+            continue;
+        }
+        if (q < eol && *q == '#') {
+            q++;
+            while (q < eol && is_hspace(*q))
+                q++;
+            size_t word = 0;
+            if ((size_t)(eol - q) >= 12 && memcmp(q, "include_next", 12) == 0)
+                word = 12;
+            else if ((size_t)(eol - q) >= 7 && memcmp(q, "include", 7) == 0 &&
+                     (q + 7 == eol || is_hspace(q[7]) || q[7] == '"' || q[7] == '<'))
+                word = 7;
+            if (word) {
+                q += word;
+                while (q < eol && is_hspace(*q))
+                    q++;
+                if (q < eol && (*q == '"' || *q == '<')) {
+                    char close = *q == '"' ? '"' : '>';
+                    const char *name = q + 1;
+                    const char *stop = memchr(name, close, (size_t)(eol - name));
+                    if (stop && stop > name) {
+                        char *item = xmalloc((size_t)(stop - name) + 2);
+                        item[0] = *q;
+                        memcpy(item + 1, name, (size_t)(stop - name));
+                        item[stop - name + 1] = '\0';
+                        strvec_push_owned(out, item);
+                        q = stop + 1;
+                    }
+                }
+            }
+        }
+        in_comment = line_opens_comment(q, eol);
+        p = eol + 1;
+    }
+}
+
+/* ---- include folders and resolution ------------------------------------ */
+
+typedef struct file_info {
+    const char *path; /* borrowed from the sources/headers vectors */
+    char *dir;        /* owned; "" for files at root */
+    strvec includes;  /* owned; delimiter-prefixed names */
+} file_info;
+
+/* Index of every project file by base name, for finding which files a name
+ * like "mathlib/vector.hpp" could refer to without a scan per include. */
+typedef struct by_base {
+    const char *base; /* points into path */
+    const char *path;
+} by_base;
+
+static int cmp_by_base(const void *a, const void *b)
+{
+    const by_base *x = a, *y = b;
+    int c = strcmp(x->base, y->base);
+    return c ? c : strcmp(x->path, y->path);
+}
+
+static bool known_file(char *const *sorted, size_t n, const char *path)
+{
+    return bsearch(&path, sorted, n, sizeof(char *), cmp_str) != NULL;
+}
+
+/* Joins a relative folder ("" = root) and an include name, normalised; NULL
+ * when the result would leave the project. Caller frees. */
+static char *join_inside(const char *dir, const char *name)
+{
+    if (name[0] == '/')
+        return NULL;
+    char *joined = dir[0] ? path_join(dir, name) : xstrdup(name);
+    char *norm = path_normalize(joined);
+    free(joined);
+    if (strcmp(norm, "..") == 0 || strncmp(norm, "../", 3) == 0 || strcmp(norm, ".") == 0) {
+        free(norm);
+        return NULL;
+    }
+    return norm;
+}
+
+/* The folder (relative, "." for root) that holds `path` when it is reached as
+ * `name`, or NULL when path does not end in "/name". Caller frees. */
+static char *folder_for_suffix(const char *path, const char *name)
+{
+    size_t lp = strlen(path), ln = strlen(name);
+    if (lp == ln && strcmp(path, name) == 0)
+        return xstrdup(".");
+    if (lp > ln && path[lp - ln - 1] == '/' && strcmp(path + lp - ln, name) == 0)
+        return xstrndup(path, lp - ln - 1);
+    return NULL;
+}
+
+static size_t common_prefix_segments(const char *a, const char *b)
+{
+    size_t segs = 0, i = 0;
+    for (; a[i] && a[i] == b[i]; i++)
+        if (a[i] == '/')
+            segs++;
+    if (i > 0 && (a[i] == '\0' || a[i] == '/') && (b[i] == '\0' || b[i] == '/'))
+        segs++;
+    return segs;
+}
+
+/* Folders through which `name` reaches a project file, in path order. */
+static void candidate_folders(const by_base *index, size_t n, const char *name, strvec *out)
+{
+    by_base key = {path_basename(name), ""};
+    /* lower bound on base name: "" sorts before every path */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_by_base(&index[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < n && strcmp(index[i].base, key.base) == 0; i++) {
+        char *f = folder_for_suffix(index[i].path, name);
+        if (f)
+            strvec_push_owned(out, f);
+    }
+}
+
+static bool resolves_locally(const file_info *fi, const char *name, char *const *known, size_t nknown)
+{
+    char *p = join_inside(fi->dir, name);
+    bool ok = p && known_file(known, nknown, p);
+    free(p);
+    return ok;
+}
+
+/* Fills dirs with the include folders (sorted, unique). Two passes so that
+ * an ambiguous name is settled only after every unambiguous one has had its
+ * say: a folder already chosen for another reason is the natural answer. */
+static void find_include_dirs(const scan_state *st, file_info *files, size_t nfiles, char *const *known,
+                              size_t nknown, const by_base *index, strvec *dirs)
+{
+    strvec_extend(dirs, &st->include_named_dirs);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < nfiles; i++) {
+            for (size_t k = 0; k < files[i].includes.n; k++) {
+                const char *item = files[i].includes.v[k];
+                const char *name = item + 1;
+                if (name[0] == '/' || strncmp(name, "../", 3) == 0 || strncmp(name, "./", 2) == 0)
+                    continue; /* such names only make sense relative to the includer */
+                if (item[0] == '"' && resolves_locally(&files[i], name, known, nknown))
+                    continue;
+                strvec cands = {0};
+                candidate_folders(index, nknown, name, &cands);
+                bool settled = cands.n == 0;
+                for (size_t c = 0; c < cands.n && !settled; c++)
+                    settled = strvec_contains(dirs, cands.v[c]);
+                if (!settled && cands.n == 1) {
+                    strvec_push(dirs, cands.v[0]);
+                } else if (!settled && pass == 1) {
+                    size_t best = 0, best_score = 0;
+                    for (size_t c = 0; c < cands.n; c++) {
+                        size_t s = common_prefix_segments(cands.v[c], files[i].dir);
+                        if (s > best_score) {
+                            best = c;
+                            best_score = s;
+                        }
+                    }
+                    strvec_push(dirs, cands.v[best]);
+                }
+                strvec_free(&cands);
+            }
+        }
+    }
+    sort_unique(dirs);
+}
+
+/* Resolves one include to a project file (caller frees) or NULL. */
+static char *resolve_include(const file_info *fi, const char *item, const strvec *dirs, char *const *known,
+                             size_t nknown)
+{
+    const char *name = item + 1;
+    if (item[0] == '"') {
+        char *p = join_inside(fi->dir, name);
+        if (p && known_file(known, nknown, p))
+            return p;
+        free(p);
+    }
+    for (size_t d = 0; d < dirs->n; d++) {
+        char *p = join_inside(strcmp(dirs->v[d], ".") == 0 ? "" : dirs->v[d], name);
+        if (p && known_file(known, nknown, p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* ---- suggestion -------------------------------------------------------- */
+
+/* The top-level folder holding the most sources ("." for files at root); a
+ * tie prefers "src", then the smaller name. */
+static char *suggest_source(const strvec *sources, const char *root)
+{
+    strvec tops = {0};
+    for (size_t i = 0; i < sources->n; i++) {
+        const char *slash = strchr(sources->v[i], '/');
+        strvec_push_owned(&tops, slash ? xstrndup(sources->v[i], (size_t)(slash - sources->v[i])) : xstrdup("."));
+    }
+    sort_strvec(&tops);
+    const char *best = NULL;
+    size_t best_n = 0;
+    for (size_t i = 0; i < tops.n;) {
+        size_t j = i;
+        while (j < tops.n && strcmp(tops.v[j], tops.v[i]) == 0)
+            j++;
+        size_t cnt = j - i;
+        if (cnt > best_n || (cnt == best_n && strcmp(tops.v[i], "src") == 0)) {
+            best = tops.v[i];
+            best_n = cnt;
+        }
+        i = j;
+    }
+    char *res;
+    if (best) {
+        res = xstrdup(best);
+    } else {
+        char *src = path_join(root, "src");
+        res = xstrdup(dir_exists(src) ? "src" : ".");
+        free(src);
+    }
+    strvec_free(&tops);
+    return res;
+}
+
+static char *sanitize_name(const char *name)
+{
+    char *s = xstrdup(name[0] ? name : "project");
+    for (char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '-'))
+            *p = '_';
+    return s;
+}
+
+/* ---- result ------------------------------------------------------------ */
+
+static cJSON *string_array(const strvec *sv)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < sv->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
+    return a;
+}
+
+static void free_state(scan_state *st)
+{
+    strvec_free(&st->sources);
+    strvec_free(&st->headers);
+    strvec_free(&st->include_named_dirs);
+    strvec_free(&st->warnings);
+    for (size_t i = 0; i < st->nbins; i++)
+        free(st->bins[i].path);
+    free(st->bins);
+}
+
+int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *cancel, cJSON **result, char *err,
+                   size_t errsize)
+{
+    *result = NULL;
+    char *abs_root = realpath(root, NULL);
+    if (!abs_root) {
+        char msg[PATH_MAX + 64];
+        snprintf(msg, sizeof msg, "cannot open project folder %s: %s", root, strerror(errno));
+        set_err(err, errsize, msg);
+        return -1;
+    }
+    if (!dir_exists(abs_root)) {
+        char msg[PATH_MAX + 64];
+        snprintf(msg, sizeof msg, "%s is not a folder", root);
+        set_err(err, errsize, msg);
+        free(abs_root);
+        return -1;
+    }
+    scan_state st = {.root = abs_root, .skip_dirs = skip_dirs ? skip_dirs : default_skip_dirs, .cancel = cancel};
+    if (cancel && atomic_load(cancel)) {
+        free(abs_root);
+        set_err(err, errsize, "cancelled");
+        return -1;
+    }
+    if (walk(&st) != 0) {
+        free_state(&st);
+        free(abs_root);
+        set_err(err, errsize, "cancelled");
+        return -1;
+    }
+    sort_strvec(&st.sources);
+    sort_strvec(&st.headers);
+    if (st.nbins > 1)
+        qsort(st.bins, st.nbins, sizeof *st.bins, cmp_binary);
+
+    /* Every source and header, sorted, for lookups; strings borrowed. */
+    size_t nknown = st.sources.n + st.headers.n;
+    char **known = xcalloc(nknown + 1, sizeof(char *));
+    memcpy(known, st.sources.v, st.sources.n * sizeof(char *));
+    memcpy(known + st.sources.n, st.headers.v, st.headers.n * sizeof(char *));
+    if (nknown > 1)
+        qsort(known, nknown, sizeof(char *), cmp_str);
+
+    file_info *files = xcalloc(nknown + 1, sizeof *files);
+    int rc = 0;
+    for (size_t i = 0; i < nknown; i++) {
+        if (poll_cancel(&st)) {
+            rc = -1;
+            break;
+        }
+        files[i].path = known[i];
+        const char *slash = strrchr(known[i], '/');
+        files[i].dir = slash ? xstrndup(known[i], (size_t)(slash - known[i])) : xstrdup("");
+        char *full = path_join(abs_root, known[i]);
+        size_t len = 0;
+        char *buf = read_file(full, &len);
+        if (buf)
+            parse_includes(buf, len, &files[i].includes);
+        else
+            strvec_push_owned(&st.warnings, xasprintf("cannot read %s: %s", known[i], strerror(errno)));
+        free(buf);
+        free(full);
+    }
+
+    cJSON *out = NULL;
+    strvec dirs = {0}, external = {0};
+    by_base *index = NULL;
+    if (rc == 0) {
+        index = xcalloc(nknown + 1, sizeof *index);
+        for (size_t i = 0; i < nknown; i++)
+            index[i] = (by_base){path_basename(known[i]), known[i]};
+        if (nknown > 1)
+            qsort(index, nknown, sizeof *index, cmp_by_base);
+        find_include_dirs(&st, files, nknown, known, nknown, index, &dirs);
+
+        cJSON *graph = cJSON_CreateObject();
+        for (size_t i = 0; i < nknown; i++) {
+            if (poll_cancel(&st)) {
+                rc = -1;
+                break;
+            }
+            strvec edges = {0};
+            for (size_t k = 0; k < files[i].includes.n; k++) {
+                char *target = resolve_include(&files[i], files[i].includes.v[k], &dirs, known, nknown);
+                if (target) {
+                    strvec_push_owned(&edges, target);
+                } else {
+                    const char *item = files[i].includes.v[k];
+                    strvec_push_owned(&external, xasprintf("%s%c", item, item[0] == '<' ? '>' : '"'));
+                }
+            }
+            sort_unique(&edges);
+            cJSON_AddItemToObject(graph, files[i].path, string_array(&edges));
+            strvec_free(&edges);
+        }
+        if (rc == 0) {
+            sort_unique(&external);
+            out = cJSON_CreateObject();
+            cJSON_AddStringToObject(out, "root", abs_root);
+            cJSON_AddItemToObject(out, "sources", string_array(&st.sources));
+            cJSON_AddItemToObject(out, "headers", string_array(&st.headers));
+            cJSON_AddItemToObject(out, "include_dirs", string_array(&dirs));
+            cJSON *bins = cJSON_CreateArray();
+            for (size_t i = 0; i < st.nbins; i++) {
+                cJSON *b = cJSON_CreateObject();
+                cJSON_AddStringToObject(b, "path", st.bins[i].path);
+                cJSON_AddStringToObject(b, "kind", st.bins[i].kind);
+                if (st.bins[i].machine) {
+                    cJSON_AddStringToObject(b, "machine", st.bins[i].machine);
+                    cJSON_AddNumberToObject(b, "bits", st.bins[i].bits);
+                }
+                cJSON_AddNumberToObject(b, "size", (double)st.bins[i].size);
+                cJSON_AddItemToArray(bins, b);
+            }
+            cJSON_AddItemToObject(out, "binaries", bins);
+            cJSON_AddItemToObject(out, "include_graph", graph);
+            graph = NULL;
+            cJSON_AddItemToObject(out, "external_includes", string_array(&external));
+            cJSON *counts = cJSON_CreateObject();
+            cJSON_AddNumberToObject(counts, "sources", (double)st.sources.n);
+            cJSON_AddNumberToObject(counts, "headers", (double)st.headers.n);
+            cJSON_AddNumberToObject(counts, "binaries", (double)st.nbins);
+            cJSON_AddItemToObject(out, "counts", counts);
+            cJSON *sugg = cJSON_CreateObject();
+            char *name = sanitize_name(path_basename(abs_root));
+            char *source = suggest_source(&st.sources, abs_root);
+            cJSON_AddStringToObject(sugg, "name", name);
+            cJSON_AddStringToObject(sugg, "source", source);
+            cJSON_AddItemToObject(sugg, "include", string_array(&dirs));
+            char *lib = xasprintf("lib%s.so", name);
+            cJSON_AddStringToObject(sugg, "library_name", lib);
+            free(lib);
+            free(name);
+            free(source);
+            cJSON_AddItemToObject(out, "suggested", sugg);
+            cJSON_AddItemToObject(out, "warnings", string_array(&st.warnings));
+        }
+        cJSON_Delete(graph);
+    }
+
+    for (size_t i = 0; i < nknown; i++) {
+        free(files[i].dir);
+        strvec_free(&files[i].includes);
+    }
+    free(files);
+    free(index);
+    free(known);
+    strvec_free(&dirs);
+    strvec_free(&external);
+    free_state(&st);
+    free(abs_root);
+    if (rc != 0) {
+        set_err(err, errsize, "cancelled");
+        return -1;
+    }
+    *result = out;
+    return 0;
+}
