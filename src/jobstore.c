@@ -1,0 +1,841 @@
+/* jobstore.c - the persistent job queue on SQLite: schema, durable submits, scheduling order, recovery. */
+#include "jobstore.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+/* Bump together with a new entry in schema_steps; see docs/QUEUE.md. */
+#define JOBSTORE_SCHEMA_VERSION 1
+
+/* A dependency edge lives in job_deps only while its dependent is not final:
+ * the table stays as small as the live queue, so the dependency checks done
+ * on every scheduling pass never scan the history of finished jobs. The
+ * full list is kept in jobs.depends_on (JSON) for display. */
+static const char *const schema_v1 =
+    "CREATE TABLE jobs ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT UNIQUE,"
+    " type TEXT NOT NULL,"
+    " priority INTEGER NOT NULL DEFAULT 5,"
+    " state TEXT NOT NULL DEFAULT 'pending',"
+    " config_file TEXT,"
+    " binary_path TEXT,"
+    " args_json TEXT,"
+    " depends_on TEXT,"
+    " timeout_seconds INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " submitted_ms INTEGER NOT NULL DEFAULT 0,"
+    " started_ms INTEGER NOT NULL DEFAULT 0,"
+    " finished_ms INTEGER NOT NULL DEFAULT 0,"
+    " not_before_ms INTEGER NOT NULL DEFAULT 0,"
+    " worker TEXT,"
+    " reason TEXT,"
+    " result_json TEXT);"
+    "CREATE INDEX jobs_sched ON jobs(state, priority, seq);"
+    "CREATE TABLE job_deps ("
+    " job_seq INTEGER NOT NULL,"
+    " dep_id TEXT NOT NULL,"
+    " PRIMARY KEY (job_seq, dep_id)) WITHOUT ROWID;"
+    "CREATE INDEX job_deps_dep ON job_deps(dep_id);";
+
+/* schema_steps[v] turns version v into v + 1; a fresh file is version 0. */
+static const char *const *const schema_steps[] = {&schema_v1};
+
+#define JOB_COLUMNS                                                                            \
+    "seq, id, type, priority, state, config_file, binary_path, args_json, depends_on,"        \
+    " timeout_seconds, attempts, submitted_ms, started_ms, finished_ms, not_before_ms,"       \
+    " worker, reason, result_json"
+
+typedef enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_INSERT,
+    ST_SET_ID,
+    ST_ID_EXISTS,
+    ST_INSERT_DEP,
+    ST_GET,
+    ST_RUNNABLE,
+    ST_DOOMED,
+    ST_FAIL_DEPENDENT,
+    ST_DROP_DEPS,
+    ST_DROP_DEPS_SEQ,
+    ST_MARK_RUNNING,
+    ST_FINISH,
+    ST_REQUEUE,
+    ST_REQUEUE_ALL,
+    ST_STATE_OF,
+    ST_CANCEL,
+    ST_CLEAN,
+    ST_COUNT_ALL,
+    ST_COUNT_STATE,
+    ST_LIST_ALL,
+    ST_LIST_STATE,
+    ST__COUNT
+} stmt_id;
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_INSERT] = "INSERT INTO jobs (id, type, priority, state, config_file, binary_path, args_json,"
+                  " depends_on, timeout_seconds, submitted_ms) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_SET_ID] = "UPDATE jobs SET id = ?2 WHERE seq = ?1",
+    [ST_ID_EXISTS] = "SELECT 1 FROM jobs WHERE id = ?1",
+    [ST_INSERT_DEP] = "INSERT OR IGNORE INTO job_deps (job_seq, dep_id) VALUES (?1, ?2)",
+    [ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [ST_RUNNABLE] = "SELECT " JOB_COLUMNS " FROM jobs j WHERE state = 'pending' AND not_before_ms <= ?1"
+                    " AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id"
+                    "  WHERE d.job_seq = j.seq AND p.state <> 'completed')"
+                    " ORDER BY priority, seq",
+    /* Pending jobs with a dependency that can no longer complete. */
+    [ST_DOOMED] = "SELECT j.seq, p.id, p.state FROM job_deps d JOIN jobs j ON j.seq = d.job_seq"
+                  " JOIN jobs p ON p.id = d.dep_id"
+                  " WHERE j.state = 'pending' AND p.state IN ('failed', 'cancelled') ORDER BY j.seq",
+    [ST_FAIL_DEPENDENT] = "UPDATE jobs SET state = 'failed', reason = ?2, finished_ms = ?3"
+                          " WHERE seq = ?1 AND state = 'pending'",
+    [ST_DROP_DEPS] = "DELETE FROM job_deps WHERE job_seq = (SELECT seq FROM jobs WHERE id = ?1)",
+    [ST_DROP_DEPS_SEQ] = "DELETE FROM job_deps WHERE job_seq = ?1",
+    [ST_MARK_RUNNING] = "UPDATE jobs SET state = 'running', worker = ?2, started_ms = ?3, attempts = attempts + 1"
+                        " WHERE id = ?1 AND state = 'pending'",
+    [ST_FINISH] = "UPDATE jobs SET state = ?2, result_json = ?3, reason = ?4, finished_ms = ?5"
+                  " WHERE id = ?1 AND state IN ('pending', 'running')",
+    [ST_REQUEUE] = "UPDATE jobs SET state = 'pending', not_before_ms = ?2, reason = ?3, worker = NULL"
+                   " WHERE id = ?1 AND state IN ('pending', 'running')",
+    [ST_REQUEUE_ALL] = "UPDATE jobs SET state = 'pending', worker = NULL,"
+                       " reason = 'requeued: it was running when the orchestrator stopped'"
+                       " WHERE state = 'running'",
+    [ST_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
+    [ST_CANCEL] = "UPDATE jobs SET state = 'cancelled', reason = 'cancelled before it started', finished_ms = ?2"
+                  " WHERE id = ?1 AND state = 'pending'",
+    /* A finished job that a live job still waits for is kept: forgetting it
+     * would turn "dependency failed" into "dependency unknown". */
+    [ST_CLEAN] = "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_ms < ?1"
+                 " AND id NOT IN (SELECT dep_id FROM job_deps)",
+    [ST_COUNT_ALL] = "SELECT COUNT(*) FROM jobs",
+    [ST_COUNT_STATE] = "SELECT COUNT(*) FROM jobs WHERE state = ?1",
+    [ST_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY seq",
+    [ST_LIST_STATE] = "SELECT " JOB_COLUMNS " FROM jobs WHERE state = ?1 ORDER BY seq",
+};
+
+struct jobstore {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use, kept until close */
+    char *path;
+};
+
+static const char *const state_names[] = {
+    [JOB_PENDING] = "pending",
+    [JOB_RUNNING] = "running",
+    [JOB_COMPLETED] = "completed",
+    [JOB_FAILED] = "failed",
+    [JOB_CANCELLED] = "cancelled",
+};
+
+const char *job_state_name(job_state state)
+{
+    if ((unsigned)state < sizeof state_names / sizeof state_names[0])
+        return state_names[state];
+    return "unknown";
+}
+
+int job_state_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++)
+        if (strcmp(state_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool job_state_is_final(job_state state)
+{
+    return state == JOB_COMPLETED || state == JOB_FAILED || state == JOB_CANCELLED;
+}
+
+void job_spec_free(job_spec *spec)
+{
+    if (!spec)
+        return;
+    free(spec->id);
+    free(spec->type);
+    free(spec->config_file);
+    free(spec->binary_path);
+    free(spec->args_json);
+    strvec_free(&spec->depends_on);
+    memset(spec, 0, sizeof *spec);
+}
+
+void job_record_free(job_record *rec)
+{
+    if (!rec)
+        return;
+    free(rec->id);
+    free(rec->type);
+    free(rec->config_file);
+    free(rec->binary_path);
+    free(rec->args_json);
+    free(rec->worker);
+    free(rec->reason);
+    free(rec->result_json);
+    strvec_free(&rec->depends_on);
+    memset(rec, 0, sizeof *rec);
+}
+
+static void set_err(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errsize, const char *fmt, ...)
+{
+    if (!err || errsize == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsize, fmt, ap);
+    va_end(ap);
+}
+
+/* Returns the cached statement, reset and unbound, or NULL when it does not prepare. */
+static sqlite3_stmt *stmt_get(jobstore *store, stmt_id which)
+{
+    sqlite3_stmt *st = store->stmt[which];
+    if (!st) {
+        if (sqlite3_prepare_v3(store->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+            return NULL;
+        store->stmt[which] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+/* Runs a statement that returns no rows; SQLITE_DONE on success. */
+static int stmt_run(sqlite3_stmt *st)
+{
+    if (!st)
+        return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int tx_begin(jobstore *store) { return stmt_run(stmt_get(store, ST_BEGIN)) == SQLITE_DONE ? 0 : -1; }
+static int tx_commit(jobstore *store) { return stmt_run(stmt_get(store, ST_COMMIT)) == SQLITE_DONE ? 0 : -1; }
+
+static void tx_rollback(jobstore *store)
+{
+    /* Every cached statement must be reset before ROLLBACK can end a transaction cleanly. */
+    for (int i = 0; i < ST__COUNT; i++)
+        if (store->stmt[i])
+            sqlite3_reset(store->stmt[i]);
+    if (sqlite3_get_autocommit(store->db) == 0)
+        stmt_run(stmt_get(store, ST_ROLLBACK));
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int index, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, index, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, index);
+}
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *text = sqlite3_column_text(st, col);
+    return text ? xstrdup((const char *)text) : NULL;
+}
+
+static void parse_depends(const char *json, strvec *out)
+{
+    if (!json)
+        return;
+    cJSON *arr = cJSON_Parse(json);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        if (cJSON_IsString(item))
+            strvec_push(out, item->valuestring);
+    }
+    cJSON_Delete(arr);
+}
+
+/* Fills rec from a row selected with JOB_COLUMNS. */
+static void row_to_record(sqlite3_stmt *st, job_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->seq = sqlite3_column_int64(st, 0);
+    rec->id = column_dup(st, 1);
+    rec->type = column_dup(st, 2);
+    rec->priority = sqlite3_column_int(st, 3);
+    int state = job_state_from_name((const char *)sqlite3_column_text(st, 4));
+    rec->state = state < 0 ? JOB_FAILED : (job_state)state;
+    rec->config_file = column_dup(st, 5);
+    rec->binary_path = column_dup(st, 6);
+    rec->args_json = column_dup(st, 7);
+    parse_depends((const char *)sqlite3_column_text(st, 8), &rec->depends_on);
+    rec->timeout_seconds = sqlite3_column_int64(st, 9);
+    rec->attempts = sqlite3_column_int(st, 10);
+    rec->submitted_ms = sqlite3_column_int64(st, 11);
+    rec->started_ms = sqlite3_column_int64(st, 12);
+    rec->finished_ms = sqlite3_column_int64(st, 13);
+    rec->not_before_ms = sqlite3_column_int64(st, 14);
+    rec->worker = column_dup(st, 15);
+    rec->reason = column_dup(st, 16);
+    rec->result_json = column_dup(st, 17);
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errsize, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        set_err(err, errsize, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_user_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Brings the schema to JOBSTORE_SCHEMA_VERSION in one transaction, or refuses. */
+static int schema_upgrade(jobstore *store, char *err, size_t errsize)
+{
+    sqlite3 *db = store->db;
+    if (exec_sql(db, "BEGIN IMMEDIATE", err, errsize, store->path) < 0)
+        return -1;
+    int version = 0;
+    if (read_user_version(db, &version) < 0) {
+        set_err(err, errsize, "%s: cannot read the schema version: %s", store->path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    if (version > JOBSTORE_SCHEMA_VERSION) {
+        set_err(err, errsize,
+                "%s: job database has schema version %d but this jmake knows up to %d; "
+                "run a newer jmake or move the file away to start an empty queue",
+                store->path, version, JOBSTORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version == 0) {
+        /* Version 0 with tables in it is somebody else's database: never touch it. */
+        sqlite3_stmt *st = NULL;
+        int tables = 0;
+        if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", -1, &st,
+                               NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            tables = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (tables > 0) {
+            set_err(err, errsize, "%s: not a jmake job database (it has tables but no jmake schema version)",
+                    store->path);
+            goto fail;
+        }
+    }
+    for (int v = version; v < JOBSTORE_SCHEMA_VERSION; v++) {
+        char what[64];
+        snprintf(what, sizeof what, "schema step %d -> %d", v, v + 1);
+        if (exec_sql(db, *schema_steps[v], err, errsize, what) < 0)
+            goto fail;
+    }
+    if (version != JOBSTORE_SCHEMA_VERSION) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", JOBSTORE_SCHEMA_VERSION);
+        if (exec_sql(db, sql, err, errsize, store->path) < 0)
+            goto fail;
+    }
+    return exec_sql(db, "COMMIT", err, errsize, store->path);
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+jobstore *jobstore_open(const char *path, char *err, size_t errsize)
+{
+    jobstore *store = xcalloc(1, sizeof *store);
+    store->path = xstrdup(path);
+    int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        set_err(err, errsize, "%s: cannot open job database: %s", path,
+                store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+        jobstore_close(store);
+        return NULL;
+    }
+    sqlite3_busy_timeout(store->db, 5000);
+    /* FULL: the WAL is fsynced at every commit, so an acknowledged submit
+     * survives kill -9 and power loss. A small page cache keeps the
+     * orchestrator's idle RSS low whatever the size of the history; the
+     * journal_size_limit stops the WAL file from keeping its peak size. */
+    if (exec_sql(store->db,
+                 "PRAGMA journal_mode = WAL;"
+                 "PRAGMA synchronous = FULL;"
+                 "PRAGMA cache_size = -1024;"
+                 "PRAGMA temp_store = MEMORY;"
+                 "PRAGMA journal_size_limit = 4194304;",
+                 err, errsize, path) < 0 ||
+        schema_upgrade(store, err, errsize) < 0) {
+        jobstore_close(store);
+        return NULL;
+    }
+    return store;
+}
+
+void jobstore_close(jobstore *store)
+{
+    if (!store)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(store->stmt[i]);
+    sqlite3_close(store->db);
+    free(store->path);
+    free(store);
+}
+
+static int id_exists(jobstore *store, const char *id)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_ID_EXISTS);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static char *depends_to_json(const strvec *deps)
+{
+    if (deps->n == 0)
+        return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < deps->n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(deps->v[i]));
+    char *text = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    char *copy = xstrdup(text);
+    cJSON_free(text);
+    return copy;
+}
+
+/* Index of id among the batch's ids, or -1. */
+static long batch_index(char **ids, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(ids[i], id) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* A cycle can only form inside one batch (a dependency must exist when its
+ * dependent is submitted); such jobs would wait forever, so refuse them.
+ * Depth-first search with colours: 0 unseen, 1 on the path, 2 done. */
+static int batch_cycle_from(const job_spec *specs, char **ids, size_t count, size_t node, char *colour)
+{
+    colour[node] = 1;
+    for (size_t d = 0; d < specs[node].depends_on.n; d++) {
+        long next = batch_index(ids, count, specs[node].depends_on.v[d]);
+        if (next < 0 || colour[next] == 2)
+            continue;
+        if (colour[next] == 1 || batch_cycle_from(specs, ids, count, (size_t)next, colour))
+            return 1;
+    }
+    colour[node] = 2;
+    return 0;
+}
+
+int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
+                    char *err, size_t errsize)
+{
+    if (count == 0) {
+        set_err(err, errsize, "nothing to submit");
+        return -1;
+    }
+    char **ids = xcalloc(count, sizeof *ids);
+    int64_t *seqs = xcalloc(count, sizeof *seqs);
+    char *colour = NULL;
+    int result = -1;
+    if (tx_begin(store) < 0) {
+        set_err(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const job_spec *spec = &specs[i];
+        if (!spec->type || !*spec->type) {
+            set_err(err, errsize, "job %zu has no type", i + 1);
+            goto fail;
+        }
+        if (spec->id && (batch_index(ids, i, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
+            set_err(err, errsize, "job id '%s' already exists", spec->id);
+            goto fail;
+        }
+        sqlite3_stmt *st = stmt_get(store, ST_INSERT);
+        if (!st)
+            goto sql_fail;
+        char *deps_json = depends_to_json(&spec->depends_on);
+        bind_text_or_null(st, 1, spec->id);
+        sqlite3_bind_text(st, 2, spec->type, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, spec->priority);
+        bind_text_or_null(st, 4, spec->config_file);
+        bind_text_or_null(st, 5, spec->binary_path);
+        bind_text_or_null(st, 6, spec->args_json);
+        bind_text_or_null(st, 7, deps_json);
+        sqlite3_bind_int64(st, 8, spec->timeout_seconds);
+        sqlite3_bind_int64(st, 9, now_ms);
+        int rc = stmt_run(st);
+        free(deps_json);
+        if (rc != SQLITE_DONE)
+            goto sql_fail;
+        seqs[i] = sqlite3_last_insert_rowid(store->db);
+        if (spec->id) {
+            ids[i] = xstrdup(spec->id);
+            continue;
+        }
+        /* "job-<seq>" unless a user already took that name for one of their jobs. */
+        char *generated = xasprintf("job-%lld", (long long)seqs[i]);
+        for (int n = 2; batch_index(ids, i, generated) >= 0 || id_exists(store, generated) != 0; n++) {
+            free(generated);
+            generated = xasprintf("job-%lld-%d", (long long)seqs[i], n);
+        }
+        ids[i] = generated;
+        st = stmt_get(store, ST_SET_ID);
+        if (!st)
+            goto sql_fail;
+        sqlite3_bind_int64(st, 1, seqs[i]);
+        sqlite3_bind_text(st, 2, generated, -1, SQLITE_STATIC);
+        if (stmt_run(st) != SQLITE_DONE)
+            goto sql_fail;
+    }
+    /* Dependencies are checked once the whole batch is in, so a file may list a job before the one it waits for. */
+    for (size_t i = 0; i < count; i++) {
+        for (size_t d = 0; d < specs[i].depends_on.n; d++) {
+            const char *dep = specs[i].depends_on.v[d];
+            if (strcmp(dep, ids[i]) == 0) {
+                set_err(err, errsize, "job '%s' depends on itself", ids[i]);
+                goto fail;
+            }
+            int exists = id_exists(store, dep);
+            if (exists < 0)
+                goto sql_fail;
+            if (!exists) {
+                set_err(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
+                goto fail;
+            }
+            sqlite3_stmt *st = stmt_get(store, ST_INSERT_DEP);
+            if (!st)
+                goto sql_fail;
+            sqlite3_bind_int64(st, 1, seqs[i]);
+            sqlite3_bind_text(st, 2, dep, -1, SQLITE_STATIC);
+            if (stmt_run(st) != SQLITE_DONE)
+                goto sql_fail;
+        }
+    }
+    colour = xcalloc(count, 1);
+    for (size_t i = 0; i < count; i++) {
+        if (colour[i] == 0 && batch_cycle_from(specs, ids, count, i, colour)) {
+            set_err(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
+            goto fail;
+        }
+    }
+    if (tx_commit(store) < 0)
+        goto sql_fail;
+    result = 0;
+    goto out;
+sql_fail:
+    set_err(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
+fail:
+    tx_rollback(store);
+out:
+    for (size_t i = 0; i < count; i++) {
+        if (result == 0 && ids_out)
+            ids_out[i] = ids[i];
+        else
+            free(ids[i]);
+    }
+    free(ids);
+    free(seqs);
+    free(colour);
+    return result;
+}
+
+int jobstore_get(jobstore *store, const char *id, job_record *out)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_GET);
+    if (!st || !id)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        row_to_record(st, out);
+    sqlite3_reset(st);
+    return found ? 0 : -1;
+}
+
+int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = stmt_get(store, state_filter < 0 ? ST_LIST_ALL : ST_LIST_STATE);
+    if (!st)
+        return -1;
+    if (state_filter >= 0)
+        sqlite3_bind_text(st, 1, job_state_name((job_state)state_filter), -1, SQLITE_STATIC);
+    size_t cap = 0;
+    job_record *recs = NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            recs = xrealloc(recs, cap * sizeof *recs);
+        }
+        row_to_record(st, &recs[(*count)++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < *count; i++)
+            job_record_free(&recs[i]);
+        free(recs);
+        *count = 0;
+        return -1;
+    }
+    *out = recs;
+    return 0;
+}
+
+static int drop_deps(jobstore *store, const char *id)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_DROP_DEPS);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return stmt_run(st) == SQLITE_DONE ? 0 : -1;
+}
+
+/* Fails every pending job that waits on a failed or cancelled job, repeating
+ * until nothing changes so that a whole chain fails in one pass. Runs inside
+ * the caller's transaction. Returns how many jobs it failed, or -1. */
+static int cascade_failures(jobstore *store, int64_t now_ms)
+{
+    int total = 0;
+    for (;;) {
+        sqlite3_stmt *st = stmt_get(store, ST_DOOMED);
+        if (!st)
+            return -1;
+        /* Collect first: the victims are updated while no read cursor is open. */
+        int64_t *seqs = NULL;
+        char **reasons = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t seq = sqlite3_column_int64(st, 0);
+            if (n > 0 && seqs[n - 1] == seq)
+                continue; /* one reason per job: the first dependency found */
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                seqs = xrealloc(seqs, cap * sizeof *seqs);
+                reasons = xrealloc(reasons, cap * sizeof *reasons);
+            }
+            const char *dep = (const char *)sqlite3_column_text(st, 1);
+            const char *dep_state = (const char *)sqlite3_column_text(st, 2);
+            seqs[n] = seq;
+            reasons[n] = xasprintf("dependency %s %s", dep,
+                                   strcmp(dep_state, "cancelled") == 0 ? "was cancelled" : "failed");
+            n++;
+        }
+        sqlite3_reset(st);
+        int failed = rc == SQLITE_DONE ? 0 : -1;
+        for (size_t i = 0; i < n && failed == 0; i++) {
+            sqlite3_stmt *up = stmt_get(store, ST_FAIL_DEPENDENT);
+            if (!up) {
+                failed = -1;
+                break;
+            }
+            sqlite3_bind_int64(up, 1, seqs[i]);
+            sqlite3_bind_text(up, 2, reasons[i], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(up, 3, now_ms);
+            if (stmt_run(up) != SQLITE_DONE)
+                failed = -1;
+            /* Its edges go: a final job waits for nothing. */
+            sqlite3_stmt *del = stmt_get(store, ST_DROP_DEPS_SEQ);
+            if (!del)
+                failed = -1;
+            else {
+                sqlite3_bind_int64(del, 1, seqs[i]);
+                if (stmt_run(del) != SQLITE_DONE)
+                    failed = -1;
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            free(reasons[i]);
+        free(reasons);
+        free(seqs);
+        if (failed < 0)
+            return -1;
+        if (n == 0)
+            return total;
+        total += (int)n;
+    }
+}
+
+int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types, job_record *out)
+{
+    if (tx_begin(store) < 0)
+        return -1;
+    if (cascade_failures(store, now_ms) < 0 || tx_commit(store) < 0) {
+        tx_rollback(store);
+        return -1;
+    }
+    sqlite3_stmt *st = stmt_get(store, ST_RUNNABLE);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int found = 0;
+    while (!found && sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 2);
+        bool skipped = false;
+        for (size_t i = 0; skip_types && skip_types[i]; i++)
+            if (type && strcmp(skip_types[i], type) == 0)
+                skipped = true;
+        if (!skipped) {
+            row_to_record(st, out);
+            found = 1;
+        }
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+/* Runs one single-row UPDATE keyed by id; 0 when a row changed, -1 otherwise. */
+static int update_one(jobstore *store, sqlite3_stmt *st)
+{
+    if (!st)
+        return -1;
+    int rc = stmt_run(st);
+    return rc == SQLITE_DONE && sqlite3_changes(store->db) == 1 ? 0 : -1;
+}
+
+int jobstore_mark_running(jobstore *store, const char *id, const char *worker, int64_t now_ms)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_MARK_RUNNING);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 2, worker);
+    sqlite3_bind_int64(st, 3, now_ms);
+    return update_one(store, st);
+}
+
+int jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
+                    int64_t now_ms)
+{
+    if (!job_state_is_final(state))
+        return -1;
+    if (tx_begin(store) < 0)
+        return -1;
+    sqlite3_stmt *st = stmt_get(store, ST_FINISH);
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, job_state_name(state), -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, result_json);
+    bind_text_or_null(st, 4, reason);
+    sqlite3_bind_int64(st, 5, now_ms);
+    if (update_one(store, st) < 0 || drop_deps(store, id) < 0)
+        goto fail;
+    /* Dependents learn at once, so their status is right before the next scheduling pass. */
+    if (state != JOB_COMPLETED && cascade_failures(store, now_ms) < 0)
+        goto fail;
+    if (tx_commit(store) < 0)
+        goto fail;
+    return 0;
+fail:
+    tx_rollback(store);
+    return -1;
+}
+
+int jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_REQUEUE);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, not_before_ms);
+    bind_text_or_null(st, 3, reason);
+    return update_one(store, st);
+}
+
+int jobstore_requeue_all_running(jobstore *store)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_REQUEUE_ALL);
+    if (!st || stmt_run(st) != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(store->db);
+}
+
+int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms)
+{
+    if (tx_begin(store) < 0)
+        return -1;
+    sqlite3_stmt *st = stmt_get(store, ST_STATE_OF);
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int state = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        state = job_state_from_name((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (state == JOB_PENDING) {
+        st = stmt_get(store, ST_CANCEL);
+        if (!st)
+            goto fail;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_ms);
+        if (update_one(store, st) < 0 || drop_deps(store, id) < 0 || cascade_failures(store, now_ms) < 0)
+            goto fail;
+    }
+    if (tx_commit(store) < 0)
+        goto fail;
+    return state;
+fail:
+    tx_rollback(store);
+    return -1;
+}
+
+int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_CLEAN);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, cutoff_ms);
+    if (stmt_run(st) != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes64(store->db);
+}
+
+int jobstore_count(jobstore *store, int state_filter)
+{
+    sqlite3_stmt *st = stmt_get(store, state_filter < 0 ? ST_COUNT_ALL : ST_COUNT_STATE);
+    if (!st)
+        return -1;
+    if (state_filter >= 0)
+        sqlite3_bind_text(st, 1, job_state_name((job_state)state_filter), -1, SQLITE_STATIC);
+    int count = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        count = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return count;
+}
