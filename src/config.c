@@ -49,7 +49,7 @@ const config_key config_keys[] = {
         orchestrator.restart_failed_daemons),
 
     KEY("logging", "log_level", CFG_STRING, 0, 0, log_level_choices, "\"info\"",
-        "Least severe level written: debug, info, warn or error (DEBUG=1 in the environment forces debug).",
+        "Least severe level written (DEBUG=1 in the environment of `jmake start` forces debug).",
         logging.log_level),
     KEY("logging", "log_file", CFG_STRING, 0, 0, NULL, "\"orchestrator.log\"",
         "File name of the orchestrator's log in HOME/logs/ (the other daemons write <daemon>.log).",
@@ -80,7 +80,7 @@ const config_key config_keys[] = {
         llvm.toolchain_path),
 
     KEY("distributed", "engine", CFG_STRING, 0, 0, engine_choices, "\"none\"",
-        "\"distcc\" sends compilations to the hosts below through distcc; \"none\" compiles locally.",
+        "Where compilations run: \"none\" on this machine, \"distcc\" on the hosts below through distcc.",
         distributed.engine),
     KEY("distributed", "hosts", CFG_STRING_LIST, 0, 0, NULL, "[]",
         "distcc host specifications (\"host\", \"host/4\", \"@host\"); empty = distcc's own DISTCC_HOSTS.",
@@ -341,16 +341,21 @@ static void llvm_fallback(jm_config *cfg, const key_origin *origin, diag_list *d
         }
         closedir(dir);
     }
+    /* Only a path the user wrote is worth a warning; the seed's default names LLVM 17, which most
+     * systems lack, and warning about a line nobody wrote would be noise on every start. */
     const char *file = origin->file;
     if (best < 0) {
+        if (!file)
+            return;
         diag_add(diags, DIAG_WARNING, file, origin->line, origin->column,
                  "llvm.toolchain_path '%s' does not exist and no /usr/lib/llvm-N was found; [llvm] projects "
                  "will not build", cfg->llvm.toolchain_path);
         return;
     }
     char *found = xasprintf("/usr/lib/llvm-%d", best);
-    diag_add(diags, DIAG_WARNING, file, origin->line, origin->column,
-             "llvm.toolchain_path '%s' does not exist; using %s instead", cfg->llvm.toolchain_path, found);
+    if (file)
+        diag_add(diags, DIAG_WARNING, file, origin->line, origin->column,
+                 "llvm.toolchain_path '%s' does not exist; using %s instead", cfg->llvm.toolchain_path, found);
     free(cfg->llvm.toolchain_path);
     cfg->llvm.toolchain_path = found;
 }
@@ -433,10 +438,17 @@ void config_write_sample(FILE *out)
         if (strcmp(section, key->section) != 0) {
             section = key->section;
             fprintf(out, "\n[%s]\n", section);
+        } else {
+            fputc('\n', out);  /* a blank line between keys keeps each comment with its key */
         }
         fprintf(out, "# %s", key->doc);
         if (key->type == CFG_INT)
             fprintf(out, " Range %lld..%lld.", (long long)key->min, (long long)key->max);
+        if (key->choices) {
+            char list[256];
+            choices_text(key->choices, list, sizeof list);
+            fprintf(out, " One of: %s.", list);
+        }
         fputc('\n', out);
         fprintf(out, "%s%s = %s\n", active ? "" : "# ", key->name, key->default_text);
     }
