@@ -81,13 +81,14 @@ static bool ext_in(const char *ext, const char *const *list)
     return false;
 }
 
-/* True when the caller asked to stop; checked only every CANCEL_POLL_EVERY
- * calls so that the atomic load stays out of the per-file cost. */
+/* True when the caller asked to stop; checked on the first call and then
+ * every CANCEL_POLL_EVERY calls so that the atomic load stays out of the
+ * per-file cost. */
 static bool poll_cancel(scan_state *st)
 {
     if (!st->cancel)
         return false;
-    if (++st->polls % CANCEL_POLL_EVERY != 0)
+    if (st->polls++ % CANCEL_POLL_EVERY != 0)
         return false;
     return atomic_load(st->cancel) != 0;
 }
@@ -128,6 +129,32 @@ static void sort_unique(strvec *sv)
     sv->n = w;
     if (sv->v)
         sv->v[w] = NULL;
+}
+
+/* dirs-style sets: a strvec kept sorted so membership is a binary search;
+ * insertion shifts, which is cheap because include folders are few. */
+static bool sorted_contains(const strvec *sv, const char *s)
+{
+    return sv->n > 0 && bsearch(&s, sv->v, sv->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static void sorted_insert(strvec *sv, const char *s)
+{
+    size_t lo = 0, hi = sv->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(sv->v[mid], s);
+        if (c == 0)
+            return;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    strvec_push(sv, s); /* grows the array; the element is then moved into place */
+    char *item = sv->v[sv->n - 1];
+    memmove(sv->v + lo + 1, sv->v + lo, (sv->n - 1 - lo) * sizeof(char *));
+    sv->v[lo] = item;
 }
 
 /* ---- binaries ---------------------------------------------------------- */
@@ -270,6 +297,11 @@ static int walk(scan_state *st)
     while (stack.n > 0 && rc == 0) {
         char *rel_dir = stack.v[--stack.n];
         stack.v[stack.n] = NULL;
+        if (poll_cancel(st)) {
+            free(rel_dir);
+            rc = -1;
+            break;
+        }
         char *full_dir = rel_dir[0] ? path_join(st->root, rel_dir) : xstrdup(st->root);
         DIR *d = opendir(full_dir);
         if (!d) {
@@ -537,7 +569,8 @@ static bool resolves_locally(const file_info *fi, const char *name, char *const 
 static void find_include_dirs(const scan_state *st, file_info *files, size_t nfiles, char *const *known,
                               size_t nknown, const by_base *index, strvec *dirs)
 {
-    strvec_extend(dirs, &st->include_named_dirs);
+    for (size_t i = 0; i < st->include_named_dirs.n; i++)
+        sorted_insert(dirs, st->include_named_dirs.v[i]);
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < nfiles; i++) {
             for (size_t k = 0; k < files[i].includes.n; k++) {
@@ -551,9 +584,9 @@ static void find_include_dirs(const scan_state *st, file_info *files, size_t nfi
                 candidate_folders(index, nknown, name, &cands);
                 bool settled = cands.n == 0;
                 for (size_t c = 0; c < cands.n && !settled; c++)
-                    settled = strvec_contains(dirs, cands.v[c]);
+                    settled = sorted_contains(dirs, cands.v[c]);
                 if (!settled && cands.n == 1) {
-                    strvec_push(dirs, cands.v[0]);
+                    sorted_insert(dirs, cands.v[0]);
                 } else if (!settled && pass == 1) {
                     size_t best = 0, best_score = 0;
                     for (size_t c = 0; c < cands.n; c++) {
@@ -563,18 +596,38 @@ static void find_include_dirs(const scan_state *st, file_info *files, size_t nfi
                             best_score = s;
                         }
                     }
-                    strvec_push(dirs, cands.v[best]);
+                    sorted_insert(dirs, cands.v[best]);
                 }
                 strvec_free(&cands);
             }
         }
     }
-    sort_unique(dirs);
 }
 
-/* Resolves one include to a project file (caller frees) or NULL. */
+/* True when a name is a plain relative path (no ".", ".." or empty
+ * segments), so that the files it can reach through a folder are exactly
+ * those whose path ends in "/name". */
+static bool is_plain_name(const char *name)
+{
+    if (name[0] == '/' || name[0] == '\0')
+        return false;
+    for (const char *seg = name; seg;) {
+        const char *slash = strchr(seg, '/');
+        size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg = slash ? slash + 1 : NULL;
+    }
+    return true;
+}
+
+/* Resolves one include to a project file (caller frees) or NULL. The include
+ * folders are searched in sorted order, so the first folder (by name) that
+ * holds the file wins. Plain names go through the base-name index: trying
+ * every folder for every <stdio.h> is what makes a naive scan slow on big
+ * trees. */
 static char *resolve_include(const file_info *fi, const char *item, const strvec *dirs, char *const *known,
-                             size_t nknown)
+                             size_t nknown, const by_base *index)
 {
     const char *name = item + 1;
     if (item[0] == '"') {
@@ -582,6 +635,17 @@ static char *resolve_include(const file_info *fi, const char *item, const strvec
         if (p && known_file(known, nknown, p))
             return p;
         free(p);
+    }
+    if (is_plain_name(name)) {
+        strvec cands = {0};
+        candidate_folders(index, nknown, name, &cands);
+        const char *best = NULL;
+        for (size_t c = 0; c < cands.n; c++)
+            if (sorted_contains(dirs, cands.v[c]) && (!best || strcmp(cands.v[c], best) < 0))
+                best = cands.v[c];
+        char *res = best ? (strcmp(best, ".") == 0 ? xstrdup(name) : xasprintf("%s/%s", best, name)) : NULL;
+        strvec_free(&cands);
+        return res;
     }
     for (size_t d = 0; d < dirs->n; d++) {
         char *p = join_inside(strcmp(dirs->v[d], ".") == 0 ? "" : dirs->v[d], name);
@@ -679,11 +743,6 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
         return -1;
     }
     scan_state st = {.root = abs_root, .skip_dirs = skip_dirs ? skip_dirs : default_skip_dirs, .cancel = cancel};
-    if (cancel && atomic_load(cancel)) {
-        free(abs_root);
-        set_err(err, errsize, "cancelled");
-        return -1;
-    }
     if (walk(&st) != 0) {
         free_state(&st);
         free(abs_root);
@@ -743,7 +802,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
             }
             strvec edges = {0};
             for (size_t k = 0; k < files[i].includes.n; k++) {
-                char *target = resolve_include(&files[i], files[i].includes.v[k], &dirs, known, nknown);
+                char *target = resolve_include(&files[i], files[i].includes.v[k], &dirs, known, nknown, index);
                 if (target) {
                     strvec_push_owned(&edges, target);
                 } else {
