@@ -24,7 +24,15 @@
  *   file (system and third-party headers, generated files) are not edges; they
  *   are listed once each, as written ("<stdio.h>", "\"config.h\""), in
  *   external_includes.
- * - Folders that cannot be read are skipped and named in warnings[].
+ * - Folders and files that cannot be read are skipped and named in warnings[].
+ * - Beyond discovery.h: root is the absolute, symlink-free path; binaries carry
+ *   size (bytes); suggested.library_name is "lib<name>.so"; suggested.name is
+ *   the root's base name with characters other than [A-Za-z0-9_-] made '_';
+ *   suggested.source is the top-level folder holding the most sources ("."
+ *   for files at root; ties prefer "src"), so tests/ or examples/ with fewer
+ *   sources do not pull the whole tree into the library.
+ * - Cost: one readdir pass, one 64-byte read per unknown file (ELF/archive
+ *   magic), one whole read per source/header; ~0.1 s for 10,000 files.
  */
 #include "discovery.h"
 
