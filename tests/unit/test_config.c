@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cli_config.h"
 #include "config.h"
 #include "util.h"
 
@@ -412,6 +416,102 @@ static void test_committed_sample_matches(void **state)
     free(path);
 }
 
+/* Runs `jmake config check ARGS` with stdout and stderr captured into *out and *err (caller frees). */
+static int run_check(const char *home, int argc, char **argv, char **out, char **err)
+{
+    char *out_path = path_join(home, ".stdout"), *err_path = path_join(home, ".stderr");
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(1), saved_err = dup(2);
+    int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    int code = cli_config_check(home, argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, 1);
+    dup2(saved_err, 2);
+    close(saved_out);
+    close(saved_err);
+    close(fo);
+    close(fe);
+    size_t len;
+    *out = read_file(out_path, &len);
+    *err = read_file(err_path, &len);
+    unlink(out_path);
+    unlink(err_path);
+    free(out_path);
+    free(err_path);
+    return code;
+}
+
+static void test_cli_check(void **state)
+{
+    char *home = make_home();
+    char *a = write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n");
+    char *b = write_text(home, "extra.toml", "[queue]\nmax_concurrent_jobs = 9\n[frob]\n");
+    /* Named otherwise, but a [project] table makes it a project file. */
+    char *proj = write_text(home, "lib.toml", "[project]\nname = \"x\"\n[paths]\nsource = 3\n");
+    char *out, *err;
+
+    char *ok_args[] = {"check", a};
+    assert_int_equal(run_check(home, 2, ok_args, &out, &err), 0);
+    char *want = xasprintf("%s: ok\n", a);
+    assert_string_equal(out, want);
+    assert_string_equal(err, "");
+    free(want);
+    free(out);
+    free(err);
+
+    char *dup_args[] = {"check", a, b, proj};
+    assert_int_equal(run_check(home, 4, dup_args, &out, &err), 2);
+    want = xasprintf("%s:2:1: error: key 'queue.max_concurrent_jobs' already set at %s:2:1\n", b, a);
+    assert_non_null(strstr(err, want));
+    free(want);
+    want = xasprintf("%s:3:", b);   /* the column of a [table] header is the parser's choice */
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "warning: unknown section 'frob'"));
+    free(want);
+    want = xasprintf("%s:4:10: error: key 'paths.source' must be a string", proj);
+    assert_non_null(strstr(err, want));
+    free(want);
+    want = xasprintf("%s: ok\n", a);
+    assert_string_equal(out, want);   /* only the file without errors */
+    free(want);
+    free(out);
+    free(err);
+
+    /* No files: the home's own configuration. */
+    char *none[] = {"check"};
+    assert_int_equal(run_check(home, 1, none, &out, &err), 0);
+    want = xasprintf("%s: ok\n", a);
+    assert_non_null(strstr(out, want));
+    free(want);
+    free(out);
+    free(err);
+
+    char *bad_opt[] = {"check", "--frobnicate"};
+    assert_int_equal(run_check(home, 2, bad_opt, &out, &err), 2);
+    assert_non_null(strstr(err, "usage"));
+    free(out);
+    free(err);
+
+    char *committed = path_join(getenv("JMAKE_SOURCE_DIR") ? getenv("JMAKE_SOURCE_DIR") : JMAKE_SOURCE_DIR,
+                                "daemons/job_queue_design.toml");
+    char *sample_args[] = {"check", committed};
+    assert_int_equal(run_check(home, 2, sample_args, &out, &err), 0);
+    assert_string_equal(err, "");
+    free(out);
+    free(err);
+    free(committed);
+    free(a);
+    free(b);
+    free(proj);
+    remove_tree(home);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_check_files_as_one),
         cmocka_unit_test(test_sample_is_valid_and_complete),
         cmocka_unit_test(test_committed_sample_matches),
+        cmocka_unit_test(test_cli_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
