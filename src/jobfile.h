@@ -2,7 +2,10 @@
 #ifndef JMAKE_JOBFILE_H
 #define JMAKE_JOBFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 #include "diag.h"
 #include "jobstore.h"
@@ -20,7 +23,30 @@ extern const char *const job_types[];
  * nothing allocated. */
 int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *diags);
 
-/* Checks one spec built from command-line options (paths already absolute). */
+/* Checks one spec built from command-line options or the wire (paths already
+ * absolute): the same rules as a job file, with errors carrying no position.
+ * Returns 0, or -1 with at least one error in diags. */
 int jobfile_validate_spec(const job_spec *spec, diag_list *diags);
+
+/* A type name of job_types[]. */
+bool jobfile_type_known(const char *type);
+/* Job ids: 1-128 characters of [A-Za-z0-9._:@+-], not starting with '-' (it
+ * would read as an option on the command line) and without '/' (ids name log files). */
+bool jobfile_id_valid(const char *id);
+
+/* The wire protocol's job objects (docs/PROTOCOL.md).
+ * jobfile_spec_from_json: {id?, type, priority?, config_file?, binary_path?,
+ * depends_on?, timeout_seconds?, args?}; keys it does not know are ignored so
+ * that newer clients can talk to older daemons. Only shapes and types are
+ * checked here: call jobfile_validate_spec next. Returns 0 with *out filled
+ * (caller frees with job_spec_free), or -1 with errors in diags and *out empty. */
+int jobfile_spec_from_json(const cJSON *obj, job_spec *out, diag_list *diags);
+cJSON *jobfile_spec_to_json(const job_spec *spec);     /* caller frees with cJSON_Delete */
+/* {id, seq, type, priority, state, config_file, binary_path, args, depends_on,
+ * timeout_seconds, attempts, submitted_ms, submitted_at, started_ms, started_at,
+ * finished_ms, finished_at, not_before_ms, worker, reason, result}: *_ms are
+ * wall-clock milliseconds (0 = not yet), *_at the same as ISO-8601 UTC or null;
+ * args and result are parsed objects or null. Caller frees with cJSON_Delete. */
+cJSON *jobfile_record_to_json(const job_record *rec);
 
 #endif
