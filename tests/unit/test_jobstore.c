@@ -1,0 +1,598 @@
+/* test_jobstore.c - the persistent queue: submits, scheduling order, dependencies, recovery, scale. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "jobstore.h"
+#include "util.h"
+
+typedef struct fixture {
+    char dir[64];
+    char *db_path;
+    jobstore *store;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = xcalloc(1, sizeof *fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/jmake-jobstore-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->db_path = path_join(fx->dir, "jobs.db");
+    char err[256] = "";
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    if (!fx->store)
+        fail_msg("jobstore_open: %s", err);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    jobstore_close(fx->store);
+    remove_tree(fx->dir);
+    free(fx->db_path);
+    free(fx);
+    return 0;
+}
+
+/* A spec on the stack whose strings point at literals: never passed to job_spec_free. */
+static job_spec spec_of(const char *id, const char *type, int priority)
+{
+    job_spec s;
+    memset(&s, 0, sizeof s);
+    s.id = (char *)id;
+    s.type = (char *)type;
+    s.priority = priority;
+    return s;
+}
+
+static void submit_one(jobstore *store, job_spec spec, int64_t now)
+{
+    char err[256] = "";
+    if (jobstore_submit(store, &spec, 1, NULL, now, err, sizeof err) != 0)
+        fail_msg("submit %s: %s", spec.id ? spec.id : "(generated)", err);
+}
+
+static job_state state_of(jobstore *store, const char *id)
+{
+    job_record rec;
+    if (jobstore_get(store, id, &rec) != 0)
+        fail_msg("no job %s", id);
+    job_state s = rec.state;
+    job_record_free(&rec);
+    return s;
+}
+
+/* Takes the next runnable job, marks it running and returns its id (caller frees), or NULL. */
+static char *take_next(jobstore *store, int64_t now, const char *const *skip)
+{
+    job_record rec;
+    int rc = jobstore_next_runnable(store, now, skip, &rec);
+    assert_true(rc == 0 || rc == 1);
+    if (rc == 0)
+        return NULL;
+    char *id = xstrdup(rec.id);
+    job_record_free(&rec);
+    assert_int_equal(jobstore_mark_running(store, id, "test", now), 0);
+    return id;
+}
+
+static void expect_next(jobstore *store, int64_t now, const char *const *skip, const char *expected)
+{
+    char *id = take_next(store, now, skip);
+    if (expected == NULL) {
+        if (id)
+            fail_msg("expected no runnable job, got %s", id);
+        return;
+    }
+    if (!id)
+        fail_msg("expected %s, got no runnable job", expected);
+    assert_string_equal(id, expected);
+    free(id);
+}
+
+static void test_submit_and_get(void **state)
+{
+    fixture *fx = *state;
+    job_spec s = spec_of("compile_project", "compilation", 1);
+    s.config_file = "/p/jmake.toml";
+    s.args_json = "{\"x\":1}";
+    s.timeout_seconds = 42;
+    char *ids[1];
+    char err[256] = "";
+    assert_int_equal(jobstore_submit(fx->store, &s, 1, ids, 1000, err, sizeof err), 0);
+    assert_string_equal(ids[0], "compile_project");
+    free(ids[0]);
+
+    job_record rec;
+    assert_int_equal(jobstore_get(fx->store, "compile_project", &rec), 0);
+    assert_string_equal(rec.type, "compilation");
+    assert_int_equal(rec.priority, 1);
+    assert_int_equal(rec.state, JOB_PENDING);
+    assert_string_equal(rec.config_file, "/p/jmake.toml");
+    assert_null(rec.binary_path);
+    assert_string_equal(rec.args_json, "{\"x\":1}");
+    assert_int_equal(rec.timeout_seconds, 42);
+    assert_int_equal(rec.attempts, 0);
+    assert_int_equal(rec.submitted_ms, 1000);
+    assert_int_equal(rec.started_ms, 0);
+    assert_int_equal(rec.depends_on.n, 0);
+    job_record_free(&rec);
+
+    assert_int_equal(jobstore_get(fx->store, "nope", &rec), -1);
+    assert_int_equal(jobstore_count(fx->store, -1), 1);
+    assert_int_equal(jobstore_count(fx->store, JOB_PENDING), 1);
+    assert_int_equal(jobstore_count(fx->store, JOB_RUNNING), 0);
+}
+
+static void test_generated_ids(void **state)
+{
+    fixture *fx = *state;
+    /* The user takes the name the store would generate for the second job. */
+    submit_one(fx->store, spec_of("job-2", "discovery", 5), 1);
+    job_spec s = spec_of(NULL, "discovery", 5);
+    char *ids[2];
+    job_spec two[2] = {s, s};
+    char err[256] = "";
+    assert_int_equal(jobstore_submit(fx->store, two, 2, ids, 2, err, sizeof err), 0);
+    assert_string_not_equal(ids[0], "job-2");
+    assert_string_not_equal(ids[1], "job-2");
+    assert_string_not_equal(ids[0], ids[1]);
+    assert_int_equal(strncmp(ids[0], "job-", 4), 0);
+    job_record rec;
+    assert_int_equal(jobstore_get(fx->store, ids[0], &rec), 0);
+    job_record_free(&rec);
+    assert_int_equal(jobstore_get(fx->store, ids[1], &rec), 0);
+    job_record_free(&rec);
+    assert_int_equal(jobstore_count(fx->store, -1), 3);
+    free(ids[0]);
+    free(ids[1]);
+}
+
+static void test_batch_all_or_nothing(void **state)
+{
+    fixture *fx = *state;
+    char err[256] = "";
+    job_spec batch[3] = {spec_of("a", "compilation", 1), spec_of("b", "wrapping", 2), spec_of("a", "discovery", 3)};
+    char *ids[3] = {NULL, NULL, NULL};
+    assert_int_equal(jobstore_submit(fx->store, batch, 3, ids, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'a'"));
+    assert_null(ids[0]);
+    assert_int_equal(jobstore_count(fx->store, -1), 0);
+
+    /* Clash with a stored job. */
+    submit_one(fx->store, spec_of("b", "compilation", 1), 1);
+    job_spec batch2[2] = {spec_of("c", "compilation", 1), spec_of("b", "compilation", 1)};
+    assert_int_equal(jobstore_submit(fx->store, batch2, 2, NULL, 1, err, sizeof err), -1);
+    assert_int_equal(jobstore_count(fx->store, -1), 1);
+    assert_int_equal(jobstore_get(fx->store, "c", &(job_record){0}), -1);
+
+    /* Unknown dependency. */
+    job_spec d = spec_of("d", "compilation", 1);
+    strvec_push(&d.depends_on, "ghost");
+    assert_int_equal(jobstore_submit(fx->store, &d, 1, NULL, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ghost"));
+    strvec_free(&d.depends_on);
+
+    /* A cycle inside one batch would never run. */
+    job_spec cyc[2] = {spec_of("x", "compilation", 1), spec_of("y", "compilation", 1)};
+    strvec_push(&cyc[0].depends_on, "y");
+    strvec_push(&cyc[1].depends_on, "x");
+    assert_int_equal(jobstore_submit(fx->store, cyc, 2, NULL, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cycle"));
+    strvec_free(&cyc[0].depends_on);
+    strvec_free(&cyc[1].depends_on);
+    assert_int_equal(jobstore_count(fx->store, -1), 1);
+
+    /* The store still works after failed batches. */
+    job_spec ok[2] = {spec_of("later", "wrapping", 1), spec_of("first", "compilation", 1)};
+    strvec_push(&ok[0].depends_on, "first"); /* a dependency listed after its dependent */
+    assert_int_equal(jobstore_submit(fx->store, ok, 2, NULL, 1, err, sizeof err), 0);
+    strvec_free(&ok[0].depends_on);
+    assert_int_equal(jobstore_count(fx->store, -1), 3);
+}
+
+static void test_priority_then_fifo(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("p5-first", "compilation", 5), 1);
+    submit_one(fx->store, spec_of("p1", "compilation", 1), 2);
+    submit_one(fx->store, spec_of("p5-second", "compilation", 5), 3);
+    submit_one(fx->store, spec_of("p0", "compilation", 0), 4);
+    submit_one(fx->store, spec_of("p7", "compilation", 7), 5);
+    submit_one(fx->store, spec_of("p5-third", "compilation", 5), 6);
+    const char *order[] = {"p0", "p1", "p5-first", "p5-second", "p5-third", "p7"};
+    for (size_t i = 0; i < 6; i++)
+        expect_next(fx->store, 10, NULL, order[i]);
+    expect_next(fx->store, 10, NULL, NULL);
+    assert_int_equal(jobstore_count(fx->store, JOB_RUNNING), 6);
+}
+
+static void test_dependencies_hold(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("a", "compilation", 5), 1);
+    job_spec b = spec_of("b", "wrapping", 0);
+    strvec_push(&b.depends_on, "a");
+    submit_one(fx->store, b, 2);
+    strvec_free(&b.depends_on);
+
+    /* b has the better priority but waits for a. */
+    expect_next(fx->store, 10, NULL, "a");
+    expect_next(fx->store, 10, NULL, NULL);
+    assert_int_equal(jobstore_finish(fx->store, "a", JOB_COMPLETED, "{\"ok\":true}", NULL, 20), 0);
+    expect_next(fx->store, 30, NULL, "b");
+
+    job_record rec;
+    assert_int_equal(jobstore_get(fx->store, "b", &rec), 0);
+    assert_int_equal(rec.depends_on.n, 1);
+    assert_string_equal(rec.depends_on.v[0], "a");
+    job_record_free(&rec);
+    assert_int_equal(jobstore_get(fx->store, "a", &rec), 0);
+    assert_int_equal(rec.state, JOB_COMPLETED);
+    assert_string_equal(rec.result_json, "{\"ok\":true}");
+    assert_int_equal(rec.finished_ms, 20);
+    job_record_free(&rec);
+
+    /* A final state is final. */
+    assert_int_equal(jobstore_finish(fx->store, "a", JOB_FAILED, NULL, "late", 40), -1);
+    assert_int_equal(state_of(fx->store, "a"), JOB_COMPLETED);
+    assert_int_equal(jobstore_finish(fx->store, "b", JOB_RUNNING, NULL, NULL, 40), -1);
+}
+
+static void expect_failed_because(jobstore *store, const char *id, const char *reason)
+{
+    job_record rec;
+    assert_int_equal(jobstore_get(store, id, &rec), 0);
+    assert_int_equal(rec.state, JOB_FAILED);
+    assert_non_null(rec.reason);
+    assert_string_equal(rec.reason, reason);
+    assert_true(rec.finished_ms > 0);
+    job_record_free(&rec);
+}
+
+static void test_failed_dependency_cascades(void **state)
+{
+    fixture *fx = *state;
+    job_spec batch[4] = {spec_of("a", "compilation", 1), spec_of("b", "wrapping", 1), spec_of("c", "wrapping", 1),
+                         spec_of("free", "discovery", 9)};
+    strvec_push(&batch[1].depends_on, "a");
+    strvec_push(&batch[2].depends_on, "b");
+    char err[256] = "";
+    assert_int_equal(jobstore_submit(fx->store, batch, 4, NULL, 1, err, sizeof err), 0);
+    strvec_free(&batch[1].depends_on);
+    strvec_free(&batch[2].depends_on);
+
+    expect_next(fx->store, 10, NULL, "a");
+    assert_int_equal(jobstore_finish(fx->store, "a", JOB_FAILED, NULL, "compile error", 20), 0);
+    expect_failed_because(fx->store, "b", "dependency a failed");
+    expect_failed_because(fx->store, "c", "dependency b failed");
+    expect_next(fx->store, 30, NULL, "free");
+    expect_next(fx->store, 30, NULL, NULL);
+
+    /* Cancelling a pending dependency fails its dependents with that reason. */
+    submit_one(fx->store, spec_of("x", "compilation", 1), 40);
+    job_spec y = spec_of("y", "compilation", 1);
+    strvec_push(&y.depends_on, "x");
+    submit_one(fx->store, y, 41);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "x", 50), JOB_PENDING);
+    expect_failed_because(fx->store, "y", "dependency x was cancelled");
+
+    /* Depending on a job that already failed: failed at the next scheduling pass. */
+    y.id = "z";
+    strvec_free(&y.depends_on);
+    strvec_push(&y.depends_on, "a");
+    submit_one(fx->store, y, 60);
+    strvec_free(&y.depends_on);
+    expect_next(fx->store, 70, NULL, NULL);
+    expect_failed_because(fx->store, "z", "dependency a failed");
+
+    /* Failed dependents can now be cleaned with their failed dependency. */
+    assert_true(jobstore_clean(fx->store, 1000) >= 5);
+}
+
+static void test_skip_types(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("c1", "compilation", 0), 1);
+    submit_one(fx->store, spec_of("w1", "wrapping", 3), 2);
+    submit_one(fx->store, spec_of("d1", "discovery", 4), 3);
+    const char *const skip[] = {"compilation", "wrapping", NULL};
+    expect_next(fx->store, 10, skip, "d1");
+    expect_next(fx->store, 10, skip, NULL);
+    const char *const skip_wrap[] = {"wrapping", NULL};
+    expect_next(fx->store, 10, skip_wrap, "c1");
+    expect_next(fx->store, 10, NULL, "w1");
+}
+
+static void test_running_attempts_and_requeue(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("r", "compilation", 1), 1);
+    assert_int_equal(jobstore_mark_running(fx->store, "r", "compilation", 100), 0);
+    /* Already running: a second start is refused. */
+    assert_int_equal(jobstore_mark_running(fx->store, "r", "compilation", 101), -1);
+    assert_int_equal(jobstore_mark_running(fx->store, "unknown", "compilation", 101), -1);
+
+    job_record rec;
+    assert_int_equal(jobstore_get(fx->store, "r", &rec), 0);
+    assert_int_equal(rec.state, JOB_RUNNING);
+    assert_int_equal(rec.attempts, 1);
+    assert_int_equal(rec.started_ms, 100);
+    assert_string_equal(rec.worker, "compilation");
+    job_record_free(&rec);
+
+    /* A retry waits until not_before. */
+    assert_int_equal(jobstore_requeue(fx->store, "r", 5000, "timeout after 300 s"), 0);
+    assert_int_equal(jobstore_get(fx->store, "r", &rec), 0);
+    assert_int_equal(rec.state, JOB_PENDING);
+    assert_int_equal(rec.not_before_ms, 5000);
+    assert_string_equal(rec.reason, "timeout after 300 s");
+    assert_null(rec.worker);
+    job_record_free(&rec);
+    expect_next(fx->store, 4999, NULL, NULL);
+    expect_next(fx->store, 5000, NULL, "r");
+    assert_int_equal(jobstore_get(fx->store, "r", &rec), 0);
+    assert_int_equal(rec.attempts, 2);
+    job_record_free(&rec);
+
+    assert_int_equal(jobstore_finish(fx->store, "r", JOB_COMPLETED, NULL, NULL, 6000), 0);
+    assert_int_equal(jobstore_requeue(fx->store, "r", 0, "no"), -1);
+}
+
+/* The child submits and starts a job, then dies by SIGKILL without closing the store. */
+static void test_durable_across_kill(void **state)
+{
+    fixture *fx = *state;
+    jobstore_close(fx->store);
+    fx->store = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[256];
+        jobstore *store = jobstore_open(fx->db_path, err, sizeof err);
+        if (!store)
+            _exit(10);
+        job_spec specs[2] = {spec_of("survivor", "compilation", 1), spec_of("waiting", "wrapping", 2)};
+        if (jobstore_submit(store, specs, 2, NULL, 1, err, sizeof err) != 0)
+            _exit(11);
+        if (jobstore_mark_running(store, "survivor", "compilation", 2) != 0)
+            _exit(12);
+        raise(SIGKILL);
+        _exit(13);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    char err[256] = "";
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    if (!fx->store)
+        fail_msg("reopen: %s", err);
+    assert_int_equal(state_of(fx->store, "survivor"), JOB_RUNNING);
+    assert_int_equal(state_of(fx->store, "waiting"), JOB_PENDING);
+    assert_int_equal(jobstore_requeue_all_running(fx->store), 1);
+    job_record rec;
+    assert_int_equal(jobstore_get(fx->store, "survivor", &rec), 0);
+    assert_int_equal(rec.state, JOB_PENDING);
+    assert_int_equal(rec.attempts, 1); /* the interrupted run counts */
+    assert_non_null(rec.reason);
+    job_record_free(&rec);
+    assert_int_equal(jobstore_requeue_all_running(fx->store), 0);
+    expect_next(fx->store, 10, NULL, "survivor");
+}
+
+static void test_cancel_pending(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("p", "compilation", 1), 1);
+    submit_one(fx->store, spec_of("r", "compilation", 1), 2);
+    assert_int_equal(jobstore_mark_running(fx->store, "r", "compilation", 3), 0);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "p", 10), JOB_PENDING);
+    assert_int_equal(state_of(fx->store, "p"), JOB_CANCELLED);
+    /* A running job is the orchestrator's to stop: reported, left as is. */
+    assert_int_equal(jobstore_cancel_pending(fx->store, "r", 10), JOB_RUNNING);
+    assert_int_equal(state_of(fx->store, "r"), JOB_RUNNING);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "p", 11), JOB_CANCELLED);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "ghost", 11), -1);
+    expect_next(fx->store, 20, NULL, NULL);
+}
+
+static void test_clean_and_list(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("old", "compilation", 1), 1);
+    submit_one(fx->store, spec_of("new", "compilation", 1), 2);
+    submit_one(fx->store, spec_of("pending", "compilation", 9), 3);
+    submit_one(fx->store, spec_of("kept-dep", "compilation", 1), 4);
+    job_spec w = spec_of("waits", "wrapping", 9);
+    strvec_push(&w.depends_on, "kept-dep");
+    submit_one(fx->store, w, 5);
+    strvec_free(&w.depends_on);
+    assert_int_equal(jobstore_finish(fx->store, "old", JOB_COMPLETED, NULL, NULL, 100), 0);
+    assert_int_equal(jobstore_finish(fx->store, "new", JOB_FAILED, NULL, "x", 200), 0);
+    assert_int_equal(jobstore_finish(fx->store, "kept-dep", JOB_COMPLETED, NULL, NULL, 50), 0);
+
+    job_record *recs = NULL;
+    size_t n = 0;
+    assert_int_equal(jobstore_list(fx->store, JOB_COMPLETED, &recs, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(recs[0].id, "old");
+    assert_string_equal(recs[1].id, "kept-dep");
+    for (size_t i = 0; i < n; i++)
+        job_record_free(&recs[i]);
+    free(recs);
+
+    /* "kept-dep" finished early but a pending job still waits for it. */
+    assert_int_equal(jobstore_clean(fx->store, 150), 1);
+    assert_int_equal(jobstore_get(fx->store, "old", &(job_record){0}), -1);
+    assert_int_equal(state_of(fx->store, "kept-dep"), JOB_COMPLETED);
+    assert_int_equal(jobstore_clean(fx->store, 1000), 1);
+    assert_int_equal(state_of(fx->store, "pending"), JOB_PENDING);
+
+    assert_int_equal(jobstore_list(fx->store, -1, &recs, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(recs[0].id, "pending");
+    assert_string_equal(recs[1].id, "kept-dep");
+    assert_string_equal(recs[2].id, "waits");
+    assert_true(recs[0].seq < recs[1].seq && recs[1].seq < recs[2].seq);
+    for (size_t i = 0; i < n; i++)
+        job_record_free(&recs[i]);
+    free(recs);
+}
+
+static void exec_or_fail(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static void test_schema_version_guard(void **state)
+{
+    fixture *fx = *state;
+    jobstore_close(fx->store);
+    fx->store = NULL;
+    char err[512] = "";
+
+    /* A database from a newer jmake is refused, untouched. */
+    exec_or_fail(fx->db_path, "PRAGMA user_version = 99");
+    assert_null(jobstore_open(fx->db_path, err, sizeof err));
+    assert_non_null(strstr(err, "schema version 99"));
+
+    /* Somebody else's database is not adopted. */
+    char *other = path_join(fx->dir, "other.db");
+    exec_or_fail(other, "CREATE TABLE t(x)");
+    assert_null(jobstore_open(other, err, sizeof err));
+    assert_non_null(strstr(err, "not a jmake job database"));
+    free(other);
+
+    exec_or_fail(fx->db_path, "PRAGMA user_version = 1");
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    assert_non_null(fx->store);
+}
+
+static void test_durable_settings(void **state)
+{
+    fixture *fx = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* Durable submits per second: one fsynced transaction each. */
+    uint64_t t0 = clock_monotonic_ms();
+    const int n = 200;
+    for (int i = 0; i < n; i++)
+        submit_one(fx->store, spec_of(NULL, "compilation", 5), i);
+    uint64_t elapsed = clock_monotonic_ms() - t0;
+    printf("# %d durable submits in %llu ms (%.0f/s)\n", n, (unsigned long long)elapsed,
+           elapsed ? n * 1000.0 / (double)elapsed : 0.0);
+    assert_int_equal(jobstore_count(fx->store, JOB_PENDING), n);
+}
+
+static void test_hundred_thousand_finished(void **state)
+{
+    fixture *fx = *state;
+    const int total = 100000, batch = 5000;
+    job_spec *specs = xcalloc(batch, sizeof *specs);
+    char err[256] = "";
+    uint64_t t0 = clock_monotonic_ms();
+    for (int done = 0; done < total; done += batch) {
+        for (int i = 0; i < batch; i++) {
+            specs[i] = spec_of(NULL, "compilation", 5);
+            specs[i].config_file = "/some/project/jmake.toml";
+        }
+        if (jobstore_submit(fx->store, specs, batch, NULL, done, err, sizeof err) != 0)
+            fail_msg("bulk submit: %s", err);
+    }
+    free(specs);
+    /* Finishing 100,000 jobs one transaction at a time would only measure fsync. */
+    exec_or_fail(fx->db_path, "UPDATE jobs SET state = 'completed', finished_ms = 1000, result_json = '{}'");
+    submit_one(fx->store, spec_of("live", "wrapping", 5), 2000);
+    uint64_t filled = clock_monotonic_ms() - t0;
+
+    t0 = clock_monotonic_ms();
+    const int lookups = 2000;
+    for (int i = 0; i < lookups; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "job-%d", 1 + (i * 7919) % total);
+        job_record rec;
+        if (jobstore_get(fx->store, id, &rec) != 0)
+            fail_msg("missing %s", id);
+        assert_int_equal(rec.state, JOB_COMPLETED);
+        job_record_free(&rec);
+    }
+    uint64_t get_ms = clock_monotonic_ms() - t0;
+
+    t0 = clock_monotonic_ms();
+    expect_next(fx->store, 3000, NULL, "live");
+    expect_next(fx->store, 3000, NULL, NULL);
+    uint64_t next_ms = clock_monotonic_ms() - t0;
+    assert_int_equal(jobstore_count(fx->store, JOB_COMPLETED), total);
+    printf("# 100k rows: filled in %llu ms; %d gets in %llu ms (%.1f us each); 2 scheduling passes in %llu ms\n",
+           (unsigned long long)filled, lookups, (unsigned long long)get_ms, get_ms * 1000.0 / lookups,
+           (unsigned long long)next_ms);
+    /* Indexed lookups: generous bounds that a full scan per get would break. */
+    assert_true(get_ms < 2000);
+    assert_true(next_ms < 500);
+
+    t0 = clock_monotonic_ms();
+    assert_int_equal(jobstore_clean(fx->store, 1001), total);
+    printf("# clean of 100k finished jobs: %llu ms\n", (unsigned long long)(clock_monotonic_ms() - t0));
+    assert_int_equal(jobstore_count(fx->store, -1), 1);
+}
+
+static void test_state_names(void **state)
+{
+    (void)state;
+    for (int s = JOB_PENDING; s <= JOB_CANCELLED; s++)
+        assert_int_equal(job_state_from_name(job_state_name((job_state)s)), s);
+    assert_int_equal(job_state_from_name("bogus"), -1);
+    assert_int_equal(job_state_from_name(NULL), -1);
+    assert_false(job_state_is_final(JOB_PENDING));
+    assert_false(job_state_is_final(JOB_RUNNING));
+    assert_true(job_state_is_final(JOB_COMPLETED));
+    assert_true(job_state_is_final(JOB_FAILED));
+    assert_true(job_state_is_final(JOB_CANCELLED));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_names),
+        cmocka_unit_test_setup_teardown(test_submit_and_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generated_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_priority_then_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dependencies_hold, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_dependency_cascades, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_running_attempts_and_requeue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_across_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_and_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_guard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hundred_thousand_finished, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
