@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "toml.h"
 
@@ -398,8 +397,7 @@ int config_check_files(const char *const *paths, size_t count, diag_list *diags)
         return 0;
     /* Without a home, relative paths are taken against the first file's folder, as if it were the home. */
     char *base = path_dirname(paths[0]);
-    char cwd[4096];
-    char *home = path_absolute(getcwd(cwd, sizeof cwd) ? cwd : "/", base);
+    char *home = path_absolute(NULL, base);
     jm_config cfg;
     config_defaults(&cfg, home);
     int rc = load_files(&cfg, paths, count, home, false, diags);
