@@ -94,9 +94,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                     " AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id"
                     "  WHERE d.job_seq = j.seq AND p.state <> 'completed')"
                     " ORDER BY priority, seq",
-    /* Pending jobs with a dependency that can no longer complete. */
-    [ST_DOOMED] = "SELECT j.seq, p.id, p.state FROM job_deps d JOIN jobs j ON j.seq = d.job_seq"
-                  " JOIN jobs p ON p.id = d.dep_id"
+    /* Pending jobs with a dependency that can no longer complete. CROSS JOIN
+     * pins the loop order: start from the few live edges, never from the
+     * (possibly long) list of pending jobs. */
+    [ST_DOOMED] = "SELECT j.seq, p.id, p.state FROM job_deps d CROSS JOIN jobs j ON j.seq = d.job_seq"
+                  " CROSS JOIN jobs p ON p.id = d.dep_id"
                   " WHERE j.state = 'pending' AND p.state IN ('failed', 'cancelled') ORDER BY j.seq",
     [ST_FAIL_DEPENDENT] = "UPDATE jobs SET state = 'failed', reason = ?2, finished_ms = ?3"
                           " WHERE seq = ?1 AND state = 'pending'",

@@ -43,6 +43,8 @@ typedef struct job_record {
 } job_record;
 void job_record_free(job_record *rec);
 
+/* One handle belongs to one thread (it caches prepared statements); other
+ * processes may open the same file at the same time (WAL, busy timeout). */
 typedef struct jobstore jobstore;
 
 /* Opens (creating) the database at path: WAL, synchronous=FULL so that an
