@@ -329,7 +329,8 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
             }
             const char *text = v->u.string.ptr;
             if (strlen(text) != v->u.string.len || text[0] == '\0') {
-                diag_add(diags, DIAG_ERROR, file, at.line, at.col, "%s must not be empty", key);
+                diag_add(diags, DIAG_ERROR, file, at.line, at.col, "%s must not be empty or hold NUL characters",
+                         key);
                 continue;
             }
             if (key[0] == 'i') {

@@ -146,6 +146,42 @@ static void test_seed_example(void **state)
     assert_string_equal(fx->specs[1].depends_on.v[0], "compile_project");
 }
 
+/* A loaded file goes into the store as one batch, ids in file order. */
+static void test_load_then_submit(void **state)
+{
+    fixture *fx = *state;
+    write_jobs(fx, "[[jobs]]\n"
+                   "id = \"wrap\"\n"
+                   "type = \"discovery\"\n"
+                   "args = { path = \"proj\" }\n"
+                   "depends_on = [\"scan\"]\n"
+                   "[[jobs]]\n"
+                   "type = \"discovery\"\n"
+                   "config_file = \"proj/jmake.toml\"\n"
+                   "[[jobs]]\n"
+                   "id = \"scan\"\n"
+                   "type = \"discovery\"\n"
+                   "args = { path = \"proj\" }\n");
+    load_ok(fx);
+    char *db = path_join(fx->dir, "jobs.db");
+    char err[256] = "";
+    jobstore *store = jobstore_open(db, err, sizeof err);
+    assert_non_null(store);
+    char *ids[3];
+    assert_int_equal(jobstore_submit(store, fx->specs, fx->count, ids, 1, err, sizeof err), 0);
+    assert_string_equal(ids[0], "wrap");
+    assert_string_equal(ids[1], "job-2");
+    assert_string_equal(ids[2], "scan");
+    for (int i = 0; i < 3; i++)
+        free(ids[i]);
+    job_record rec;
+    assert_int_equal(jobstore_next_runnable(store, 2, NULL, &rec), 1);
+    assert_string_equal(rec.id, "job-2");
+    job_record_free(&rec);
+    jobstore_close(store);
+    free(db);
+}
+
 static void test_relative_paths_and_defaults(void **state)
 {
     fixture *fx = *state;
@@ -250,6 +286,10 @@ static void test_unknown_type_and_field(void **state)
     diag_free(&fx->diags);
     write_jobs(fx, "[[jobs]]\ntype = \"compilation\"\nconfig_file = \"proj/jmake.toml\"\nprioirty = 1\n");
     expect_error_at(load_fails(fx), fx->jobs, 4, 1, "unknown field 'prioirty'");
+
+    diag_free(&fx->diags);
+    write_jobs(fx, "[[jobs]]\nid = \"\"\ntype = \"discovery\"\nargs = { path = \"proj\" }\n");
+    expect_error_at(load_fails(fx), fx->jobs, 2, 6, "id must not be empty");
 
     diag_free(&fx->diags);
     write_jobs(fx, "[[jobs]]\nid = \"has space\"\ntype = \"discovery\"\nargs = { path = \"proj\" }\n");
@@ -476,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seed_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_then_submit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relative_paths_and_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_located, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_types, setup, teardown),
