@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct engine_options {
@@ -49,6 +50,19 @@ void engine_free(engine *eng);
  * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
  * cache {hits, misses}. */
 int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);
+
+/* Tells the engine that paths (absolute, or relative to the daemon's working
+ * folder) changed, were created or were removed, so the next build re-hashes
+ * them even when their stat looks unchanged. paths NULL means "lost track"
+ * (e.g. an inotify overflow): the next build checks everything. Safe to call
+ * from any thread, also while a build runs (the notes apply to the next one). */
+void engine_note_changes(engine *eng, const char *config_path, const char *const *paths, size_t count);
+
+/* While watched, the caller promises to report every change under the
+ * project (sources, headers, the jmake.toml) through engine_note_changes; a
+ * build with nothing reported and the artifact untouched then answers from
+ * memory without scanning the tree. Off by default. */
+void engine_set_watched(engine *eng, const char *config_path, bool watched);
 
 /* Evicts least-recently-used cache entries until the cache holds at most
  * max_bytes. Returns bytes removed, or -errno. */

@@ -1,0 +1,415 @@
+/* buildrecord.c - per-project build record: stat-then-hash file checks and a versioned binary file with a checksum. */
+#include "buildrecord.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define RECORD_MAGIC "JMKB"
+#define RECORD_VERSION 1u
+/* A file whose mtime is this close to "now" may still change within the
+   same timestamp tick without its stat changing, so it is re-hashed next time. */
+#define RACY_WINDOW_NS 2000000000ll
+
+void buildrecord_init(buildrecord *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    hashmap_init(&rec->files);
+    hashmap_init(&rec->objects);
+}
+
+static void object_free(br_object *o)
+{
+    free(o->source);
+    free(o->deps);
+    free(o->dep_hashes);
+    free(o);
+}
+
+void buildrecord_free(buildrecord *rec)
+{
+    size_t pos = 0;
+    void *v;
+    while (hashmap_next(&rec->files, &pos, NULL, &v)) {
+        free(((br_file *)v)->path);
+        free(v);
+    }
+    pos = 0;
+    while (hashmap_next(&rec->objects, &pos, NULL, &v))
+        object_free(v);
+    hashmap_free(&rec->files);
+    hashmap_free(&rec->objects);
+    memset(rec, 0, sizeof *rec);
+}
+
+br_file *buildrecord_file(buildrecord *rec, const char *path)
+{
+    br_file *f = hashmap_get(&rec->files, path);
+    if (!f) {
+        f = xcalloc(1, sizeof *f);
+        f->path = xstrdup(path);
+        hashmap_put(&rec->files, path, f);
+    }
+    return f;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, int64_t *mtime_ns)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (size)
+        *size = st.st_size;
+    if (mtime_ns)
+        *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    int rc = 0;
+    if (st.st_size > 65536) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = -errno;
+        } else {
+            *out = XXH3_128bits(m, (size_t)st.st_size);
+            munmap(m, (size_t)st.st_size);
+        }
+    } else {
+        char buf[65536];
+        size_t got = 0;
+        for (;;) {
+            ssize_t n = read(fd, buf + got, sizeof buf - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = -errno;
+                break;
+            }
+            if (n == 0 || (got += (size_t)n) == sizeof buf)
+                break;
+        }
+        if (rc == 0)
+            *out = XXH3_128bits(buf, got);
+    }
+    close(fd);
+    return rc;
+}
+
+bool buildrecord_file_check(buildrecord *rec, br_file *f)
+{
+    if (f->checked_epoch == rec->epoch && rec->epoch)
+        return f->exists;
+    f->checked_epoch = rec->epoch;
+    struct stat st;
+    if (stat(f->path, &st) < 0) {
+        f->exists = false;
+        return false;
+    }
+    f->exists = true;
+    int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    if (f->hashed && !f->racy && f->size == (int64_t)st.st_size && f->mtime_ns == mt)
+        return true;
+    XXH128_hash_t h;
+    int64_t size, mtime;
+    if (buildrecord_hash_file(f->path, &h, &size, &mtime) < 0) {
+        f->exists = false;
+        return false;
+    }
+    f->hash = h;
+    f->hashed = true;
+    f->size = size;
+    f->mtime_ns = mtime;
+    f->racy = now_ns() - mtime < RACY_WINDOW_NS;
+    rec->dirty = true;
+    return true;
+}
+
+void buildrecord_file_invalidate(buildrecord *rec, const char *path)
+{
+    br_file *f = hashmap_get(&rec->files, path);
+    if (f) {
+        f->racy = true;
+        f->checked_epoch = 0;
+    }
+}
+
+br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash,
+                                  br_file *const *deps, const XXH128_hash_t *dep_hashes, size_t dep_count)
+{
+    br_object *o = hashmap_get(&rec->objects, source);
+    if (!o) {
+        o = xcalloc(1, sizeof *o);
+        o->source = xstrdup(source);
+        hashmap_put(&rec->objects, source, o);
+    }
+    free(o->deps);
+    free(o->dep_hashes);
+    o->cmd_hash = cmd_hash;
+    o->dep_count = dep_count;
+    o->deps = xmalloc((dep_count ? dep_count : 1) * sizeof *o->deps);
+    o->dep_hashes = xmalloc((dep_count ? dep_count : 1) * sizeof *o->dep_hashes);
+    if (dep_count) {
+        memcpy(o->deps, deps, dep_count * sizeof *deps);
+        memcpy(o->dep_hashes, dep_hashes, dep_count * sizeof *dep_hashes);
+    }
+    o->seen_epoch = rec->epoch;
+    rec->dirty = true;
+    return o;
+}
+
+void buildrecord_object_remove(buildrecord *rec, const char *source)
+{
+    br_object *o = hashmap_remove(&rec->objects, source);
+    if (o) {
+        object_free(o);
+        rec->dirty = true;
+    }
+}
+
+/* ---- persistence ---- */
+
+typedef struct wbuf {
+    unsigned char *p;
+    size_t len, cap;
+} wbuf;
+
+static void put(wbuf *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 4096;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+static void put32(wbuf *b, uint32_t v) { put(b, &v, 4); }
+static void put64(wbuf *b, int64_t v) { put(b, &v, 8); }
+static void putstr(wbuf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    put32(b, n);
+    put(b, s, n);
+}
+
+int buildrecord_save(buildrecord *rec, const char *path)
+{
+    /* Number the files objects still reference; the rest are forgotten. */
+    size_t pos = 0;
+    void *v;
+    while (hashmap_next(&rec->files, &pos, NULL, &v))
+        ((br_file *)v)->mark = 0;
+    uint32_t nfiles = 0, nobjects = 0;
+    br_file **order = NULL;
+    size_t order_cap = 0;
+    pos = 0;
+    while (hashmap_next(&rec->objects, &pos, NULL, &v)) {
+        br_object *o = v;
+        nobjects++;
+        for (size_t i = 0; i < o->dep_count; i++) {
+            if (o->deps[i]->mark)
+                continue;
+            if (nfiles == order_cap) {
+                order_cap = order_cap ? order_cap * 2 : 256;
+                order = xrealloc(order, order_cap * sizeof *order);
+            }
+            order[nfiles++] = o->deps[i];
+            o->deps[i]->mark = nfiles;   /* index + 1 */
+        }
+    }
+    /* Drop unreferenced file entries from memory too, so the table does not grow forever. */
+    pos = 0;
+    const char *key;
+    strvec drop = {0};
+    while (hashmap_next(&rec->files, &pos, &key, &v))
+        if (!((br_file *)v)->mark)
+            strvec_push(&drop, key);
+    for (size_t i = 0; i < drop.n; i++) {
+        br_file *f = hashmap_remove(&rec->files, drop.v[i]);
+        free(f->path);
+        free(f);
+    }
+    strvec_free(&drop);
+
+    wbuf b = {0};
+    put(&b, RECORD_MAGIC, 4);
+    put32(&b, RECORD_VERSION);
+    put32(&b, nfiles);
+    put32(&b, nobjects);
+    for (uint32_t i = 0; i < nfiles; i++) {
+        br_file *f = order[i];
+        putstr(&b, f->path);
+        put64(&b, f->size);
+        put64(&b, f->mtime_ns);
+        put(&b, &f->hash, 16);
+        unsigned char flags = (unsigned char)((f->hashed ? 1 : 0) | (f->racy ? 2 : 0));
+        put(&b, &flags, 1);
+    }
+    pos = 0;
+    while (hashmap_next(&rec->objects, &pos, NULL, &v)) {
+        br_object *o = v;
+        putstr(&b, o->source);
+        put(&b, &o->cmd_hash, 16);
+        put64(&b, o->obj_size);
+        put64(&b, o->obj_mtime_ns);
+        put32(&b, (uint32_t)o->dep_count);
+        for (size_t i = 0; i < o->dep_count; i++) {
+            put32(&b, o->deps[i]->mark - 1);
+            put(&b, &o->dep_hashes[i], 16);
+        }
+    }
+    unsigned char lv = rec->link.valid;
+    put(&b, &lv, 1);
+    put(&b, &rec->link.input_hash, 16);
+    put64(&b, rec->link.size);
+    put64(&b, rec->link.mtime_ns);
+    put(&b, &rec->link.hash, 16);
+    put(&b, &rec->ccjson_sig, 16);
+    uint64_t sum = XXH3_64bits(b.p, b.len);
+    put(&b, &sum, 8);
+    free(order);
+
+    char *dir = path_dirname(path);
+    mkdir_p(dir, 0700);
+    free(dir);
+    int rc = write_file_atomic(path, b.p, b.len, 0600);
+    free(b.p);
+    if (rc == 0)
+        rec->dirty = false;
+    return rc;
+}
+
+typedef struct rbuf {
+    const unsigned char *p;
+    size_t len, off;
+    bool bad;
+} rbuf;
+
+static void get(rbuf *r, void *d, size_t n)
+{
+    if (r->bad || r->off + n > r->len) {
+        r->bad = true;
+        memset(d, 0, n);
+        return;
+    }
+    memcpy(d, r->p + r->off, n);
+    r->off += n;
+}
+static uint32_t get32(rbuf *r) { uint32_t v; get(r, &v, 4); return v; }
+static int64_t get64(rbuf *r) { int64_t v; get(r, &v, 8); return v; }
+static char *getstr(rbuf *r)
+{
+    uint32_t n = get32(r);
+    if (r->bad || r->off + n > r->len) {
+        r->bad = true;
+        return NULL;
+    }
+    char *s = xstrndup((const char *)r->p + r->off, n);
+    r->off += n;
+    return s;
+}
+
+int buildrecord_load(buildrecord *rec, const char *path)
+{
+    size_t len = 0;
+    unsigned char *data = (unsigned char *)read_file(path, &len);
+    if (!data)
+        return errno == ENOENT ? 1 : -1;
+    uint64_t sum;
+    if (len < 12 + 8 || memcmp(data, RECORD_MAGIC, 4) != 0)
+        goto bad;
+    memcpy(&sum, data + len - 8, 8);
+    if (sum != XXH3_64bits(data, len - 8))
+        goto bad;   /* torn or damaged: rebuild from scratch (objects come from the cache) */
+    rbuf r = {data, len - 8, 4, false};
+    if (get32(&r) != RECORD_VERSION)
+        goto bad;
+    uint32_t nfiles = get32(&r), nobjects = get32(&r);
+    if (nfiles > len || nobjects > len)
+        goto bad;
+    br_file **files = xcalloc(nfiles ? nfiles : 1, sizeof *files);
+    for (uint32_t i = 0; i < nfiles && !r.bad; i++) {
+        char *p = getstr(&r);
+        if (!p)
+            break;
+        br_file *f = buildrecord_file(rec, p);
+        free(p);
+        f->size = get64(&r);
+        f->mtime_ns = get64(&r);
+        get(&r, &f->hash, 16);
+        unsigned char flags = 0;
+        get(&r, &flags, 1);
+        f->hashed = flags & 1;
+        f->racy = (flags & 2) != 0;
+        files[i] = f;
+    }
+    for (uint32_t i = 0; i < nobjects && !r.bad; i++) {
+        char *src = getstr(&r);
+        if (!src)
+            break;
+        XXH128_hash_t cmd;
+        get(&r, &cmd, 16);
+        int64_t osz = get64(&r), omt = get64(&r);
+        uint32_t nd = get32(&r);
+        if (r.bad || nd > nfiles) {
+            free(src);
+            r.bad = true;
+            break;
+        }
+        br_file **deps = xmalloc((nd ? nd : 1) * sizeof *deps);
+        XXH128_hash_t *hs = xmalloc((nd ? nd : 1) * sizeof *hs);
+        for (uint32_t k = 0; k < nd; k++) {
+            uint32_t idx = get32(&r);
+            get(&r, &hs[k], 16);
+            if (idx >= nfiles) {
+                r.bad = true;
+                idx = 0;
+            }
+            deps[k] = files[idx];
+        }
+        if (!r.bad) {
+            br_object *o = buildrecord_object_set(rec, src, cmd, deps, hs, nd);
+            o->obj_size = osz;
+            o->obj_mtime_ns = omt;
+        }
+        free(deps);
+        free(hs);
+        free(src);
+    }
+    free(files);
+    unsigned char lv = 0;
+    get(&r, &lv, 1);
+    rec->link.valid = lv != 0;
+    get(&r, &rec->link.input_hash, 16);
+    rec->link.size = get64(&r);
+    rec->link.mtime_ns = get64(&r);
+    get(&r, &rec->link.hash, 16);
+    get(&r, &rec->ccjson_sig, 16);
+    if (r.bad || r.off != r.len) {
+        buildrecord_free(rec);
+        buildrecord_init(rec);
+        goto bad;
+    }
+    free(data);
+    rec->dirty = false;
+    return 0;
+bad:
+    free(data);
+    return -1;
+}

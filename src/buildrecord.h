@@ -1,0 +1,81 @@
+/* buildrecord.h - what each object of a project was built from (inputs, hashes, command), kept in memory and persisted per project. */
+#ifndef JMAKE_BUILDRECORD_H
+#define JMAKE_BUILDRECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xxhash.h>
+
+#include "hashmap.h"
+
+/* One input file (source or header) as last seen. Owned by the record. */
+typedef struct br_file {
+    char *path;             /* absolute */
+    int64_t size, mtime_ns; /* stat when hash was taken: the fast pre-check */
+    XXH128_hash_t hash;     /* content hash, valid when hashed */
+    bool hashed;
+    bool racy;              /* mtime was too recent to trust: re-hash next time */
+    bool exists;            /* result of the latest check */
+    uint32_t checked_epoch; /* transient: already checked in this build */
+    uint32_t mark;          /* transient: referenced (save-time garbage collection) */
+} br_file;
+
+/* One object (or bitcode file) and the exact inputs it was built from. */
+typedef struct br_object {
+    char *source;           /* key: source path relative to the project root */
+    XXH128_hash_t cmd_hash; /* compiler identity + full command line */
+    int64_t obj_size, obj_mtime_ns;
+    size_t dep_count;       /* deps[0] is the source itself */
+    br_file **deps;         /* borrowed from the record's file table */
+    XXH128_hash_t *dep_hashes; /* each dep's content hash when the object was built */
+    uint32_t seen_epoch;    /* transient: still a source of the project */
+} br_object;
+
+/* The final link (or llvm-link/opt/clang chain). */
+typedef struct br_link {
+    bool valid;
+    XXH128_hash_t input_hash;   /* link command + identity of every object */
+    int64_t size, mtime_ns;     /* artifact stat after the link */
+    XXH128_hash_t hash;         /* artifact content hash */
+} br_link;
+
+typedef struct buildrecord {
+    hashmap files;          /* absolute path -> br_file* */
+    hashmap objects;        /* source (relative) -> br_object* */
+    br_link link;
+    XXH128_hash_t ccjson_sig;   /* signature of the compile_commands.json last written */
+    uint32_t epoch;         /* incremented per build: stat each file at most once */
+    bool dirty;             /* differs from the saved file */
+} buildrecord;
+
+void buildrecord_init(buildrecord *rec);
+void buildrecord_free(buildrecord *rec);
+
+/* Loads path into an initialised, empty rec. Returns 0 when loaded, 1 when
+ * there was no file, -1 when it was damaged or of another version (rec is
+ * then empty: everything rebuilds, the object cache still serves). */
+int buildrecord_load(buildrecord *rec, const char *path);
+/* Writes rec atomically (temporary file + rename); drops files no object
+ * references. Returns 0 or -errno. */
+int buildrecord_save(buildrecord *rec, const char *path);
+
+/* The entry for an absolute path, created (unhashed) when new. */
+br_file *buildrecord_file(buildrecord *rec, const char *path);
+/* Brings f up to date for the current epoch: one stat, and a re-hash only
+ * when (size, mtime) differ from the recorded ones or were racy. Returns
+ * f->exists. */
+bool buildrecord_file_check(buildrecord *rec, br_file *f);
+/* Forces the next check of path to re-hash (a watcher said it changed). */
+void buildrecord_file_invalidate(buildrecord *rec, const char *path);
+
+/* Replaces the record of source (deps/hashes copied). */
+br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash,
+                                  br_file *const *deps, const XXH128_hash_t *dep_hashes, size_t dep_count);
+void buildrecord_object_remove(buildrecord *rec, const char *source);
+
+/* Content hash of a file (mmap for large files). Fills *st. Returns 0 or -errno. */
+int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, int64_t *mtime_ns);
+
+static inline bool hash_eq(XXH128_hash_t a, XXH128_hash_t b) { return a.low64 == b.low64 && a.high64 == b.high64; }
+
+#endif

@@ -1,0 +1,397 @@
+/* objcache.c - content-addressed object cache: zstd-compressed entries, manifests of header sets, LRU eviction. */
+#include "objcache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define MANIFEST_MAGIC "JMKM"
+#define MANIFEST_VERSION 1u
+#define MANIFEST_MAX_SETS 32u
+/* Fast level: the cache is written during every full build and must not
+   slow it down; objects still shrink 3-4x. */
+#define ZSTD_LEVEL 1
+
+void objcache_hex(XXH128_hash_t h, char buf[33])
+{
+    snprintf(buf, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
+static char *entry_path(const char *cache_dir, const char *kind, XXH128_hash_t key)
+{
+    char hex[33];
+    objcache_hex(key, hex);
+    return xasprintf("%s/%s/%.2s/%s", cache_dir, kind, hex, hex + 2);
+}
+
+/* write_file_atomic that creates the two-level folder on first use. */
+static int store(const char *path, const void *data, size_t len)
+{
+    int rc = write_file_atomic(path, data, len, 0600);
+    if (rc == -ENOENT) {
+        char *dir = path_dirname(path);
+        rc = mkdir_p(dir, 0700);
+        free(dir);
+        if (rc == 0)
+            rc = write_file_atomic(path, data, len, 0600);
+    }
+    return rc;
+}
+
+XXH128_hash_t objcache_object_key(XXH128_hash_t manifest_key, char *const *headers,
+                                  const XXH128_hash_t *hashes, size_t count)
+{
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_128bits_reset(st);
+    XXH3_128bits_update(st, &manifest_key, sizeof manifest_key);
+    for (size_t i = 0; i < count; i++) {
+        XXH3_128bits_update(st, headers[i], strlen(headers[i]) + 1);
+        XXH3_128bits_update(st, &hashes[i], sizeof hashes[i]);
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    return h;
+}
+
+/* One decoded header set of a manifest; paths point into the file buffer. */
+typedef struct mset {
+    XXH128_hash_t object_key;
+    size_t count;
+    const char **paths;
+    size_t *lens;
+    XXH128_hash_t *hashes;
+} mset;
+
+static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/* Decodes buf into sets (caller frees each set's arrays and the array).
+   Returns the number of sets, or -1 when the file is damaged. */
+static long decode_manifest(const unsigned char *buf, size_t len, mset **out)
+{
+    *out = NULL;
+    if (len < 12 || memcmp(buf, MANIFEST_MAGIC, 4) != 0 || rd32(buf + 4) != MANIFEST_VERSION)
+        return -1;
+    uint32_t nsets = rd32(buf + 8);
+    if (nsets > 4096)
+        return -1;
+    mset *sets = xcalloc(nsets ? nsets : 1, sizeof *sets);
+    size_t off = 12;
+    for (uint32_t s = 0; s < nsets; s++) {
+        if (off + 20 > len)
+            goto bad;
+        memcpy(&sets[s].object_key, buf + off, 16);
+        uint32_t n = rd32(buf + off + 16);
+        off += 20;
+        if (n > len)
+            goto bad;
+        sets[s].count = n;
+        sets[s].paths = xcalloc(n ? n : 1, sizeof *sets[s].paths);
+        sets[s].lens = xcalloc(n ? n : 1, sizeof *sets[s].lens);
+        sets[s].hashes = xcalloc(n ? n : 1, sizeof *sets[s].hashes);
+        for (uint32_t k = 0; k < n; k++) {
+            if (off + 4 > len)
+                goto bad;
+            uint32_t pl = rd32(buf + off);
+            off += 4;
+            if (off + pl + 16 > len)
+                goto bad;
+            sets[s].paths[k] = (const char *)buf + off;
+            sets[s].lens[k] = pl;
+            off += pl;
+            memcpy(&sets[s].hashes[k], buf + off, 16);
+            off += 16;
+        }
+    }
+    *out = sets;
+    return nsets;
+bad:
+    for (uint32_t s = 0; s < nsets; s++) {
+        free(sets[s].paths);
+        free(sets[s].lens);
+        free(sets[s].hashes);
+    }
+    free(sets);
+    return -1;
+}
+
+static void free_sets(mset *sets, long n)
+{
+    for (long s = 0; s < n; s++) {
+        free(sets[s].paths);
+        free(sets[s].lens);
+        free(sets[s].hashes);
+    }
+    free(sets);
+}
+
+int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, objcache_check_fn check,
+                             void *ctx, XXH128_hash_t *object_key, strvec *headers)
+{
+    char *path = entry_path(cache_dir, "manifests", manifest_key);
+    size_t len = 0;
+    unsigned char *buf = (unsigned char *)read_file(path, &len);
+    if (!buf) {
+        int e = errno;
+        free(path);
+        return e == ENOENT ? 0 : -e;
+    }
+    mset *sets;
+    long n = decode_manifest(buf, len, &sets);
+    if (n < 0) {
+        unlink(path);   /* damaged (e.g. an older version): start it over */
+        free(path);
+        free(buf);
+        return 0;
+    }
+    int found = 0;
+    for (long s = 0; s < n && !found; s++) {
+        bool ok = true;
+        for (size_t k = 0; k < sets[s].count && ok; k++) {
+            char *hp = xstrndup(sets[s].paths[k], sets[s].lens[k]);
+            ok = check(ctx, hp, sets[s].hashes[k]);
+            free(hp);
+        }
+        if (ok) {
+            found = 1;
+            *object_key = sets[s].object_key;
+            for (size_t k = 0; k < sets[s].count; k++)
+                strvec_push_owned(headers, xstrndup(sets[s].paths[k], sets[s].lens[k]));
+        }
+    }
+    if (found)
+        utimensat(AT_FDCWD, path, NULL, 0);
+    free_sets(sets, n);
+    free(buf);
+    free(path);
+    return found;
+}
+
+typedef struct bytebuf {
+    unsigned char *p;
+    size_t len, cap;
+} bytebuf;
+
+static void bb_put(bytebuf *b, const void *data, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 64;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+static void bb_put32(bytebuf *b, uint32_t v) { bb_put(b, &v, 4); }
+
+int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key, char *const *headers,
+                              const XXH128_hash_t *hashes, size_t count, XXH128_hash_t object_key)
+{
+    char *path = entry_path(cache_dir, "manifests", manifest_key);
+    size_t len = 0;
+    unsigned char *old = (unsigned char *)read_file(path, &len);
+    mset *sets = NULL;
+    long n = old ? decode_manifest(old, len, &sets) : 0;
+    if (n < 0)
+        n = 0;
+
+    bytebuf b = {0};
+    bb_put(&b, MANIFEST_MAGIC, 4);
+    bb_put32(&b, MANIFEST_VERSION);
+    bb_put32(&b, 0);   /* set count, patched below */
+    uint32_t written = 1;
+    bb_put(&b, &object_key, 16);
+    bb_put32(&b, (uint32_t)count);
+    for (size_t k = 0; k < count; k++) {
+        bb_put32(&b, (uint32_t)strlen(headers[k]));
+        bb_put(&b, headers[k], strlen(headers[k]));
+        bb_put(&b, &hashes[k], 16);
+    }
+    /* Older sets follow, newest first, minus the one just replaced. */
+    for (long s = 0; s < n && written < MANIFEST_MAX_SETS; s++) {
+        if (!memcmp(&sets[s].object_key, &object_key, 16))
+            continue;
+        bb_put(&b, &sets[s].object_key, 16);
+        bb_put32(&b, (uint32_t)sets[s].count);
+        for (size_t k = 0; k < sets[s].count; k++) {
+            bb_put32(&b, (uint32_t)sets[s].lens[k]);
+            bb_put(&b, sets[s].paths[k], sets[s].lens[k]);
+            bb_put(&b, &sets[s].hashes[k], 16);
+        }
+        written++;
+    }
+    memcpy(b.p + 8, &written, 4);
+    int rc = store(path, b.p, b.len);
+    int64_t result = rc < 0 ? rc : (int64_t)b.len;
+    free_sets(sets, n > 0 ? n : 0);
+    free(old);
+    free(b.p);
+    free(path);
+    return result;
+}
+
+static _Thread_local ZSTD_DCtx *tl_dctx;
+static _Thread_local ZSTD_CCtx *tl_cctx;
+
+int objcache_get(const char *cache_dir, XXH128_hash_t object_key, const char *dest)
+{
+    char *path = entry_path(cache_dir, "objects", object_key);
+    size_t len = 0;
+    char *comp = read_file(path, &len);
+    if (!comp) {
+        int e = errno;
+        free(path);
+        return e == ENOENT ? 0 : -e;
+    }
+    int rc = 0;
+    unsigned long long size = ZSTD_getFrameContentSize(comp, len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
+        unlink(path);
+        goto out;
+    }
+    if (!tl_dctx)
+        tl_dctx = ZSTD_createDCtx();
+    char *raw = xmalloc(size ? size : 1);
+    size_t got = ZSTD_decompressDCtx(tl_dctx, raw, size, comp, len);
+    if (ZSTD_isError(got) || got != size) {
+        unlink(path);   /* corrupt entry: drop it, the compiler will recreate it */
+        free(raw);
+        goto out;
+    }
+    rc = write_file_atomic(dest, raw, size, 0644);
+    free(raw);
+    if (rc == 0) {
+        rc = 1;
+        utimensat(AT_FDCWD, path, NULL, 0);   /* LRU: a hit makes the entry young */
+    }
+out:
+    free(comp);
+    free(path);
+    return rc;
+}
+
+int64_t objcache_put(const char *cache_dir, XXH128_hash_t object_key, const char *src)
+{
+    size_t len = 0;
+    char *raw = read_file(src, &len);
+    if (!raw)
+        return -errno;
+    size_t bound = ZSTD_compressBound(len);
+    char *comp = xmalloc(bound);
+    if (!tl_cctx)
+        tl_cctx = ZSTD_createCCtx();
+    size_t clen = ZSTD_compressCCtx(tl_cctx, comp, bound, raw, len, ZSTD_LEVEL);
+    free(raw);
+    if (ZSTD_isError(clen)) {
+        free(comp);
+        return -EIO;
+    }
+    char *path = entry_path(cache_dir, "objects", object_key);
+    int rc = store(path, comp, clen);
+    free(comp);
+    free(path);
+    return rc < 0 ? rc : (int64_t)clen;
+}
+
+typedef struct centry {
+    char *path;
+    int64_t size;
+    int64_t mtime_ns;
+} centry;
+
+typedef struct clist {
+    centry *v;
+    size_t n, cap;
+} clist;
+
+/* Collects the files two levels below cache_dir/kind. */
+static void collect(const char *cache_dir, const char *kind, clist *out)
+{
+    char *top = path_join(cache_dir, kind);
+    DIR *d = opendir(top);
+    if (!d) {
+        free(top);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *sub = path_join(top, de->d_name);
+        DIR *d2 = opendir(sub);
+        if (d2) {
+            struct dirent *e2;
+            while ((e2 = readdir(d2))) {
+                if (e2->d_name[0] == '.' && (!e2->d_name[1] || (e2->d_name[1] == '.' && !e2->d_name[2])))
+                    continue;
+                struct stat st;
+                char *p = path_join(sub, e2->d_name);
+                if (fstatat(dirfd(d2), e2->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+                    if (out->n == out->cap) {
+                        out->cap = out->cap ? out->cap * 2 : 256;
+                        out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+                    }
+                    out->v[out->n++] = (centry){p, (int64_t)st.st_size,
+                                                (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec};
+                } else {
+                    free(p);
+                }
+            }
+            closedir(d2);
+        }
+        free(sub);
+    }
+    closedir(d);
+    free(top);
+}
+
+static int by_mtime(const void *a, const void *b)
+{
+    const centry *x = a, *y = b;
+    return x->mtime_ns < y->mtime_ns ? -1 : x->mtime_ns > y->mtime_ns;
+}
+
+int64_t objcache_size(const char *cache_dir)
+{
+    clist l = {0};
+    collect(cache_dir, "objects", &l);
+    collect(cache_dir, "manifests", &l);
+    int64_t total = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        total += l.v[i].size;
+        free(l.v[i].path);
+    }
+    free(l.v);
+    return total;
+}
+
+int64_t objcache_evict(const char *cache_dir, int64_t max_bytes)
+{
+    if (!dir_exists(cache_dir))
+        return -ENOENT;
+    clist l = {0};
+    collect(cache_dir, "objects", &l);
+    collect(cache_dir, "manifests", &l);
+    int64_t total = 0;
+    for (size_t i = 0; i < l.n; i++)
+        total += l.v[i].size;
+    int64_t removed = 0;
+    if (total > max_bytes) {
+        qsort(l.v, l.n, sizeof *l.v, by_mtime);
+        for (size_t i = 0; i < l.n && total > max_bytes; i++) {
+            if (unlink(l.v[i].path) == 0 || errno == ENOENT) {
+                total -= l.v[i].size;
+                removed += l.v[i].size;
+            }
+        }
+    }
+    for (size_t i = 0; i < l.n; i++)
+        free(l.v[i].path);
+    free(l.v);
+    return removed;
+}

@@ -1,0 +1,55 @@
+/* objcache.h - content-addressed object cache shared by every project: zstd entries, manifests (direct mode), LRU eviction. */
+#ifndef JMAKE_OBJCACHE_H
+#define JMAKE_OBJCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xxhash.h>
+
+#include "util.h"
+
+/* Layout under the cache folder (folders 0700, files 0600, all written
+ * through a temporary file and rename):
+ *   objects/ab/<30 hex>    zstd frame of one object file, key = object key
+ *   manifests/ab/<30 hex>  header sets seen for one manifest key (see docs/ENGINE.md) */
+
+/* Answers whether the header at path (as recorded: relative to the compile's
+ * folder or absolute) still has content hash expected. */
+typedef bool (*objcache_check_fn)(void *ctx, const char *path, XXH128_hash_t expected);
+
+/* The object key of a translation unit: the manifest key (compiler, args,
+ * source hash) extended by every header it read and that header's hash. */
+XXH128_hash_t objcache_object_key(XXH128_hash_t manifest_key, char *const *headers,
+                                  const XXH128_hash_t *hashes, size_t count);
+
+/* Looks up the manifest; for the first recorded header set whose every header
+ * passes check, sets *object_key and appends the header paths to headers.
+ * Returns 1 on a match, 0 when there is none, -errno on I/O errors. */
+int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, objcache_check_fn check,
+                             void *ctx, XXH128_hash_t *object_key, strvec *headers);
+
+/* Records (headers, hashes) -> object_key in the manifest, newest first, at
+ * most a few dozen sets kept. Returns bytes written or -errno. */
+int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key, char *const *headers,
+                              const XXH128_hash_t *hashes, size_t count, XXH128_hash_t object_key);
+
+/* Decompresses the entry into dest (written atomically, mode 0644) and marks
+ * it recently used. Returns 1 on a hit, 0 on a miss, -errno on errors
+ * (a corrupt entry is removed and reported as a miss). */
+int objcache_get(const char *cache_dir, XXH128_hash_t object_key, const char *dest);
+
+/* Stores the file at src under object_key. Returns compressed bytes written or -errno. */
+int64_t objcache_put(const char *cache_dir, XXH128_hash_t object_key, const char *src);
+
+/* Removes least-recently-used entries (by mtime, refreshed on every hit)
+ * until the cache holds at most max_bytes. Returns bytes removed, or -errno. */
+int64_t objcache_evict(const char *cache_dir, int64_t max_bytes);
+
+/* Bytes currently held (sum of entry sizes), or -errno. */
+int64_t objcache_size(const char *cache_dir);
+
+/* 32 lowercase hex digits of h into buf (33 bytes). */
+void objcache_hex(XXH128_hash_t h, char buf[33]);
+
+#endif
