@@ -1,0 +1,228 @@
+/* test_objcache.c - the content-addressed object cache: round trips, manifests, atomic writes, LRU eviction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "objcache.h"
+#include "util.h"
+
+static char *make_tmp(void)
+{
+    char tmpl[] = "/tmp/jmake-objcache-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    return xstrdup(tmpl);
+}
+
+static XXH128_hash_t key_of(int i)
+{
+    return XXH3_128bits(&i, sizeof i);
+}
+
+/* A file of n pseudo-random (incompressible) bytes. */
+static char *random_file(const char *dir, const char *name, size_t n, unsigned seed)
+{
+    char *p = path_join(dir, name);
+    char *buf = xmalloc(n);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (char)(seed >> 16);
+    }
+    assert_int_equal(write_file_atomic(p, buf, n, 0644), 0);
+    free(buf);
+    return p;
+}
+
+/* Counts entries and any leftover temporary files under dir. */
+static void count_files(const char *dir, int *files, int *temps)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *p = path_join(dir, de->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            assert_int_equal(st.st_mode & 0777, 0700);
+            count_files(p, files, temps);
+        } else if (strstr(de->d_name, "tmp")) {
+            (*temps)++;
+        } else {
+            assert_int_equal(st.st_mode & 0777, 0600);
+            (*files)++;
+        }
+        free(p);
+    }
+    closedir(d);
+}
+
+static void test_put_get_round_trip(void **state)
+{
+    char *dir = make_tmp();
+    char *cache = path_join(dir, "cache");
+    char *src = random_file(dir, "a.o", 10000, 7);
+    char *dst = path_join(dir, "b.o");
+    assert_int_equal(objcache_get(cache, key_of(1), dst), 0);   /* miss */
+    assert_true(objcache_put(cache, key_of(1), src) > 0);
+    assert_int_equal(objcache_get(cache, key_of(1), dst), 1);
+    size_t la, lb;
+    char *a = read_file(src, &la), *b = read_file(dst, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    int files = 0, temps = 0;
+    count_files(cache, &files, &temps);
+    assert_int_equal(files, 1);
+    assert_int_equal(temps, 0);
+    free(a);
+    free(b);
+    remove_tree(dir);
+    free(dir);
+    free(cache);
+    free(src);
+    free(dst);
+}
+
+static void test_corrupt_entry_is_a_miss(void **state)
+{
+    char *dir = make_tmp();
+    char *cache = path_join(dir, "cache");
+    char *src = random_file(dir, "a.o", 5000, 3);
+    char *dst = path_join(dir, "b.o");
+    assert_true(objcache_put(cache, key_of(2), src) > 0);
+    char hex[33];
+    objcache_hex(key_of(2), hex);
+    char *entry = xasprintf("%s/objects/%.2s/%s", cache, hex, hex + 2);
+    assert_int_equal(write_file_atomic(entry, "not zstd", 8, 0600), 0);
+    assert_int_equal(objcache_get(cache, key_of(2), dst), 0);
+    assert_false(file_exists(entry));   /* dropped, so the next compile stores a good one */
+    remove_tree(dir);
+    free(entry);
+    free(dir);
+    free(cache);
+    free(src);
+    free(dst);
+}
+
+typedef struct hdr_truth {
+    const char *path;
+    XXH128_hash_t hash;
+} hdr_truth;
+
+static bool check_truth(void *ctx, const char *path, XXH128_hash_t expected)
+{
+    hdr_truth *t = ctx;
+    for (; t->path; t++)
+        if (!strcmp(t->path, path))
+            return t->hash.low64 == expected.low64 && t->hash.high64 == expected.high64;
+    return false;
+}
+
+static void test_manifest_selects_matching_header_set(void **state)
+{
+    char *dir = make_tmp();
+    XXH128_hash_t mkey = key_of(100);
+    char *hdrs[] = {"include/x.h", "/usr/include/stdio.h"};
+    XXH128_hash_t v1[] = {key_of(1), key_of(2)}, v2[] = {key_of(3), key_of(2)};
+    XXH128_hash_t o1 = objcache_object_key(mkey, hdrs, v1, 2), o2 = objcache_object_key(mkey, hdrs, v2, 2);
+    assert_false(o1.low64 == o2.low64 && o1.high64 == o2.high64);
+    assert_true(objcache_manifest_add(dir, mkey, hdrs, v1, 2, o1) > 0);
+    assert_true(objcache_manifest_add(dir, mkey, hdrs, v2, 2, o2) > 0);
+
+    hdr_truth now_v1[] = {{"include/x.h", key_of(1)}, {"/usr/include/stdio.h", key_of(2)}, {NULL, {0, 0}}};
+    hdr_truth now_v2[] = {{"include/x.h", key_of(3)}, {"/usr/include/stdio.h", key_of(2)}, {NULL, {0, 0}}};
+    hdr_truth now_v3[] = {{"include/x.h", key_of(9)}, {"/usr/include/stdio.h", key_of(2)}, {NULL, {0, 0}}};
+    XXH128_hash_t got;
+    strvec h = {0};
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v1, &got, &h), 1);
+    assert_true(got.low64 == o1.low64 && got.high64 == o1.high64);
+    assert_int_equal(h.n, 2);
+    assert_string_equal(h.v[0], "include/x.h");
+    strvec_free(&h);
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v2, &got, &h), 1);
+    assert_true(got.low64 == o2.low64);
+    strvec_free(&h);
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v3, &got, &h), 0);
+    assert_int_equal(objcache_manifest_lookup(dir, key_of(101), check_truth, now_v1, &got, &h), 0);
+    strvec_free(&h);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void set_mtime(const char *cache, XXH128_hash_t key, time_t when)
+{
+    char hex[33];
+    objcache_hex(key, hex);
+    char *entry = xasprintf("%s/objects/%.2s/%s", cache, hex, hex + 2);
+    struct timespec ts[2] = {{when, 0}, {when, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, entry, ts, 0), 0);
+    free(entry);
+}
+
+static bool present(const char *cache, XXH128_hash_t key)
+{
+    char hex[33];
+    objcache_hex(key, hex);
+    char *entry = xasprintf("%s/objects/%.2s/%s", cache, hex, hex + 2);
+    bool ok = file_exists(entry);
+    free(entry);
+    return ok;
+}
+
+static void test_eviction_is_lru_to_size(void **state)
+{
+    char *dir = make_tmp();
+    char *cache = path_join(dir, "cache");
+    time_t base = time(NULL) - 10000;
+    for (int i = 0; i < 10; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d.o", i);
+        char *src = random_file(dir, name, 4000, (unsigned)i + 1);
+        assert_true(objcache_put(cache, key_of(i), src) > 0);
+        set_mtime(cache, key_of(i), base + i * 10);   /* entry 0 oldest */
+        free(src);
+    }
+    int64_t total = objcache_size(cache);
+    assert_true(total >= 40000);
+    /* A hit makes entry 0 the youngest. */
+    char *dst = path_join(dir, "out.o");
+    assert_int_equal(objcache_get(cache, key_of(0), dst), 1);
+
+    int64_t removed = objcache_evict(cache, total / 2);
+    assert_true(removed > 0);
+    assert_true(objcache_size(cache) <= total / 2);
+    assert_int_equal(objcache_size(cache), total - removed);
+    assert_true(present(cache, key_of(0)));    /* recently used survives */
+    assert_false(present(cache, key_of(1)));   /* oldest go first */
+    assert_false(present(cache, key_of(2)));
+    assert_true(present(cache, key_of(9)));
+    assert_int_equal(objcache_evict(cache, total), 0);   /* already small enough */
+    assert_true(objcache_evict(cache, 0) > 0);
+    assert_int_equal(objcache_size(cache), 0);
+    remove_tree(dir);
+    free(dst);
+    free(cache);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_get_round_trip),
+        cmocka_unit_test(test_corrupt_entry_is_a_miss),
+        cmocka_unit_test(test_manifest_selects_matching_header_set),
+        cmocka_unit_test(test_eviction_is_lru_to_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
