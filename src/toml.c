@@ -22,7 +22,13 @@ typedef struct toml_node {
     size_t cap;        /* allocated slots of array items / table entries */
     int depth;         /* root table = 0 */
     unsigned flags;    /* TOML_NODE_* */
+    /* Tables past TOML_INDEX_MIN entries: open-addressing hash of entry
+     * positions + 1 (0 = free slot), so duplicate checks stay linear overall. */
+    size_t *index;     /* owned */
+    size_t index_cap;  /* power of two, at least twice the entry count */
 } toml_node;
+
+#define TOML_INDEX_MIN 16
 
 enum {
     /* Table defined by a [header], or by dotted keys of a section that has ended:
@@ -40,6 +46,7 @@ typedef struct toml_keypart {
     char *str;    /* owned, NUL-terminated, may hold NULs */
     size_t len;
     size_t off;   /* byte offset where the key was written */
+    int line, column;  /* located when read: the cursor only moves forward cheaply */
 } toml_keypart;
 
 typedef struct toml_keypath {
@@ -279,13 +286,21 @@ static void toml_pending_finish(toml_parser *p)
 
 /* ---- the tree ---- */
 
-static toml_node *toml_node_new(toml_parser *p, toml_type type, size_t off, int depth)
+static toml_node *toml_node_new_at(toml_type type, int line, int column, int depth)
 {
     toml_node *n = xcalloc(1, sizeof *n);
     n->value.type = type;
+    n->value.line = line;
+    n->value.column = column;
     n->depth = depth;
-    toml_locate(p, off, &n->value.line, &n->value.column);
     return n;
+}
+
+static toml_node *toml_node_new(toml_parser *p, toml_type type, size_t off, int depth)
+{
+    int line, column;
+    toml_locate(p, off, &line, &column);
+    return toml_node_new_at(type, line, column, depth);
 }
 
 /* Refuses nodes deeper than the cap before they are made; returns false with the error set. */
@@ -296,10 +311,58 @@ static bool toml_check_depth(toml_parser *p, int depth, size_t off)
     return true;
 }
 
+static size_t toml_hash(const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603u;  /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211u;
+    }
+    return (size_t)h;
+}
+
+static void toml_index_put(toml_node *t, size_t entry)
+{
+    const toml_entry *e = &t->value.u.table.entries[entry];
+    size_t mask = t->index_cap - 1;
+    size_t slot = toml_hash(e->key, e->key_len) & mask;
+    while (t->index[slot])
+        slot = (slot + 1) & mask;
+    t->index[slot] = entry + 1;
+}
+
+/* Keeps the index in step with the entries after one was appended. */
+static void toml_index_update(toml_node *t)
+{
+    size_t count = t->value.u.table.count;
+    if (count < TOML_INDEX_MIN)
+        return;
+    if (count * 2 <= t->index_cap) {
+        toml_index_put(t, count - 1);
+        return;
+    }
+    free(t->index);
+    t->index_cap = t->index_cap ? t->index_cap * 2 : 4 * TOML_INDEX_MIN;
+    t->index = xcalloc(t->index_cap, sizeof *t->index);
+    for (size_t i = 0; i < count; i++)
+        toml_index_put(t, i);
+}
+
 static toml_entry *toml_find(const toml_value *table, const char *key, size_t len)
 {
+    const toml_node *t = (const toml_node *)table;
+    toml_entry *entries = table->u.table.entries;
+    if (t->index) {
+        size_t mask = t->index_cap - 1;
+        for (size_t slot = toml_hash(key, len) & mask; t->index[slot]; slot = (slot + 1) & mask) {
+            toml_entry *e = &entries[t->index[slot] - 1];
+            if (e->key_len == len && memcmp(e->key, key, len) == 0)
+                return e;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < table->u.table.count; i++) {
-        toml_entry *e = &table->u.table.entries[i];
+        toml_entry *e = &entries[i];
         if (e->key_len == len && memcmp(e->key, key, len) == 0)
             return e;
     }
@@ -307,7 +370,7 @@ static toml_entry *toml_find(const toml_value *table, const char *key, size_t le
 }
 
 /* Takes ownership of value; copies the key. */
-static toml_entry *toml_table_insert(toml_parser *p, toml_node *table, const toml_keypart *key, toml_node *value)
+static toml_entry *toml_table_insert(toml_node *table, const toml_keypart *key, toml_node *value)
 {
     toml_value *t = &table->value;
     if (t->u.table.count == table->cap) {
@@ -319,8 +382,10 @@ static toml_entry *toml_table_insert(toml_parser *p, toml_node *table, const tom
     memcpy(e->key, key->str, key->len);
     e->key[key->len] = '\0';
     e->key_len = key->len;
-    toml_locate(p, key->off, &e->line, &e->column);
+    e->line = key->line;
+    e->column = key->column;
     e->value = &value->value;
+    toml_index_update(table);
     return e;
 }
 
@@ -361,6 +426,7 @@ void toml_free(toml_value *value)
             toml_free(value->u.table.entries[i].value);
         }
         free(value->u.table.entries);
+        free(((toml_node *)value)->index);
     } else if (value->type == TOML_ARRAY) {
         for (size_t i = 0; i < value->u.array.count; i++)
             toml_free(value->u.array.items[i]);
@@ -587,6 +653,7 @@ static bool toml_parse_key(toml_parser *p, toml_keypath *kp)
         toml_skip_ws(p);
         int c = toml_peek(p);
         toml_keypart part = {.off = p->pos};
+        toml_locate(p, part.off, &part.line, &part.column);
         if (c == '"' || c == '\'') {
             if (!toml_parse_string(p, false, &part.str, &part.len))
                 return false;
@@ -1054,8 +1121,8 @@ static toml_node *toml_descend_dotted(toml_parser *p, toml_node *t, const toml_k
     if (!e) {
         if (!toml_check_depth(p, t->depth + 1, part->off))
             return NULL;
-        toml_node *child = toml_node_new(p, TOML_TABLE, part->off, t->depth + 1);
-        toml_table_insert(p, t, part, child);
+        toml_node *child = toml_node_new_at(TOML_TABLE, part->line, part->column, t->depth + 1);
+        toml_table_insert(t, part, child);
         if (!in_inline)
             toml_pending_add(p, child);
         return child;
@@ -1113,7 +1180,7 @@ static bool toml_parse_keyval(toml_parser *p, toml_node *table, bool in_inline)
     toml_node *v = toml_parse_value(p, t->depth + 1);
     if (!v)
         goto fail;
-    toml_table_insert(p, t, last, v);
+    toml_table_insert(t, last, v);
     toml_keypath_free(&kp);
     return true;
 fail:
@@ -1131,8 +1198,8 @@ static toml_node *toml_descend_header(toml_parser *p, toml_node *t, const toml_k
     if (!e) {
         if (!toml_check_depth(p, t->depth + 1, part->off))
             return NULL;
-        toml_node *child = toml_node_new(p, TOML_TABLE, part->off, t->depth + 1);
-        toml_table_insert(p, t, part, child);
+        toml_node *child = toml_node_new_at(TOML_TABLE, part->line, part->column, t->depth + 1);
+        toml_table_insert(t, part, child);
         return child;
     }
     toml_node *n = (toml_node *)e->value;
@@ -1156,6 +1223,8 @@ static toml_node *toml_descend_header(toml_parser *p, toml_node *t, const toml_k
 static bool toml_parse_header(toml_parser *p)
 {
     size_t start = p->pos;
+    int start_line, start_col;
+    toml_locate(p, start, &start_line, &start_col);
     bool aot = toml_peek_at(p, 1) == '[';
     p->pos += aot ? 2 : 1;
     toml_keypath kp = {0};
@@ -1182,9 +1251,9 @@ static bool toml_parse_header(toml_parser *p)
     if (aot) {
         toml_node *arr;
         if (!e) {
-            arr = toml_node_new(p, TOML_ARRAY, start, t->depth + 1);
+            arr = toml_node_new_at(TOML_ARRAY, start_line, start_col, t->depth + 1);
             arr->flags |= TOML_NODE_AOT;
-            toml_table_insert(p, t, last, arr);
+            toml_table_insert(t, last, arr);
         } else if (e->value->type == TOML_ARRAY && (((toml_node *)e->value)->flags & TOML_NODE_AOT)) {
             arr = (toml_node *)e->value;
         } else {
@@ -1193,21 +1262,23 @@ static bool toml_parse_header(toml_parser *p)
                          e->column);
             goto fail;
         }
-        toml_node *tbl = toml_node_new(p, TOML_TABLE, start, arr->depth + 1);
+        toml_node *tbl = toml_node_new_at(TOML_TABLE, start_line, start_col, arr->depth + 1);
         tbl->flags |= TOML_NODE_DEFINED;
         toml_array_push(arr, tbl);
         p->current = tbl;
     } else {
         toml_node *tbl;
         if (!e) {
-            tbl = toml_node_new(p, TOML_TABLE, start, t->depth + 1);
-            toml_table_insert(p, t, last, tbl);
+            tbl = toml_node_new_at(TOML_TABLE, start_line, start_col, t->depth + 1);
+            toml_table_insert(t, last, tbl);
         } else if (e->value->type == TOML_TABLE && !(((toml_node *)e->value)->flags & (TOML_NODE_DEFINED | TOML_NODE_FROZEN))) {
             /* Created implicitly by an earlier [a.b.c]: this is its one definition,
              * so from now on it is located here. */
             tbl = (toml_node *)e->value;
-            toml_locate(p, last->off, &e->line, &e->column);
-            toml_locate(p, start, &tbl->value.line, &tbl->value.column);
+            e->line = last->line;
+            e->column = last->column;
+            tbl->value.line = start_line;
+            tbl->value.column = start_col;
         } else if (e->value->type == TOML_TABLE) {
             toml_fail_at(p, start, "table '%s' already defined at line %d, column %d", name, e->line, e->column);
             goto fail;

@@ -371,6 +371,33 @@ static void test_depth_cap(void **state)
     free(text);
 }
 
+/* Regression: key positions were located after their values, restarting the
+ * line count each time, and duplicate checks were linear: 50k keys took 16 s. */
+static void test_large_table_is_fast_and_located(void **state)
+{
+    (void)state;
+    size_t n = 50000;
+    char *text = xmalloc(n * 32);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(text + o, "key%zu = %zu\n", i, i);
+    uint64_t start = clock_monotonic_ms();
+    toml_value *root = parse_ok(text);
+    uint64_t took = clock_monotonic_ms() - start;
+    assert_int_equal(root->u.table.count, n);
+    const toml_entry *last = toml_table_find(root, "key49999");
+    assert_non_null(last);
+    assert_int_equal(last->line, 50000);
+    assert_int_equal(last->value->column, 12);
+    assert_int_equal(toml_table_get(root, "key12345")->u.integer, 12345);
+    assert_null(toml_table_find(root, "key50000"));
+    assert_true(took < 3000);
+    toml_free(root);
+    strcpy(text + o, "key777 = 1\n");
+    expect_error(text, 50001, 1, "duplicate key 'key777' (first defined at line 778, column 1)");
+    free(text);
+}
+
 static void test_parse_file(void **state)
 {
     (void)state;
@@ -425,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_nul_in_strings_and_keys),
         cmocka_unit_test(test_multiline_strings),
         cmocka_unit_test(test_depth_cap),
+        cmocka_unit_test(test_large_table_is_fast_and_located),
         cmocka_unit_test(test_parse_file),
         cmocka_unit_test(test_empty_and_trivial),
     };
