@@ -1,0 +1,641 @@
+/* test_engine.c - the compilation engine end to end with real gcc, clang and LLVM 14 in temporary projects. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "util.h"
+
+/* ------------------------------------------------------------ scaffolding */
+
+typedef struct tproj {
+    char *home;     /* temporary folder holding everything */
+    char *root;     /* the project */
+    char *cfg;      /* root/jmake.toml */
+    engine *eng;
+} tproj;
+
+static void wf(const char *root, const char *rel, const char *text)
+{
+    char *p = path_join(root, rel);
+    char *d = path_dirname(p);
+    assert_int_equal(mkdir_p(d, 0755), 0);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(d);
+    free(p);
+}
+
+static engine *new_engine(const char *home, bool cache, int parallel)
+{
+    char *state = path_join(home, "state"), *cdir = path_join(home, "cache");
+    engine_options o = {.state_dir = state, .cache_dir = cdir, .cache_enabled = cache, .cache_size_mb = 512,
+                        .max_parallel = parallel, .build_timeout_s = 600, .incremental = true};
+    engine *e = engine_new(&o);
+    free(state);
+    free(cdir);
+    return e;
+}
+
+static void tproj_init(tproj *t, const char *toml, bool cache)
+{
+    char tmpl[] = "/tmp/jmake-engine-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    t->home = xstrdup(tmpl);
+    t->root = path_join(t->home, "proj");
+    wf(t->root, "jmake.toml", toml);
+    t->cfg = path_join(t->root, "jmake.toml");
+    t->eng = new_engine(t->home, cache, 2);
+}
+
+static void tproj_free(tproj *t)
+{
+    engine_free(t->eng);
+    remove_tree(t->home);
+    free(t->home);
+    free(t->root);
+    free(t->cfg);
+}
+
+static int run_build(engine *eng, const char *cfg, cJSON **res)
+{
+    engine_job job = {.config_path = cfg};
+    char *reason = NULL;
+    int rc = engine_build(eng, &job, res, &reason);
+    if (rc < 0)
+        fprintf(stderr, "build failed to run: %s\n", reason ? reason : "?");
+    free(reason);
+    return rc;
+}
+
+static int num(const cJSON *r, const char *obj, const char *field)
+{
+    const cJSON *o = cJSON_GetObjectItem(r, obj);
+    assert_non_null(o);
+    const cJSON *v = cJSON_GetObjectItem(o, field);
+    assert_non_null(v);
+    return (int)cJSON_GetNumberValue(v);
+}
+
+static bool has_symbol(const cJSON *r, const char *name)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItem(r, "symbols"))
+        if (!strcmp(cJSON_GetStringValue(s), name))
+            return true;
+    return false;
+}
+
+/* Builds and checks (compiled, from_cache, up_to_date). */
+static cJSON *expect_build(tproj *t, int rc_want, int compiled, int from_cache, int up_to_date)
+{
+    cJSON *r = NULL;
+    int rc = run_build(t->eng, t->cfg, &r);
+    assert_int_equal(rc, rc_want);
+    assert_non_null(r);
+    if (compiled >= 0)
+        assert_int_equal(num(r, "files", "compiled"), compiled);
+    if (from_cache >= 0)
+        assert_int_equal(num(r, "files", "from_cache"), from_cache);
+    if (up_to_date >= 0)
+        assert_int_equal(num(r, "files", "up_to_date"), up_to_date);
+    return r;
+}
+
+static void touch_future(const char *root, const char *rel)
+{
+    char *p = path_join(root, rel);
+    struct timespec ts[2] = {{time(NULL) + 100, 0}, {time(NULL) + 100, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+    free(p);
+}
+
+static const char *base_toml(const char *cc, const char *kind, const char *extra)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf,
+             "[project]\nname = \"demo\"\n[paths]\nsource = \"src\"\ninclude = [\"include\"]\n"
+             "[compile]\ncc = \"%s\"\nflags = [\"-O1\", \"-Wall\"]\n%s\n[binary]\nlibrary_type = \"%s\"\n",
+             cc, extra, kind);
+    return buf;
+}
+
+static void write_abc(const char *root)
+{
+    wf(root, "include/x.h", "#define XVAL 1\n");
+    wf(root, "src/a.c", "#include \"x.h\"\nint fa(void) { return XVAL; }\n");
+    wf(root, "src/sub/b.c", "#include \"x.h\"\nint fb(void) { return XVAL + 1; }\n");
+    wf(root, "src/c.c", "int fc(void) { return 3; }\n");
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void incremental_cycle(const char *cc)
+{
+    tproj t;
+    tproj_init(&t, base_toml(cc, "shared", ""), false);
+    write_abc(t.root);
+
+    cJSON *r = expect_build(&t, 0, 3, 0, 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "artifact"), "kind")),
+                        "shared");
+    assert_true(num(r, "artifact", "size") > 0);
+    assert_true(has_symbol(r, "fa") && has_symbol(r, "fb") && has_symbol(r, "fc"));
+    assert_int_equal(num(r, "files", "total"), 3);
+    char *art = path_join(t.root, "build/libdemo.so");
+    assert_true(file_exists(art));
+    char *obj = path_join(t.root, "build/obj/src/sub/b.c.o");
+    assert_true(file_exists(obj));
+    cJSON_Delete(r);
+
+    /* compile_commands.json: one entry per source, arguments as an array. */
+    char *ccpath = path_join(t.root, "compile_commands.json");
+    size_t len;
+    char *text = read_file(ccpath, &len);
+    assert_non_null(text);
+    cJSON *cc_json = cJSON_Parse(text);
+    assert_int_equal(cJSON_GetArraySize(cc_json), 3);
+    cJSON *first = cJSON_GetArrayItem(cc_json, 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(first, "directory")), t.root);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(first, "arguments")));
+    cJSON_Delete(cc_json);
+    free(text);
+    struct stat st1;
+    assert_int_equal(stat(ccpath, &st1), 0);
+
+    /* Nothing changed. */
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 3));
+    struct stat st2;
+    assert_int_equal(stat(ccpath, &st2), 0);
+    assert_true(st1.st_mtim.tv_sec == st2.st_mtim.tv_sec && st1.st_mtim.tv_nsec == st2.st_mtim.tv_nsec);
+
+    /* One source changed. */
+    wf(t.root, "src/c.c", "int fc(void) { return 33; }\n");
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+
+    /* A header changed: exactly its two dependents. */
+    wf(t.root, "include/x.h", "#define XVAL 2\n");
+    cJSON_Delete(expect_build(&t, 0, 2, 0, 1));
+
+    /* Touched, same content: nothing. */
+    touch_future(t.root, "src/a.c");
+    touch_future(t.root, "include/x.h");
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 3));
+
+    /* Flag change: everything it affects. */
+    char *toml = xstrdup(base_toml(cc, "shared", "[compile.defines]\nEXTRA = \"1\"\n"));
+    wf(t.root, "jmake.toml", toml);
+    free(toml);
+    cJSON_Delete(expect_build(&t, 0, 3, 0, 0));
+
+    /* Per-file override: only the matching source. */
+    toml = xstrdup(base_toml(cc, "shared",
+                             "[compile.defines]\nEXTRA = \"1\"\n[[compile.overrides]]\nmatch = \"src/sub/**\"\n"
+                             "flags = [\"-DSUB=1\"]\n"));
+    wf(t.root, "jmake.toml", toml);
+    free(toml);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+
+    /* The object deleted behind our back is rebuilt; the link follows. */
+    unlink(obj);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+
+    /* Source removed: the library loses its symbol. */
+    char *cpath = path_join(t.root, "src/c.c");
+    unlink(cpath);
+    r = expect_build(&t, 0, 0, 0, 2);
+    assert_int_equal(num(r, "files", "total"), 2);
+    assert_false(has_symbol(r, "fc"));
+    assert_true(has_symbol(r, "fa"));
+    cJSON_Delete(r);
+
+    /* A new engine (daemon restart) reads the persisted record: still nothing to do. */
+    engine_free(t.eng);
+    t.eng = new_engine(t.home, false, 2);
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 2));
+
+    free(cpath);
+    free(ccpath);
+    free(obj);
+    free(art);
+    tproj_free(&t);
+}
+
+static void test_incremental_gcc(void **state) { incremental_cycle("gcc"); }
+static void test_incremental_clang(void **state) { incremental_cycle("clang"); }
+
+static void symbols_equal(const cJSON *a, const cJSON *b)
+{
+    char *x = cJSON_PrintUnformatted(cJSON_GetObjectItem(a, "symbols"));
+    char *y = cJSON_PrintUnformatted(cJSON_GetObjectItem(b, "symbols"));
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+}
+
+static void test_cache_clean_build_and_other_checkout(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("clang", "shared", ""), true);
+    write_abc(t.root);
+    cJSON *full = expect_build(&t, 0, 3, 0, 0);
+    assert_int_equal(num(full, "cache", "misses"), 3);
+
+    /* rm -rf build: every object comes from the cache, no compiler runs. */
+    char *bdir = path_join(t.root, "build");
+    assert_int_equal(remove_tree(bdir), 0);
+    cJSON *clean = expect_build(&t, 0, 0, 3, 0);
+    assert_int_equal(num(clean, "cache", "hits"), 3);
+    symbols_equal(full, clean);
+    cJSON_Delete(clean);
+
+    /* Another checkout of the same sources, fresh engine memory and state. */
+    char *other = path_join(t.home, "checkout2");
+    wf(other, "jmake.toml", base_toml("clang", "shared", ""));
+    write_abc(other);
+    char *ocfg = path_join(other, "jmake.toml");
+    engine *e2 = new_engine(t.home, true, 2);
+    cJSON *r = NULL;
+    assert_int_equal(run_build(e2, ocfg, &r), 0);
+    assert_int_equal(num(r, "files", "from_cache"), 3);
+    assert_int_equal(num(r, "files", "compiled"), 0);
+    symbols_equal(full, r);
+    cJSON_Delete(r);
+
+    /* A changed header in that checkout is a miss for its dependents only. */
+    wf(other, "include/x.h", "#define XVAL 7\n");
+    assert_int_equal(remove_tree(bdir), 0);
+    char *obuild = path_join(other, "build");
+    remove_tree(obuild);
+    engine_free(e2);
+    e2 = new_engine(t.home, true, 2);
+    r = NULL;
+    assert_int_equal(run_build(e2, ocfg, &r), 0);
+    assert_int_equal(num(r, "files", "compiled"), 2);
+    assert_int_equal(num(r, "files", "from_cache"), 1);
+    cJSON_Delete(r);
+    engine_free(e2);
+
+    /* Eviction through the public call empties the cache. */
+    char *cdir = path_join(t.home, "cache");
+    assert_true(engine_cache_evict(cdir, 0) > 0);
+    assert_int_equal(engine_cache_evict(cdir, 0), 0);
+
+    cJSON_Delete(full);
+    free(cdir);
+    free(obuild);
+    free(ocfg);
+    free(other);
+    free(bdir);
+    tproj_free(&t);
+}
+
+static void test_mixed_c_and_cxx(void **state)
+{
+    tproj t;
+    tproj_init(&t,
+               "[project]\nname = \"mix\"\n[compile]\ncc = \"gcc\"\ncxx = \"g++\"\ncxx_flags = [\"-std=c++17\"]\n",
+               true);
+    wf(t.root, "src/plain.c", "int plain_c(int x) { return x * 2; }\n");
+    wf(t.root, "src/vec.cpp",
+       "#include <vector>\n#include <string>\nextern \"C\" int cxx_sum(int n) { std::vector<int> v(n, 1); int s = 0; "
+       "for (int x : v) s += x; return s; }\nint twice(int x) { return (int)std::to_string(x).size() * 2; }\n");
+    cJSON *r = expect_build(&t, 0, 2, 0, 0);
+    assert_true(has_symbol(r, "plain_c"));
+    assert_true(has_symbol(r, "cxx_sum"));
+    assert_true(has_symbol(r, "_Z5twicei"));
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
+static void test_static_library(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "static", ""), false);
+    write_abc(t.root);
+    /* Same base name in two folders: both must be in the archive. */
+    wf(t.root, "src/other/c.c", "int fc2(void) { return 4; }\n");
+    cJSON *r = expect_build(&t, 0, 4, 0, 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "artifact"), "kind")),
+                        "static");
+    assert_true(has_symbol(r, "fa") && has_symbol(r, "fc") && has_symbol(r, "fc2"));
+    char *lib = path_join(t.root, "build/libdemo.a");
+    assert_true(file_exists(lib));
+    cJSON_Delete(r);
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 4));
+    free(lib);
+    tproj_free(&t);
+}
+
+static void test_executable(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "executable", ""), false);
+    wf(t.root, "src/main.c", "int helper(void);\nint main(void) { return helper(); }\n");
+    wf(t.root, "src/helper.c", "int helper(void) { return 42; }\n");
+    cJSON *r = expect_build(&t, 0, 2, 0, 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "artifact"), "kind")),
+                        "executable");
+    assert_true(has_symbol(r, "main") && has_symbol(r, "helper"));
+    char *exe = path_join(t.root, "build/demo");
+    int st = system(exe);   /* test scaffolding only */
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 42);
+    cJSON_Delete(r);
+    free(exe);
+    tproj_free(&t);
+}
+
+static void test_llvm_pipeline(void **state)
+{
+    tproj t;
+    tproj_init(&t,
+               "[project]\nname = \"bc\"\n[paths]\ninclude = [\"include\"]\n"
+               "[llvm]\ntoolchain_path = \"/usr/lib/llvm-14\"\nopt_flags = [\"-O2\"]\n",
+               true);
+    write_abc(t.root);
+    wf(t.root, "src/k.cpp", "extern \"C\" int kx(int a) { return a + 1; }\n");
+    cJSON *r = expect_build(&t, 0, 4, 0, 0);
+    assert_true(has_symbol(r, "fa") && has_symbol(r, "fb") && has_symbol(r, "fc") && has_symbol(r, "kx"));
+    char *bc = path_join(t.root, "build/bc/src/a.c.bc");
+    assert_true(file_exists(bc));
+    char *linked = path_join(t.root, "build/llvm/bc.opt.bc");
+    assert_true(file_exists(linked));
+    char *so = path_join(t.root, "build/libbc.so");
+    assert_true(file_exists(so));
+    cJSON_Delete(r);
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 4));
+    wf(t.root, "include/x.h", "#define XVAL 5\n");
+    cJSON_Delete(expect_build(&t, 0, 2, 0, 2));
+    free(bc);
+    free(linked);
+    free(so);
+    tproj_free(&t);
+}
+
+static void test_errors_keep_going(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), false);
+    for (int i = 0; i < 6; i++) {
+        char name[300], body[128];
+        snprintf(name, sizeof name, "src/ok%d.c", i);
+        snprintf(body, sizeof body, "int ok%d(void) { return %d; }\n", i, i);
+        wf(t.root, name, body);
+    }
+    wf(t.root, "src/bad.c", "int bad(void)\n{\n    return 1 +;\n}\n");
+    wf(t.root, "src/warn.c", "int warn(void)\n{\n    int unused;\n    return 0;\n}\n");
+    char *log = path_join(t.home, "job.log");
+    engine_job job = {.config_path = t.cfg, .log_path = log};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    assert_int_equal(engine_build(t.eng, &job, &r, &reason), 1);
+    assert_null(reason);
+    assert_int_equal(num(r, "files", "compiled"), 7);
+    assert_int_equal(num(r, "files", "failed"), 1);
+    /* The raw compiler output lands in the job log with the commands. */
+    char *logtext = read_file(log, NULL);
+    assert_non_null(logtext);
+    assert_non_null(strstr(logtext, "src/bad.c:3:"));
+    assert_non_null(strstr(logtext, "-c src/bad.c"));
+    free(logtext);
+    free(log);
+    assert_true(num(r, "diagnostics", "errors") >= 1);
+    assert_true(num(r, "diagnostics", "warnings") >= 1);
+    bool found_err = false, found_warn = false;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "diagnostics"), "items"))
+    {
+        const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(it, "file"));
+        const char *sev = cJSON_GetStringValue(cJSON_GetObjectItem(it, "severity"));
+        int line = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "line"));
+        if (file && !strcmp(file, "src/bad.c") && !strcmp(sev, "error") && line == 3) {
+            found_err = true;
+            assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(it, "column")) > 0);
+        }
+        if (file && !strcmp(file, "src/warn.c") && !strcmp(sev, "warning") && line == 3)
+            found_warn = true;
+    }
+    assert_true(found_err);
+    assert_true(found_warn);
+    char *art = path_join(t.root, "build/libdemo.so");
+    assert_false(file_exists(art));   /* no link after a failed compile */
+    cJSON_Delete(r);
+
+    /* Fixed: only the broken file compiles, then the link runs. */
+    wf(t.root, "src/bad.c", "int bad(void)\n{\n    return 1;\n}\n");
+    r = expect_build(&t, 0, 1, 0, 7);
+    assert_true(has_symbol(r, "bad") && has_symbol(r, "ok5"));
+    assert_true(file_exists(art));
+    cJSON_Delete(r);
+    free(art);
+    tproj_free(&t);
+}
+
+/* Sources slow enough to still be compiling when the cancel comes. */
+static void write_slow_sources(const char *root, int n)
+{
+    size_t cap = 400000;
+    char *body = xmalloc(cap);
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)snprintf(body, cap, "volatile int sink;\nint slow%d(int x)\n{\n", i);
+        for (int k = 0; k < 4000; k++)
+            o += (size_t)snprintf(body + o, cap - o, "    x = x * %d + (x >> %d) + sink;\n", k + 3, k % 7 + 1);
+        snprintf(body + o, cap - o, "    return x;\n}\n");
+        char name[32];
+        snprintf(name, sizeof name, "src/slow%d.c", i);
+        wf(root, name, body);
+    }
+    free(body);
+}
+
+/* Processes whose command line mentions the folder: compilers we started. */
+static int processes_mentioning(const char *needle)
+{
+    int count = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || atoi(de->d_name) == getpid())
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
+        size_t len = 0;
+        char *cmd = read_file(path, &len);
+        if (!cmd)
+            continue;
+        for (size_t i = 0; i + 1 < len; i++)
+            if (!cmd[i])
+                cmd[i] = ' ';
+        if (strstr(cmd, needle))
+            count++;
+        free(cmd);
+    }
+    closedir(d);
+    return count;
+}
+
+typedef struct canceller {
+    atomic_int *flag;
+    int delay_ms;
+} canceller;
+
+static void *cancel_later(void *arg)
+{
+    canceller *c = arg;
+    struct timespec ts = {c->delay_ms / 1000, (long)(c->delay_ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    atomic_store(c->flag, 1);
+    return NULL;
+}
+
+static void progress_count(void *ctx, size_t done, size_t total, const char *file)
+{
+    (*(int *)ctx)++;
+}
+
+static void test_cancel_kills_compilers(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[project]\nname = \"slow\"\n[compile]\ncc = \"gcc\"\nflags = [\"-O2\"]\n", false);
+    write_slow_sources(t.root, 12);
+    atomic_int flag = 0;
+    canceller c = {&flag, 700};
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, &c);
+    int progress = 0;
+    engine_job job = {.config_path = t.cfg, .cancel = &flag, .progress = progress_count, .progress_ctx = &progress};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    uint64_t t0 = clock_monotonic_ms();
+    int rc = engine_build(t.eng, &job, &r, &reason);
+    uint64_t took = clock_monotonic_ms() - t0;
+    pthread_join(th, NULL);
+    assert_int_equal(rc, -1);
+    assert_non_null(reason);
+    assert_string_equal(reason, "cancelled");
+    assert_true(took < 700 + 1000);
+    assert_int_equal(processes_mentioning(t.root), 0);
+    free(reason);
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
+static void test_timeout(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[project]\nname = \"slow\"\n[compile]\ncc = \"gcc\"\nflags = [\"-O2\"]\n", false);
+    write_slow_sources(t.root, 12);
+    char *state_dir = path_join(t.home, "state");
+    engine_options o = {.state_dir = state_dir, .max_parallel = 2, .build_timeout_s = 1, .incremental = true};
+    engine *e = engine_new(&o);
+    engine_job job = {.config_path = t.cfg};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    uint64_t t0 = clock_monotonic_ms();
+    assert_int_equal(engine_build(e, &job, &r, &reason), -1);
+    assert_true(clock_monotonic_ms() - t0 < 2500);
+    assert_string_equal(reason, "build timed out after 1 s");
+    assert_int_equal(processes_mentioning(t.root), 0);
+    free(reason);
+    cJSON_Delete(r);
+    engine_free(e);
+    free(state_dir);
+    tproj_free(&t);
+}
+
+static void test_watched_project_answers_from_memory(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), false);
+    write_abc(t.root);
+    engine_set_watched(t.eng, t.cfg, true);
+    cJSON_Delete(expect_build(&t, 0, 3, 0, 0));
+    cJSON *r = expect_build(&t, 0, 0, 0, 3);
+    assert_true(has_symbol(r, "fb"));
+    cJSON_Delete(r);
+    /* The watcher reports the change: the next build sees it. */
+    wf(t.root, "src/c.c", "int fc(void) { return 99; }\n");
+    char *c = path_join(t.root, "src/c.c");
+    const char *paths[] = {c};
+    engine_note_changes(t.eng, t.cfg, paths, 1);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 3));
+    free(c);
+    tproj_free(&t);
+}
+
+static void test_response_file_link(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[project]\nname = \"many\"\n[compile]\ncc = \"gcc\"\n", false);
+    /* Long names push the link command past the response-file threshold. */
+    char pad[241];
+    memset(pad, 'p', 240);
+    pad[240] = 0;
+    for (int i = 0; i < 420; i++) {
+        char name[300], body[64];
+        snprintf(name, sizeof name, "src/%s_%03d.c", pad, i);
+        snprintf(body, sizeof body, "int f%03d(void) { return %d; }\n", i, i);
+        wf(t.root, name, body);
+    }
+    cJSON *r = expect_build(&t, 0, 420, 0, 0);
+    assert_true(has_symbol(r, "f000") && has_symbol(r, "f419"));
+    char *rsp = path_join(t.root, "build/libmany.so.link.rsp");
+    assert_true(file_exists(rsp));
+    cJSON_Delete(r);
+    free(rsp);
+    tproj_free(&t);
+}
+
+static void test_bad_config_and_no_sources(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[project]\nname = \"x\"\n[binary]\nlibrary_type = 5\n", false);
+    cJSON *r = NULL;
+    char *reason = NULL;
+    engine_job job = {.config_path = t.cfg};
+    assert_int_equal(engine_build(t.eng, &job, &r, &reason), -1);
+    assert_non_null(reason);
+    free(reason);
+    reason = NULL;
+    wf(t.root, "jmake.toml", "[project]\nname = \"x\"\n");
+    assert_int_equal(engine_build(t.eng, &job, &r, &reason), -1);
+    assert_non_null(strstr(reason, "no sources"));
+    free(reason);
+    tproj_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_incremental_gcc),
+        cmocka_unit_test(test_incremental_clang),
+        cmocka_unit_test(test_cache_clean_build_and_other_checkout),
+        cmocka_unit_test(test_mixed_c_and_cxx),
+        cmocka_unit_test(test_static_library),
+        cmocka_unit_test(test_executable),
+        cmocka_unit_test(test_llvm_pipeline),
+        cmocka_unit_test(test_errors_keep_going),
+        cmocka_unit_test(test_cancel_kills_compilers),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_watched_project_answers_from_memory),
+        cmocka_unit_test(test_response_file_link),
+        cmocka_unit_test(test_bad_config_and_no_sources),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
