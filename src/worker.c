@@ -1,0 +1,448 @@
+/* worker.c - the worker daemons: connect to the orchestrator, register, run jobs on threads, answer health checks. */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "home.h"
+#include "log.h"
+#include "util.h"
+#include "wire.h"
+
+#define WORKER_CONNECT_TRIES 50
+#define WORKER_CONNECT_RETRY_MS 200
+#define WORKER_EVICT_INTERVAL_MS 60000
+
+typedef struct wd wd;
+
+typedef struct wjob {
+    worker_job pub;
+    wd *d;
+    pthread_t thread;
+    cJSON *record;              /* owned copy of the job record */
+    char *id, *type, *log_path;
+    worker_handler handler;
+    worker_outcome outcome;
+    bool finished;              /* the thread is done; join and report */
+    bool progress_dirty;
+    long done, total;
+    char *current;
+    struct wjob *next;
+} wjob;
+
+struct wd {
+    uv_loop_t *loop;
+    daemon_kind kind;
+    char *home;
+    jm_config cfg;
+    uv_pipe_t pipe;
+    uv_connect_t connect_req;
+    uv_timer_t timer;           /* connection retries, then cache eviction */
+    uv_async_t async;
+    uv_signal_t sigterm;
+    wire_decoder dec;
+    int connect_tries;
+    bool connected, registered, exiting;
+    pthread_mutex_t mu;         /* guards the wjob fields threads touch */
+    wjob *jobs;
+    void *state;
+};
+
+typedef struct wd_write {
+    uv_write_t req;
+    char *buf;
+} wd_write;
+
+static void wd_on_written(uv_write_t *req, int status)
+{
+    wd_write *w = (wd_write *)req;
+    free(w->buf);
+    free(w);
+}
+
+static void wd_send(wd *d, cJSON *msg)
+{
+    char *text = cJSON_PrintUnformatted(msg);
+    cJSON_Delete(msg);
+    if (!d->connected) {
+        free(text);
+        return;
+    }
+    size_t len;
+    wd_write *w = xmalloc(sizeof *w);
+    w->buf = wire_frame(text, strlen(text), &len);
+    free(text);
+    uv_buf_t b = uv_buf_init(w->buf, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&d->pipe, &b, 1, wd_on_written) < 0) {
+        free(w->buf);
+        free(w);
+    }
+}
+
+static void wd_on_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void wd_close_all(wd *d)
+{
+    if (!uv_is_closing((uv_handle_t *)&d->timer))
+        uv_close((uv_handle_t *)&d->timer, wd_on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&d->async))
+        uv_close((uv_handle_t *)&d->async, wd_on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&d->sigterm))
+        uv_close((uv_handle_t *)&d->sigterm, wd_on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&d->pipe))
+        uv_close((uv_handle_t *)&d->pipe, wd_on_handle_closed);
+}
+
+/* Leaves once every job thread has ended: their compilers must not outlive us unseen. */
+static void wd_begin_exit(wd *d, const char *why)
+{
+    if (!d->exiting)
+        log_info("%s: exiting", why);
+    d->exiting = true;
+    pthread_mutex_lock(&d->mu);
+    for (wjob *j = d->jobs; j; j = j->next)
+        atomic_store(&j->pub.cancel, 1);
+    bool idle = d->jobs == NULL;
+    pthread_mutex_unlock(&d->mu);
+    if (idle)
+        wd_close_all(d);
+}
+
+static void wd_job_progress(worker_job *job, long done, long total, const char *current)
+{
+    wjob *j = (wjob *)job;
+    pthread_mutex_lock(&j->d->mu);
+    j->done = done;
+    j->total = total;
+    free(j->current);
+    j->current = current ? xstrdup(current) : NULL;
+    j->progress_dirty = true;
+    pthread_mutex_unlock(&j->d->mu);
+    uv_async_send(&j->d->async);
+}
+
+static void *wd_job_thread(void *arg)
+{
+    wjob *j = arg;
+    worker_outcome out = j->handler(&j->pub);
+    pthread_mutex_lock(&j->d->mu);
+    j->outcome = out;
+    j->finished = true;
+    pthread_mutex_unlock(&j->d->mu);
+    uv_async_send(&j->d->async);
+    return NULL;
+}
+
+static void wjob_free(wjob *j)
+{
+    cJSON_Delete(j->record);
+    cJSON_Delete(j->outcome.result);
+    free(j->outcome.reason);
+    free(j->id);
+    free(j->type);
+    free(j->log_path);
+    free(j->current);
+    free(j);
+}
+
+/* Runs on the loop thread: forwards progress, reports finished jobs. */
+static void wd_on_async(uv_async_t *a)
+{
+    wd *d = a->data;
+    for (;;) {
+        wjob *finished = NULL;
+        cJSON *progress_msgs = cJSON_CreateArray();
+        pthread_mutex_lock(&d->mu);
+        for (wjob **pp = &d->jobs; *pp;) {
+            wjob *j = *pp;
+            if (j->progress_dirty && !j->finished) {
+                j->progress_dirty = false;
+                cJSON *m = cJSON_CreateObject();
+                cJSON_AddStringToObject(m, "op", "progress");
+                cJSON_AddStringToObject(m, "id", j->id);
+                cJSON_AddNumberToObject(m, "done", (double)j->done);
+                cJSON_AddNumberToObject(m, "total", (double)j->total);
+                if (j->current)
+                    cJSON_AddStringToObject(m, "current", j->current);
+                cJSON_AddItemToArray(progress_msgs, m);
+            }
+            if (j->finished && !finished) {
+                *pp = j->next;
+                finished = j;
+            } else {
+                pp = &j->next;
+            }
+        }
+        bool idle = d->jobs == NULL;
+        pthread_mutex_unlock(&d->mu);
+        cJSON *m;
+        while ((m = cJSON_DetachItemFromArray(progress_msgs, 0)) != NULL)
+            wd_send(d, m);
+        cJSON_Delete(progress_msgs);
+        if (!finished) {
+            if (idle && d->exiting)
+                wd_close_all(d);
+            return;
+        }
+        pthread_join(finished->thread, NULL);
+        cJSON *done = cJSON_CreateObject();
+        cJSON_AddStringToObject(done, "op", "done");
+        cJSON_AddStringToObject(done, "id", finished->id);
+        cJSON_AddStringToObject(done, "state", finished->outcome.completed ? "completed" : "failed");
+        if (finished->outcome.reason)
+            cJSON_AddStringToObject(done, "reason", finished->outcome.reason);
+        cJSON_AddBoolToObject(done, "retryable", finished->outcome.retryable);
+        if (finished->outcome.result) {
+            cJSON_AddItemToObject(done, "result", finished->outcome.result);
+            finished->outcome.result = NULL;
+        }
+        log_info("job %s %s%s%s", finished->id, finished->outcome.completed ? "completed" : "failed",
+                 finished->outcome.reason ? ": " : "", finished->outcome.reason ? finished->outcome.reason : "");
+        wd_send(d, done);
+        wjob_free(finished);
+    }
+}
+
+static worker_handler wd_handler_for(const char *type)
+{
+    if (strcmp(type, "discovery") == 0)
+        return worker_run_discovery;
+    if (strcmp(type, "compilation") == 0)
+        return worker_run_compilation;
+    return worker_run_not_implemented;
+}
+
+static void wd_start_job(wd *d, const cJSON *msg)
+{
+    const cJSON *rec = cJSON_GetObjectItem(msg, "job");
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "id"));
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "type"));
+    const char *log_path = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "log_path"));
+    if (!id || !type || !log_path) {
+        log_error("malformed run request");
+        return;
+    }
+    wjob *j = xcalloc(1, sizeof *j);
+    j->d = d;
+    j->record = cJSON_Duplicate(rec, 1);
+    j->id = xstrdup(id);
+    j->type = xstrdup(type);
+    j->log_path = xstrdup(log_path);
+    j->handler = wd_handler_for(type);
+    j->pub.job = j->record;
+    j->pub.id = j->id;
+    j->pub.type = j->type;
+    j->pub.log_path = j->log_path;
+    j->pub.cfg = &d->cfg;
+    j->pub.home = d->home;
+    j->pub.daemon_state = d->state;
+    j->pub.progress = wd_job_progress;
+    atomic_init(&j->pub.cancel, 0);
+    log_info("job %s (%s) starting", id, type);
+    pthread_mutex_lock(&d->mu);
+    j->next = d->jobs;
+    d->jobs = j;
+    pthread_mutex_unlock(&d->mu);
+    if (pthread_create(&j->thread, NULL, wd_job_thread, j) != 0) {
+        /* Report it like any finished job, as a failure that may pass later. */
+        pthread_mutex_lock(&d->mu);
+        j->outcome.completed = false;
+        j->outcome.retryable = true;
+        j->outcome.reason = xasprintf("cannot start a thread: %s", strerror(errno));
+        j->finished = true;
+        j->thread = pthread_self();
+        pthread_mutex_unlock(&d->mu);
+        uv_async_send(&d->async);
+    }
+}
+
+static void wd_cancel_job(wd *d, const char *id)
+{
+    pthread_mutex_lock(&d->mu);
+    for (wjob *j = d->jobs; j; j = j->next)
+        if (strcmp(j->id, id) == 0) {
+            atomic_store(&j->pub.cancel, 1);
+            log_info("job %s: cancel requested", id);
+        }
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void wd_handle(wd *d, const char *frame)
+{
+    cJSON *msg = cJSON_Parse(frame);
+    const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "op"));
+    if (!op) {
+        /* A reply: only register gets one. */
+        if (!d->registered) {
+            if (cJSON_IsTrue(cJSON_GetObjectItem(msg, "ok"))) {
+                d->registered = true;
+                log_info("registered with the orchestrator");
+            } else {
+                const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "error"));
+                log_error("registration refused: %s", err ? err : "?");
+                wd_begin_exit(d, "not registered");
+            }
+        }
+    } else if (strcmp(op, "ping") == 0) {
+        cJSON *pong = cJSON_CreateObject();
+        cJSON_AddStringToObject(pong, "op", "pong");
+        cJSON_AddItemToObject(pong, "seq", cJSON_Duplicate(cJSON_GetObjectItem(msg, "seq"), 0));
+        wd_send(d, pong);
+    } else if (strcmp(op, "run") == 0) {
+        if (!d->exiting)
+            wd_start_job(d, msg);
+    } else if (strcmp(op, "cancel") == 0) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "id"));
+        if (id)
+            wd_cancel_job(d, id);
+    } else if (strcmp(op, "shutdown") == 0) {
+        wd_begin_exit(d, "shutdown requested");
+    } else if (strcmp(op, "evict") == 0) {
+        if (d->kind == DAEMON_BUILD)
+            worker_evict_cache(&d->cfg);
+    } else {
+        log_warn("unknown message '%s'", op);
+    }
+    cJSON_Delete(msg);
+}
+
+static void wd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = xmalloc(suggested);
+    buf->len = suggested;
+}
+
+static void wd_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    wd *d = s->data;
+    if (nread < 0) {
+        free(buf->base);
+        d->connected = false;
+        uv_read_stop(s);
+        wd_begin_exit(d, "the orchestrator went away");
+        return;
+    }
+    wire_decoder_feed(&d->dec, buf->base, (size_t)nread);
+    free(buf->base);
+    char *frame;
+    int r;
+    while ((r = wire_decoder_next(&d->dec, &frame, NULL)) == 1) {
+        wd_handle(d, frame);
+        free(frame);
+    }
+    if (r < 0)
+        wd_begin_exit(d, "oversized message from the orchestrator");
+}
+
+static void wd_try_connect(wd *d);
+
+static void wd_on_retry(uv_timer_t *t)
+{
+    wd_try_connect(t->data);
+}
+
+static void wd_on_evict_timer(uv_timer_t *t)
+{
+    wd *d = t->data;
+    worker_evict_cache(&d->cfg);
+}
+
+static void wd_on_connect(uv_connect_t *req, int status)
+{
+    wd *d = req->data;
+    if (status < 0) {
+        /* The pipe handle must be closed before it can be reused for another try. */
+        uv_close((uv_handle_t *)&d->pipe, NULL);
+        if (++d->connect_tries >= WORKER_CONNECT_TRIES) {
+            log_error("cannot reach the orchestrator: %s", uv_strerror(status));
+            wd_begin_exit(d, "no orchestrator");
+            return;
+        }
+        uv_timer_start(&d->timer, wd_on_retry, WORKER_CONNECT_RETRY_MS, 0);
+        return;
+    }
+    d->connected = true;
+    uv_read_start((uv_stream_t *)&d->pipe, wd_alloc, wd_on_read);
+    cJSON *reg = cJSON_CreateObject();
+    cJSON_AddStringToObject(reg, "op", "register");
+    cJSON_AddStringToObject(reg, "daemon", daemon_table[d->kind].name);
+    cJSON_AddNumberToObject(reg, "pid", (double)getpid());
+    wd_send(d, reg);
+    if (d->kind == DAEMON_BUILD)
+        uv_timer_start(&d->timer, wd_on_evict_timer, 0, WORKER_EVICT_INTERVAL_MS);
+}
+
+static void wd_try_connect(wd *d)
+{
+    if (d->exiting)
+        return;
+    char *path = home_socket_path(d->home);
+    uv_pipe_init(d->loop, &d->pipe, 0);
+    d->pipe.data = d;
+    d->connect_req.data = d;
+    uv_pipe_connect(&d->connect_req, &d->pipe, path, wd_on_connect);
+    free(path);
+}
+
+static void wd_on_signal(uv_signal_t *s, int signum)
+{
+    wd_begin_exit(s->data, "signal");
+}
+
+int worker_main(daemon_kind kind, const char *home)
+{
+    wd d;
+    memset(&d, 0, sizeof d);
+    d.kind = kind;
+    d.home = xstrdup(home);
+    diag_list diags = {0};
+    config_load(&d.cfg, home, &diags);
+    diag_free(&diags); /* the orchestrator already reported them */
+    const char *name = daemon_table[kind].name;
+    log_open(home, name, d.cfg.logging.log_level, d.cfg.logging.max_size_kb * 1024, (int)d.cfg.logging.keep_files);
+    pid_t holder = 0;
+    int pid_fd = daemon_pidfile_acquire(home, name, &holder);
+    if (pid_fd < 0) {
+        log_error("cannot start: %s", pid_fd == -EWOULDBLOCK ? "another instance runs" : strerror(-pid_fd));
+        config_free(&d.cfg);
+        free(d.home);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&d.mu, NULL);
+    if (kind == DAEMON_COMPILATION)
+        d.state = worker_compilation_state_new(&d.cfg, home);
+    wire_decoder_init(&d.dec, WIRE_MAX_REPLY);
+    d.loop = uv_default_loop();
+    uv_timer_init(d.loop, &d.timer);
+    d.timer.data = &d;
+    uv_async_init(d.loop, &d.async, wd_on_async);
+    d.async.data = &d;
+    uv_signal_init(d.loop, &d.sigterm);
+    d.sigterm.data = &d;
+    uv_signal_start(&d.sigterm, wd_on_signal, SIGTERM);
+    log_info("%s daemon starting (PID %d)", name, (int)getpid());
+    wd_try_connect(&d);
+    uv_run(d.loop, UV_RUN_DEFAULT);
+    uv_loop_close(d.loop);
+    wire_decoder_free(&d.dec);
+    if (kind == DAEMON_COMPILATION)
+        worker_compilation_state_free(d.state);
+    pthread_mutex_destroy(&d.mu);
+    log_info("%s daemon exits", name);
+    log_close();
+    config_free(&d.cfg);
+    close(pid_fd);
+    free(d.home);
+    return 0;
+}
