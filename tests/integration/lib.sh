@@ -1,0 +1,120 @@
+# lib.sh - shared helpers for the integration tests: a fresh daemon home per test, always stopped at the end.
+set -u
+
+JMAKE=${JMAKE:?JMAKE must point at the jmake executable}
+SRC=${JMAKE_SOURCE_DIR:?JMAKE_SOURCE_DIR must point at the repository}
+TEST_NAME=$(basename "$0" .sh)
+# Unix socket paths are limited to 108 bytes: keep the home short.
+TEST_HOME=$(mktemp -d /tmp/jmk.XXXXXX)
+WORK=$TEST_HOME/work
+mkdir -p "$WORK"
+FAILURES=0
+CHECKS=0
+
+cleanup() {
+    "$JMAKE" --home "$TEST_HOME" stop --grace 2 >/dev/null 2>&1 || true
+    # Anything still alive (a test that SIGSTOPped a daemon) goes too.
+    for f in "$TEST_HOME"/run/*.pid; do
+        [ -f "$f" ] || continue
+        pid=$(cat "$f" 2>/dev/null)
+        [ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+    done
+    if [ "$FAILURES" -ne 0 ]; then
+        echo "--- logs of $TEST_NAME ---"
+        tail -n 40 "$TEST_HOME"/logs/*.log "$TEST_HOME"/logs/daemons.err 2>/dev/null
+    fi
+    rm -rf "$TEST_HOME"
+}
+trap cleanup EXIT
+
+jm() { "$JMAKE" --home "$TEST_HOME" "$@"; }
+
+pass() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAIL: $*"; }
+
+check() { # check DESCRIPTION COMMAND...
+    local what=$1; shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
+}
+
+# Daemon configuration for tests: fast health checks and retries.
+write_config() { # write_config [EXTRA TOML LINES]
+    cat > "$TEST_HOME/job_queue_design.toml" <<CFG
+[queue]
+max_concurrent_jobs = ${MAX_JOBS:-4}
+job_timeout_seconds = 300
+
+[error_handling]
+max_retries = ${MAX_RETRIES:-3}
+retry_delay_seconds = 0
+
+[orchestrator]
+health_check_interval = 1
+restart_failed_daemons = true
+
+[compilation]
+cache_dir = "cache"
+${1:-}
+CFG
+}
+
+start_daemons() {
+    jm start >/dev/null || { fail "jmake start"; exit 1; }
+}
+
+pid_of() { cat "$TEST_HOME/run/$1.pid" 2>/dev/null | tr -d '\n'; }
+
+wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s
+    local limit=$(( $1 * 10 )); shift
+    local i=0
+    while [ $i -lt $limit ]; do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# True when no process has PATTERN in its command line (pgrep leaves itself out;
+# a "sh -c 'pgrep ...'" wrapper would match its own command line).
+no_process() { ! pgrep -f "$1" >/dev/null; }
+
+job_field() { # job_field ID FIELD: one top-level field of the job record
+    jm --json job status "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
+}
+
+job_state() { jm job status "$1" | cut -d: -f1; }
+
+state_is() { [ "$(job_state "$1")" = "$2" ]; }
+
+# A project whose "compiler" sleeps: jobs that run as long as a test needs.
+# SLEEP_TAG makes its processes findable with pgrep.
+make_slow_project() { # make_slow_project DIR SECONDS
+    local dir=$1 secs=$2
+    mkdir -p "$dir/src"
+    echo 'int slow(void) { return 1; }' > "$dir/src/slow.c"
+    cat > "$dir/slowcc.sh" <<SH
+#!/bin/sh
+case "\$1" in --version|-v|-dumpversion|-dumpmachine) echo "slowcc 1.0"; exit 0;; esac
+sleep $secs
+exec cc "\$@"
+SH
+    chmod +x "$dir/slowcc.sh"
+    cat > "$dir/jmake.toml" <<TOML
+[project]
+name = "slow"
+[compile]
+cc = "$dir/slowcc.sh"
+[cache]
+enabled = false
+TOML
+}
+
+finish() {
+    echo "$TEST_NAME: $((CHECKS - FAILURES)) passed, $FAILURES failed"
+    [ "$FAILURES" -eq 0 ]
+}

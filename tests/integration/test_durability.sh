@@ -1,0 +1,31 @@
+# test_durability.sh - 1000 acknowledged submits survive kill -9 of the orchestrator; a running job runs again.
+. "$(dirname "$0")/lib.sh"
+write_config
+start_daemons
+mkdir -p "$WORK/scan"
+jm stop discovery >/dev/null
+for i in $(seq 1 1000); do
+    jm submit --type discovery --path "$WORK/scan" --priority 9 --id "d$i" >/dev/null || fail "submit d$i"
+done
+orch=$(pid_of orchestrator)
+kill -9 "$orch"
+wait_for 10 sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
+check "orchestrator is reported stopped" sh -c "$JMAKE --home $TEST_HOME status | grep -q '^Orchestrator Daemon: Stopped$'"
+jm start >/dev/null; rc=$?
+check_eq "start after kill -9" 0 "$rc"
+check_eq "all 1000 acknowledged jobs are there" 1000 "$(jm job list | wc -l)"
+jm job wait d1 d500 d1000 --timeout 120 >/dev/null; rc=$?
+check_eq "the queue resumed by itself" 0 "$rc"
+
+# A job running when the orchestrator died runs again after restart.
+make_slow_project "$WORK/slow" 3
+s=$(jm submit --type compilation --config "$WORK/slow/jmake.toml" --priority 0)
+wait_for 10 state_is "$s" running
+kill -9 "$(pid_of orchestrator)"
+wait_for 10 sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
+jm start >/dev/null
+jm job wait "$s" --timeout 60 >/dev/null; rc=$?
+check_eq "the interrupted job ran again and completed" 0 "$rc"
+check_eq "it took two attempts" 2 "$(job_field "$s" attempts)"
+
+finish

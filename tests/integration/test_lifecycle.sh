@@ -1,0 +1,77 @@
+# test_lifecycle.sh - start, status format, no-op second start, stop, stale PID files after kill -9, restart.
+. "$(dirname "$0")/lib.sh"
+write_config
+
+out=$(jm status); rc=$?
+check_eq "status exits 3 when nothing runs" 3 "$rc"
+check "status says Stopped for every daemon" [ "$(echo "$out" | grep -c ': Stopped$')" -eq 6 ]
+
+start_daemons
+out=$(jm status); rc=$?
+check_eq "status exits 0 when all run" 0 "$rc"
+expected='^(Orchestrator|Discovery|Compilation|Build|Error Handler|Watcher) Daemon: Running \(PID [0-9]+\)$'
+check "six seed-format status lines" [ "$(echo "$out" | grep -Ec "$expected")" -eq 6 ]
+check_eq "status lines in the seed's order" "Orchestrator Discovery Compilation Build Error Watcher" \
+    "$(echo "$out" | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')"
+for d in orchestrator discovery compilation build error_handler watcher; do
+    check "$d has its own log file" [ -s "$TEST_HOME/logs/$d.log" ]
+    pid=$(pid_of "$d")
+    check "$d PID file names a live process" kill -0 "$pid"
+done
+pids=$(for d in orchestrator discovery compilation build error_handler watcher; do echo "$(pid_of $d)"; done | sort -u | wc -l)
+check_eq "six distinct processes" 6 "$pids"
+check "socket is mode 0600" [ "$(stat -c %a "$TEST_HOME/run/jmake.sock")" = 600 ]
+check "run folder is mode 0700" [ "$(stat -c %a "$TEST_HOME/run")" = 700 ]
+
+orch=$(pid_of orchestrator)
+out=$(jm start); rc=$?
+check_eq "second start exits 0" 0 "$rc"
+check "second start says already running" sh -c "echo '$out' | grep -q 'already running'"
+check_eq "second start keeps the same orchestrator" "$orch" "$(pid_of orchestrator)"
+
+out=$(jm stop); rc=$?
+check_eq "stop exits 0" 0 "$rc"
+out=$(jm status); rc=$?
+check_eq "status exits 3 after stop" 3 "$rc"
+check "no socket left after stop" [ ! -e "$TEST_HOME/run/jmake.sock" ]
+
+# kill -9 leaves PID files and the socket behind; start must clean and take over.
+start_daemons
+pids=$(for d in orchestrator discovery compilation build error_handler watcher; do echo "$(pid_of $d)"; done)
+kill -9 $pids
+sleep 0.2
+check "stale socket file is left by kill -9" [ -e "$TEST_HOME/run/jmake.sock" ]
+out=$(jm status); rc=$?
+check_eq "status after kill -9 reports none running" 3 "$rc"
+jm start >/dev/null; rc=$?
+check_eq "start after kill -9 succeeds" 0 "$rc"
+out=$(jm status); rc=$?
+check_eq "all six run again" 0 "$rc"
+check "new orchestrator PID" [ "$(pid_of orchestrator)" != "$(echo $pids | cut -d' ' -f1)" ]
+
+old=$(pid_of orchestrator)
+jm restart >/dev/null; rc=$?
+check_eq "restart exits 0" 0 "$rc"
+check "restart gives a new orchestrator" [ "$(pid_of orchestrator)" != "$old" ]
+check "all run after restart" jm status
+
+# One worker stopped and started by name.
+jm stop watcher >/dev/null
+out=$(jm status); rc=$?
+check_eq "status exits 1 with one daemon stopped" 1 "$rc"
+check "watcher shows Stopped" sh -c "echo '$out' | grep -q '^Watcher Daemon: Stopped$'"
+sleep 1.5
+check "a deliberately stopped daemon is not restarted" [ -z "$(jm status | grep 'Watcher Daemon: Running')" ]
+jm start watcher >/dev/null
+check "watcher starts again by name" jm status
+
+# Configuration errors stop start-up with a located error.
+jm stop >/dev/null
+printf '[queue]\nmax_concurrent_jobs = "four"\n' > "$TEST_HOME/orchestrator.toml"
+err=$(jm start 2>&1); rc=$?
+check_eq "start with a bad configuration exits 2" 2 "$rc"
+check "the error names file, line and column" sh -c "echo '$err' | grep -q 'orchestrator.toml:2:[0-9]*: error'"
+check "nothing started" sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
+rm "$TEST_HOME/orchestrator.toml"
+
+finish

@@ -1,0 +1,76 @@
+# test_queue.sh - priority then FIFO order, depends_on, the concurrency limit, cancelling pending and running jobs.
+. "$(dirname "$0")/lib.sh"
+MAX_JOBS=1 write_config
+start_daemons
+mkdir -p "$WORK/scan/src" && echo 'int x;' > "$WORK/scan/src/x.c"
+
+# Priority 0 first, equal priorities in submission order.
+jm stop discovery >/dev/null
+a=$(jm submit --type discovery --path "$WORK/scan" --priority 5 --id a)
+b=$(jm submit --type discovery --path "$WORK/scan" --priority 1 --id b)
+c=$(jm submit --type discovery --path "$WORK/scan" --priority 5 --id c)
+d=$(jm submit --type discovery --path "$WORK/scan" --priority 0 --id d)
+e=$(jm submit --type discovery --path "$WORK/scan" --priority 1 --id e)
+check_eq "ids as given" "a b c d e" "$a $b $c $d $e"
+check_eq "jobs wait while their daemon is stopped" pending "$(job_state a)"
+jm start discovery >/dev/null
+jm job wait a b c d e --timeout 30 >/dev/null; rc=$?
+check_eq "all five complete" 0 "$rc"
+order=$(for j in a b c d e; do echo "$(job_field $j started_ms) $j"; done | sort -n | awk '{print $2}' | tr '\n' ' ')
+check_eq "started by priority, then submission order" "d b e a c " "$order"
+check "discovery result lists the source" sh -c "$JMAKE --home $TEST_HOME job result a | grep -q 'src/x.c'"
+
+# depends_on: the dependent waits for its dependency to complete.
+make_slow_project "$WORK/slow" 2
+x=$(jm submit --type compilation --config "$WORK/slow/jmake.toml" --id x)
+y=$(jm submit --type discovery --path "$WORK/scan" --after x --id y)
+sleep 1
+check_eq "dependent is pending while its dependency runs" pending "$(job_state y)"
+jm job wait y --timeout 60 >/dev/null
+check_eq "dependent completes after its dependency" completed "$(job_state y)"
+check "dependent started after the dependency finished" \
+    [ "$(job_field y started_ms)" -ge "$(job_field x finished_ms)" ]
+
+# A failed dependency fails its dependent with that reason.
+mkdir -p "$WORK/broken/src"
+echo 'int broken( {' > "$WORK/broken/src/broken.c"
+printf '[project]\nname = "broken"\n' > "$WORK/broken/jmake.toml"
+f=$(jm submit --type compilation --config "$WORK/broken/jmake.toml" --id f)
+g=$(jm submit --type discovery --path "$WORK/scan" --after f --id g)
+jm job wait f g --timeout 60 >/dev/null; rc=$?
+check_eq "job wait exits 1 when a job failed" 1 "$rc"
+check_eq "the dependency failed" failed "$(job_state f)"
+check_eq "its dependent failed" failed "$(job_state g)"
+check "the reason names the dependency" sh -c "$JMAKE --home $TEST_HOME job status g | grep -q 'dependency f'"
+
+# Cancel: a pending job at once, a running one within a second, processes and all.
+make_slow_project "$WORK/long" 30
+r=$(jm submit --type compilation --config "$WORK/long/jmake.toml" --id r)
+p=$(jm submit --type discovery --path "$WORK/scan" --id p)
+wait_for 10 state_is r running
+check_eq "second job pending behind the running one (max_concurrent_jobs = 1)" pending "$(job_state p)"
+jm job cancel p >/dev/null
+check_eq "pending job cancelled at once" cancelled "$(job_state p)"
+check "the slow compiler is running" pgrep -f "$WORK/long/slowcc.sh"
+t0=$(date +%s%N)
+jm job cancel r >/dev/null
+wait_for 3 state_is r cancelled
+t1=$(date +%s%N)
+check_eq "running job cancelled" cancelled "$(job_state r)"
+check "cancelled within 1.5 s" [ $(( (t1 - t0) / 1000000 )) -le 1500 ]
+check "its compiler process group is gone" wait_for 2 no_process "$WORK/long/slowcc.sh"
+jm job wait r >/dev/null; rc=$?
+check_eq "job wait exits 1 for a cancelled job" 1 "$rc"
+
+# job list and clean.
+n=$(jm job list | wc -l)
+check_eq "job list shows every job" 11 "$n"
+check_eq "job list --state filters" 2 "$(jm job list --state cancelled | wc -l)"
+jm job clean --older-than 1h >/dev/null
+check_eq "clean --older-than keeps recent jobs" 11 "$(jm job list | wc -l)"
+jm job clean >/dev/null
+check_eq "clean forgets finished jobs" 0 "$(jm job list | wc -l)"
+jm job status a >/dev/null 2>&1; rc=$?
+check_eq "a forgotten job is unknown (exit 2)" 2 "$rc"
+
+finish
