@@ -10,12 +10,6 @@
 #include "cli.h"
 #include "util.h"
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* One request through libjmake; the parsed reply, or NULL after printing (exit code in *code). */
 static cJSON *call(jmake_client *client, cJSON *req, int *code)
 {
@@ -226,11 +220,21 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
     }
     cJSON *final = NULL;
     for (;;) {
-        cJSON *reply = call(client, id_request("job_status", id), code);
+        /* A short long-poll: the reply comes the moment the job ends, or after
+         * one progress interval with the job's current progress. */
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "op", "job_wait");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "ids"), cJSON_CreateString(id));
+        cJSON_AddNumberToObject(req, "timeout_ms", view.tty ? 100 : 200);
+        cJSON *reply = call(client, req, code);
         if (!reply)
             break;
-        cJSON *job = cJSON_DetachItemFromObject(reply, "job");
+        cJSON *job = cJSON_DetachItemFromArray(cJSON_GetObjectItem(reply, "jobs"), 0);
         cJSON_Delete(reply);
+        if (!job) {
+            *code = EXIT_USAGE;
+            break;
+        }
         const char *state = str_of(job, "state");
         if (strcmp(state, "completed") == 0 || strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0) {
             final = job;
@@ -250,7 +254,6 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
             *code = EXIT_TIMEOUT;
             break;
         }
-        sleep_ms(view.tty ? 100 : 200);
     }
     if (show)
         progress_end(&view);
