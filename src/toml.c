@@ -893,7 +893,7 @@ static bool toml_parse_time(toml_parser *p, toml_datetime *dt)
             /* Precision past nanoseconds is truncated, as the TOML spec asks. */
             dt->nanosecond += (toml_peek(p) - '0') * scale;
             scale /= 10;
-            if (dt->fraction_digits < 1000000)
+            if (dt->fraction_digits < 1000000)  /* a pathological run of digits must not overflow */
                 dt->fraction_digits++;
             p->pos++;
         }
