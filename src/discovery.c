@@ -765,8 +765,11 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     /* Every source and header, sorted, for lookups; strings borrowed. */
     size_t nknown = st.sources.n + st.headers.n;
     char **known = xcalloc(nknown + 1, sizeof(char *));
-    memcpy(known, st.sources.v, st.sources.n * sizeof(char *));
-    memcpy(known + st.sources.n, st.headers.v, st.headers.n * sizeof(char *));
+    /* An empty strvec has no array at all; memcpy must not see its NULL. */
+    if (st.sources.n)
+        memcpy(known, st.sources.v, st.sources.n * sizeof(char *));
+    if (st.headers.n)
+        memcpy(known + st.sources.n, st.headers.v, st.headers.n * sizeof(char *));
     if (nknown > 1)
         qsort(known, nknown, sizeof(char *), cmp_str);
 

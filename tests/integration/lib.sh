@@ -115,6 +115,16 @@ TOML
 }
 
 finish() {
+    # Daemons report sanitizer findings (and crashes) on their stderr, which is
+    # logs/daemons.err; they print leaks only when they exit, so stop them first.
+    jm stop --grace 5 >/dev/null 2>&1
+    if [ -f "$TEST_HOME/logs/daemons.err" ] &&
+        grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:|Segmentation fault' "$TEST_HOME/logs/daemons.err"; then
+        fail "daemons ran without sanitizer reports or crashes"
+        grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TEST_HOME/logs/daemons.err" | head -60
+    else
+        pass "daemons ran without sanitizer reports or crashes"
+    fi
     echo "$TEST_NAME: $((CHECKS - FAILURES)) passed, $FAILURES failed"
     [ "$FAILURES" -eq 0 ]
 }
