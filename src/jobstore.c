@@ -56,6 +56,9 @@ typedef enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_INSERT,
     ST_SET_ID,
     ST_ID_EXISTS,
@@ -84,6 +87,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT step",
+    [ST_RELEASE] = "RELEASE step",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO step",
     [ST_INSERT] = "INSERT INTO jobs (id, type, priority, state, config_file, binary_path, args_json,"
                   " depends_on, timeout_seconds, submitted_ms) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_SET_ID] = "UPDATE jobs SET id = ?2 WHERE seq = ?1",
@@ -130,6 +136,7 @@ struct jobstore {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use, kept until close */
     char *path;
+    bool in_batch;  /* inside jobstore_batch_begin/end: each change is a savepoint */
 };
 
 static const char *const state_names[] = {
@@ -227,8 +234,17 @@ static int stmt_run(sqlite3_stmt *st)
     return rc;
 }
 
-static int tx_begin(jobstore *store) { return stmt_run(stmt_get(store, ST_BEGIN)) == SQLITE_DONE ? 0 : -1; }
-static int tx_commit(jobstore *store) { return stmt_run(stmt_get(store, ST_COMMIT)) == SQLITE_DONE ? 0 : -1; }
+/* Inside a batch every change is a savepoint of the batch's one transaction,
+ * so it can still fail alone while the batch pays for one fsync. */
+static int tx_begin(jobstore *store)
+{
+    return stmt_run(stmt_get(store, store->in_batch ? ST_SAVEPOINT : ST_BEGIN)) == SQLITE_DONE ? 0 : -1;
+}
+
+static int tx_commit(jobstore *store)
+{
+    return stmt_run(stmt_get(store, store->in_batch ? ST_RELEASE : ST_COMMIT)) == SQLITE_DONE ? 0 : -1;
+}
 
 static void tx_rollback(jobstore *store)
 {
@@ -236,8 +252,31 @@ static void tx_rollback(jobstore *store)
     for (int i = 0; i < ST__COUNT; i++)
         if (store->stmt[i])
             sqlite3_reset(store->stmt[i]);
-    if (sqlite3_get_autocommit(store->db) == 0)
+    if (store->in_batch) {
+        stmt_run(stmt_get(store, ST_ROLLBACK_TO));
+        stmt_run(stmt_get(store, ST_RELEASE));
+    } else if (sqlite3_get_autocommit(store->db) == 0) {
         stmt_run(stmt_get(store, ST_ROLLBACK));
+    }
+}
+
+int jobstore_batch_begin(jobstore *store)
+{
+    if (store->in_batch || stmt_run(stmt_get(store, ST_BEGIN)) != SQLITE_DONE)
+        return -1;
+    store->in_batch = true;
+    return 0;
+}
+
+int jobstore_batch_end(jobstore *store)
+{
+    if (!store->in_batch)
+        return -1;
+    store->in_batch = false;
+    if (stmt_run(stmt_get(store, ST_COMMIT)) == SQLITE_DONE)
+        return 0;
+    tx_rollback(store);
+    return -1;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int index, const char *text)

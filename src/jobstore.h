@@ -60,6 +60,14 @@ void jobstore_close(jobstore *store);
 int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out,
                     int64_t now_ms, char *err, size_t errsize);
 
+/* Group commit: between batch_begin and batch_end every change (each
+ * jobstore_submit, for instance) keeps its all-or-nothing behaviour but the
+ * batch is made durable by one commit (one fsync) at batch_end. Nothing done
+ * inside the batch is durable before batch_end returns 0; when it returns -1
+ * the whole batch is rolled back. */
+int jobstore_batch_begin(jobstore *store);
+int jobstore_batch_end(jobstore *store);
+
 /* 0 and *out filled (caller frees with job_record_free), or -1 when no such job. */
 int jobstore_get(jobstore *store, const char *id, job_record *out);
 /* All jobs (state_filter < 0) or those in one state, in submission order. *out owned by caller

@@ -38,6 +38,7 @@ typedef struct conn {
     wire_decoder dec;
     worker *worker;         /* set once a worker registered on this connection */
     bool closing;
+    bool blocked;           /* a submit of this connection waits for the group commit */
     struct conn *next;
 } conn;
 
@@ -70,6 +71,13 @@ typedef struct running_job {
 
 enum { CANCEL_NONE, CANCEL_USER, CANCEL_TIMEOUT, CANCEL_SHUTDOWN };
 
+/* A submit waiting for the next group commit. */
+typedef struct pending_submit {
+    conn *c;
+    cJSON *req;
+    struct pending_submit *next;
+} pending_submit;
+
 typedef struct waiter {
     conn *c;
     strvec ids;
@@ -91,6 +99,10 @@ struct orch {
     running_job *running;
     size_t running_count, running_cap;
     waiter *waiters;
+    pending_submit *batch;          /* submits of this loop iteration, in arrival order */
+    pending_submit **batch_tail;
+    uv_check_t batch_check;         /* commits the batch after each poll */
+    uv_idle_t batch_idle;           /* keeps the poll from blocking while a batch waits */
     uint64_t next_health_ms;
     bool stopping;              /* no new jobs start */
     uint64_t stop_deadline_ms;  /* running jobs are re-queued after this */
@@ -101,6 +113,7 @@ struct orch {
 
 static void orch_schedule(orch *o);
 static void orch_send(conn *c, cJSON *msg);
+static void orch_drain_conn(conn *c);
 static void worker_start(orch *o, worker *w);
 
 /* ---- small helpers ---- */
@@ -273,6 +286,9 @@ static void orch_close_conn(conn *c)
     c->closing = true;
     orch *o = c->o;
     orch_drop_waiters_of(o, c);
+    /* A submit of this connection already in the batch is still committed in
+     * this loop iteration's check phase, which runs before closed handles are
+     * freed; orch_send drops its reply. */
     for (conn **pp = &o->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
@@ -1003,6 +1019,11 @@ static cJSON *orch_op_register(orch *o, conn *c, const cJSON *req)
     return orch_reply_ok();
 }
 
+static void orch_on_batch_idle(uv_idle_t *h)
+{
+    (void)h;
+}
+
 static void orch_handle_frame(conn *c, const char *frame)
 {
     orch *o = c->o;
@@ -1020,11 +1041,21 @@ static void orch_handle_frame(conn *c, const char *frame)
             reply = orch_reply_error("bad_request", "unsupported protocol version (this daemon speaks 1)");
         else if (strcmp(op, "ping") == 0 || strcmp(op, "status") == 0)
             reply = orch_status_json(o);
-        else if (strcmp(op, "submit") == 0)
-            reply = o->stopping ? orch_reply_error("unavailable", "daemons are stopping") : orch_op_submit(o, req);
-        else if (strcmp(op, "submit_file") == 0)
-            reply = o->stopping ? orch_reply_error("unavailable", "daemons are stopping")
-                                : orch_op_submit_file(o, req);
+        else if ((strcmp(op, "submit") == 0 || strcmp(op, "submit_file") == 0) && o->stopping)
+            reply = orch_reply_error("unavailable", "daemons are stopping");
+        else if (strcmp(op, "submit") == 0 || strcmp(op, "submit_file") == 0) {
+            /* Submits of one loop iteration share one commit; the connection
+             * reads nothing more until its reply is out, so replies stay in order. */
+            pending_submit *p = xcalloc(1, sizeof *p);
+            p->c = c;
+            p->req = req;
+            req = NULL;
+            *o->batch_tail = p;
+            o->batch_tail = &p->next;
+            c->blocked = true;
+            deferred = true;
+            uv_idle_start(&o->batch_idle, orch_on_batch_idle);
+        }
         else if (strcmp(op, "job_status") == 0)
             reply = orch_op_job_status(o, req);
         else if (strcmp(op, "job_result") == 0)
@@ -1070,7 +1101,12 @@ static void orch_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
     }
     wire_decoder_feed(&c->dec, buf->base, (size_t)nread);
     free(buf->base);
-    for (;;) {
+    orch_drain_conn(c);
+}
+
+static void orch_drain_conn(conn *c)
+{
+    while (!c->blocked && !c->closing) {
         char *frame = NULL;
         int r = wire_decoder_next(&c->dec, &frame, NULL);
         if (r == 0)
@@ -1083,9 +1119,44 @@ static void orch_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
         }
         orch_handle_frame(c, frame);
         free(frame);
-        if (c->closing)
-            break;
     }
+}
+
+/* After each poll: all submits that arrived are validated and inserted, each
+ * all or nothing, then made durable by one commit, and only then acknowledged. */
+static void orch_on_batch_check(uv_check_t *h)
+{
+    orch *o = h->data;
+    if (!o->batch)
+        return;
+    pending_submit *list = o->batch;
+    o->batch = NULL;
+    o->batch_tail = &o->batch;
+    uv_idle_stop(&o->batch_idle);
+    bool batched = jobstore_batch_begin(o->store) == 0;
+    for (pending_submit *p = list; p; p = p->next) {
+        const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(p->req, "op"));
+        cJSON *reply = strcmp(op, "submit") == 0 ? orch_op_submit(o, p->req) : orch_op_submit_file(o, p->req);
+        cJSON_Delete(p->req);
+        p->req = reply;
+    }
+    if (batched && jobstore_batch_end(o->store) != 0) {
+        log_error("job database commit failed: submits of this batch are refused");
+        for (pending_submit *p = list; p; p = p->next) {
+            cJSON_Delete(p->req);
+            p->req = orch_reply_error("internal", "job database commit failed");
+        }
+    }
+    while (list) {
+        pending_submit *p = list;
+        list = p->next;
+        orch_send(p->c, p->req);
+        p->c->blocked = false;
+        orch_drain_conn(p->c);
+        free(p);
+    }
+    if (o->schedule_again)
+        orch_schedule(o);
 }
 
 static void orch_on_connection(uv_stream_t *server, int status)
@@ -1135,6 +1206,8 @@ static void orch_finish_stop(orch *o)
     uv_close((uv_handle_t *)&o->tick, NULL);
     uv_close((uv_handle_t *)&o->sigterm, NULL);
     uv_close((uv_handle_t *)&o->sigint, NULL);
+    uv_close((uv_handle_t *)&o->batch_check, NULL);
+    uv_close((uv_handle_t *)&o->batch_idle, NULL);
     while (o->conns)
         orch_close_conn(o->conns);
     unlink(o->socket_path);
@@ -1325,6 +1398,11 @@ int orchestrator_main(const char *home)
         if (o.workers[k].wanted)
             worker_start(&o, &o.workers[k]);
     }
+    o.batch_tail = &o.batch;
+    uv_check_init(o.loop, &o.batch_check);
+    o.batch_check.data = &o;
+    uv_check_start(&o.batch_check, orch_on_batch_check);
+    uv_idle_init(o.loop, &o.batch_idle);
     o.next_health_ms = clock_monotonic_ms() + (uint64_t)o.cfg.orchestrator.health_check_interval * 1000;
     uv_timer_init(o.loop, &o.tick);
     o.tick.data = &o;

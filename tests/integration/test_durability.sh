@@ -4,9 +4,16 @@ write_config
 start_daemons
 mkdir -p "$WORK/scan"
 jm stop discovery >/dev/null
-for i in $(seq 1 1000); do
-    jm submit --type discovery --path "$WORK/scan" --priority 9 --id "d$i" >/dev/null || fail "submit d$i"
+# Four clients at once, so that submits share group commits.
+for part in 0 1 2 3; do
+    (
+        for i in $(seq $((part * 250 + 1)) $((part * 250 + 250))); do
+            jm submit --type discovery --path "$WORK/scan" --priority 9 --id "d$i" >/dev/null || echo "submit d$i failed"
+        done
+    ) > "$WORK/submit.$part.log" &
 done
+wait
+check_eq "every submit was acknowledged" "" "$(cat "$WORK"/submit.*.log)"
 orch=$(pid_of orchestrator)
 kill -9 "$orch"
 wait_for 10 sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
