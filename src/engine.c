@@ -882,9 +882,17 @@ static void finish_unit(build *b, unit *u, subproc *p)
     XXH128_hash_t *hashes = xmalloc((headers.n + 1) * sizeof *hashes);
     bool complete = record_object(b, u, headers.v, headers.n, hashes);
     if (b->cache && u->have_mkey && complete) {
-        /* The source may have changed during the compile; only a stable one is cached. */
-        br_object *o = hashmap_get(&b->rec->objects, u->rel);
-        if (o && hash_eq(o->dep_hashes[0], u->src->hash)) {
+        /* An edit saved while the compiler ran would put an object under the
+           key of content it was not built from: only a source whose stat is
+           still the one we hashed goes into the cache. */
+        struct stat st;
+        int64_t sz, mt;
+        bool stable = stat(u->src->path, &st) == 0;
+        if (stable) {
+            stat_ns(&st, &sz, &mt);
+            stable = sz == u->src->size && mt == u->src->mtime_ns;
+        }
+        if (stable) {
             XXH128_hash_t okey = objcache_object_key(u->mkey, headers.v, hashes, headers.n);
             int64_t n1 = objcache_put(b->cache_dir, okey, u->obj_abs);
             if (n1 >= 0) {
@@ -1635,6 +1643,9 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
         stat_pair(P->artifact_path, &ps->art_size, &ps->art_mtime);
     }
     account_cache(b);
+    log_info("engine: %s: %zu files, %zu compiled, %zu from cache, %zu up to date, %zu failed, %zu errors, %llu ms",
+             P->name, b->nunits, b->compiled, b->from_cache, b->up_to_date, b->failed, b->errors,
+             (unsigned long long)(clock_monotonic_ms() - b->t_start));
 out:
     if (rpath && b->rec && b->rec->dirty) {
         int rc = buildrecord_save(b->rec, rpath);
