@@ -181,6 +181,7 @@ typedef struct build {
     XXH128_hash_t cc_id, cxx_id;
     strvec common[4];               /* arguments after argv[0], per unit_lang */
     bool debug_info;                /* -g given: the working folder lands in the object */
+    char **envp;                    /* children's environment (NULL-terminated, owned) */
     unit *units;
     size_t nunits;
     hashmap made_dirs;
@@ -529,6 +530,27 @@ static char *llvm_tool(build *b, const char *name)
 
 /* ------------------------------------------------------------- arguments */
 
+extern char **environ;
+
+/* The daemon's environment with messages forced to English: diagnostics are
+   parsed by their "error:" / "warning:" words. */
+static void setup_env(build *b)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    b->envp = xcalloc(n + 2, sizeof *b->envp);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        if (!strncmp(e, "LC_ALL=", 7) || !strncmp(e, "LC_MESSAGES=", 12) || !strncmp(e, "LANGUAGE=", 9))
+            continue;
+        b->envp[o++] = xstrdup(e);
+    }
+    b->envp[o++] = xstrdup("LC_MESSAGES=C");
+    b->envp[o] = NULL;
+}
+
 static void setup_common_args(build *b)
 {
     project_config *P = &b->P;
@@ -834,7 +856,7 @@ static void start_unit(build *b, runner *r, size_t slot, unit *u)
     unit_emit(b, u, emit_strvec, &argv);
     ensure_dir_of(b, u->obj_abs);
     log_command(b, argv.v);
-    int rc = unit_compiler(b, u) ? subproc_start(&r->slots[slot], argv.v, b->P.root, NULL) : -ENOENT;
+    int rc = unit_compiler(b, u) ? subproc_start(&r->slots[slot], argv.v, b->P.root, b->envp) : -ENOENT;
     strvec_free(&argv);
     if (rc < 0) {
         char *why = xasprintf("cannot run compiler '%s': %s",
@@ -1005,7 +1027,7 @@ static int run_tool(build *b, char *const *argv, char **out, size_t *out_len)
 {
     log_command(b, argv);
     subproc p;
-    int rc = subproc_start(&p, argv, b->P.root, NULL);
+    int rc = subproc_start(&p, argv, b->P.root, b->envp);
     if (rc < 0) {
         *out = xasprintf("%s: error: cannot run: %s\n", argv[0], strerror(-rc));
         *out_len = strlen(*out);
@@ -1429,6 +1451,9 @@ static void cleanup_build(build *b)
     if (b->log_fd >= 0)
         close(b->log_fd);
     free(b->stop_reason);
+    for (size_t i = 0; b->envp && b->envp[i]; i++)
+        free(b->envp[i]);
+    free(b->envp);
     project_free(&b->P);
 }
 
@@ -1576,6 +1601,7 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     if (b->cxx)
         b->cxx_id = tool_identity(b->cxx);
     setup_common_args(b);
+    setup_env(b);
 
     int status = -1;
     strvec rels = {0};
@@ -1637,7 +1663,7 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     *result = make_result(b, scan_ms, compile_ms, link_ms);
     cJSON_Delete(ps->quiet_result);
     ps->quiet_result = NULL;
-    if (status == 0) {
+    if (status == 0 && ps->watched) {
         ps->quiet_result = quiet_copy(*result);
         stat_pair(key, &ps->cfg_size, &ps->cfg_mtime);
         stat_pair(P->artifact_path, &ps->art_size, &ps->art_mtime);
