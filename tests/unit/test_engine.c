@@ -602,6 +602,26 @@ static void test_response_file_link(void **state)
     tproj_free(&t);
 }
 
+static void test_sources_globs_and_excludes(void **state)
+{
+    tproj t;
+    tproj_init(&t,
+               "[project]\nname = \"sel\"\n[compile]\ncc = \"gcc\"\n"
+               "sources = [\"lib/**/*.c\", \"extra/one.c\"]\nexclude = [\"lib/skip/**\"]\n",
+               false);
+    wf(t.root, "lib/a.c", "int la(void) { return 1; }\n");
+    wf(t.root, "lib/deep/b.c", "int lb(void) { return 2; }\n");
+    wf(t.root, "lib/skip/c.c", "int lc(void) { return 3; }\n");
+    wf(t.root, "extra/one.c", "int one(void) { return 1; }\n");
+    wf(t.root, "extra/two.c", "int two(void) { return 2; }\n");
+    wf(t.root, "src/ignored.c", "int ignored(void) { return 0; }\n");
+    cJSON *r = expect_build(&t, 0, 3, 0, 0);
+    assert_true(has_symbol(r, "la") && has_symbol(r, "lb") && has_symbol(r, "one"));
+    assert_false(has_symbol(r, "lc") || has_symbol(r, "two") || has_symbol(r, "ignored"));
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
 static void test_bad_config_and_no_sources(void **state)
 {
     tproj t;
@@ -635,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_watched_project_answers_from_memory),
         cmocka_unit_test(test_response_file_link),
+        cmocka_unit_test(test_sources_globs_and_excludes),
         cmocka_unit_test(test_bad_config_and_no_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
