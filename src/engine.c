@@ -212,12 +212,12 @@ static const char *lang_ext_kind(const char *path, unit_lang *lang)
     return ext;
 }
 
-/* Compiler path as given to the compiler: relative to the root when under it,
-   which keeps command lines (and cache keys) equal across checkouts. */
+/* A path as handed to the compiler (which runs in the root): relative when
+   under the root, so command lines and cache keys are equal across checkouts.
+   Caller frees. */
 static char *root_relative(const build *b, const char *abs)
 {
-    char *r = path_relative(b->P.root, abs);
-    return r;
+    return path_relative(b->P.root, abs);
 }
 
 static void log_text(build *b, const char *text, size_t len)
@@ -760,10 +760,6 @@ static bool record_object(build *b, unit *u, char *const *headers, size_t count,
     free(dh);
     return complete;
 }
-
-typedef struct check_ctx {
-    build *b;
-} check_ctx;
 
 static bool manifest_check(void *ctx, const char *path, XXH128_hash_t expected)
 {
