@@ -182,6 +182,8 @@ typedef struct build {
     strvec common[4];               /* arguments after argv[0], per unit_lang */
     bool debug_info;                /* -g given: the working folder lands in the object */
     char **envp;                    /* children's environment (NULL-terminated, owned) */
+    char *obj_dir_abs, *obj_dir_rel; /* build_dir/obj (or /bc), absolute and as passed to compilers */
+    XXH3_state_t *cmd_prefix[4], *mkey_prefix[4]; /* see setup_hash_prefixes */
     unit *units;
     size_t nunits;
     hashmap made_dirs;
@@ -588,12 +590,16 @@ static const char *unit_compiler(const build *b, const unit *u)
 
 /* The one definition of a unit's command line; hashing, spawning and
    compile_commands.json all read it through here so they cannot disagree. */
-static void unit_emit(const build *b, const unit *u, emit_fn emit, void *ctx)
+static void unit_emit_prefix(const build *b, unit_lang lang, emit_fn emit, void *ctx)
 {
-    emit(ctx, unit_compiler(b, u), ARG_PLAIN);
-    const strvec *c = &b->common[u->lang];
+    emit(ctx, lang == LANG_CXX ? b->cxx : b->cc, ARG_PLAIN);
+    const strvec *c = &b->common[lang];
     for (size_t i = 0; i < c->n; i++)
         emit(ctx, c->v[i], ARG_PLAIN);
+}
+
+static void unit_emit_suffix(const unit *u, emit_fn emit, void *ctx)
+{
     for (size_t i = 0; i < u->extra.n; i++)
         emit(ctx, u->extra.v[i], ARG_PLAIN);
     if (u->lang != LANG_ASM) {
@@ -605,6 +611,12 @@ static void unit_emit(const build *b, const unit *u, emit_fn emit, void *ctx)
     emit(ctx, u->rel, ARG_PLAIN);
     emit(ctx, "-o", ARG_PLAIN);
     emit(ctx, u->obj_rel, ARG_OUTPUT);
+}
+
+static void unit_emit(const build *b, const unit *u, emit_fn emit, void *ctx)
+{
+    unit_emit_prefix(b, u->lang, emit, ctx);
+    unit_emit_suffix(u, emit, ctx);
 }
 
 typedef struct hash_ctx {
@@ -624,13 +636,36 @@ static void emit_strvec(void *ctx, const char *arg, arg_kind kind) { strvec_push
 
 static void emit_json(void *ctx, const char *arg, arg_kind kind) { cJSON_AddItemToArray(ctx, cJSON_CreateString(arg)); }
 
+/* The hash states after the per-language prefix of both keys, computed once
+   per build; each unit then continues from a copy (the prefix is most of
+   the command line). */
+static void setup_hash_prefixes(build *b)
+{
+    for (int l = 0; l < 4; l++) {
+        const XXH128_hash_t *id = l == LANG_CXX ? &b->cxx_id : &b->cc_id;
+        bool have = (l == LANG_CXX ? b->cxx : b->cc) != NULL;
+        b->cmd_prefix[l] = XXH3_createState();
+        XXH3_128bits_reset(b->cmd_prefix[l]);
+        XXH3_128bits_update(b->cmd_prefix[l], id, sizeof *id);
+        b->mkey_prefix[l] = XXH3_createState();
+        XXH3_128bits_reset(b->mkey_prefix[l]);
+        XXH3_128bits_update(b->mkey_prefix[l], "jmake-object-1", 14);
+        XXH3_128bits_update(b->mkey_prefix[l], id, sizeof *id);
+        if (!have)
+            continue;
+        hash_ctx h = {b->cmd_prefix[l], false};
+        unit_emit_prefix(b, (unit_lang)l, emit_hash, &h);
+        hash_ctx m = {b->mkey_prefix[l], true};
+        unit_emit_prefix(b, (unit_lang)l, emit_hash, &m);
+    }
+}
+
+/* Compiler identity + the full command line. */
 static XXH128_hash_t unit_cmd_hash(const build *b, const unit *u, XXH3_state_t *st)
 {
-    XXH3_128bits_reset(st);
-    const XXH128_hash_t *id = u->lang == LANG_CXX ? &b->cxx_id : &b->cc_id;
-    XXH3_128bits_update(st, id, sizeof *id);
+    XXH3_copyState(st, b->cmd_prefix[u->lang]);
     hash_ctx h = {st, false};
-    unit_emit(b, u, emit_hash, &h);
+    unit_emit_suffix(u, emit_hash, &h);
     return XXH3_128bits_digest(st);
 }
 
@@ -640,16 +675,25 @@ static XXH128_hash_t unit_cmd_hash(const build *b, const unit *u, XXH3_state_t *
    folder is written into the debug info, so then it is part of the key. */
 static XXH128_hash_t unit_manifest_key(const build *b, const unit *u, XXH3_state_t *st)
 {
-    XXH3_128bits_reset(st);
-    XXH3_128bits_update(st, "jmake-object-1", 14);
-    const XXH128_hash_t *id = u->lang == LANG_CXX ? &b->cxx_id : &b->cc_id;
-    XXH3_128bits_update(st, id, sizeof *id);
+    XXH3_copyState(st, b->mkey_prefix[u->lang]);
     hash_ctx h = {st, true};
-    unit_emit(b, u, emit_hash, &h);
+    unit_emit_suffix(u, emit_hash, &h);
     if (b->debug_info)
         XXH3_128bits_update(st, b->P.root, strlen(b->P.root) + 1);
     XXH3_128bits_update(st, &u->src->hash, sizeof u->src->hash);
     return XXH3_128bits_digest(st);
+}
+
+/* a+b+c+d without printf: init_unit runs for every source on every build. Caller frees. */
+static char *cat4(const char *a, const char *b, const char *c, const char *d)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c), ld = strlen(d);
+    char *s = xmalloc(la + lb + lc + ld + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb);
+    memcpy(s + la + lb, c, lc);
+    memcpy(s + la + lb + lc, d, ld + 1);
+    return s;
 }
 
 static void init_unit(build *b, unit *u, char *rel)
@@ -659,22 +703,23 @@ static void init_unit(build *b, unit *u, char *rel)
     lang_ext_kind(rel, &u->lang);
     /* Objects mirror the source tree; ".." and absolute paths are folded so
        every object stays inside build_dir/obj. */
+    bool plain = rel[0] != '/' && !strstr(rel, "..") && strncmp(rel, "./", 2) != 0;
     char *safe = xstrdup(rel[0] == '/' ? rel + 1 : rel);
     for (char *p = strstr(safe, ".."); p; p = strstr(p + 2, ".."))
         p[0] = p[1] = '_';
-    char *objdir = path_join(b->P.build_dir, b->llvm ? "bc" : "obj");
-    char *base = path_join(objdir, safe);
-    u->obj_abs = xasprintf("%s%s", base, b->llvm ? ".bc" : ".o");
-    u->dep_abs = xasprintf("%s.d", base);
-    u->obj_rel = root_relative(b, u->obj_abs);
-    u->dep_rel = root_relative(b, u->dep_abs);
-    free(base);
-    free(objdir);
+    const char *ext = b->llvm ? ".bc" : ".o";
+    u->obj_abs = cat4(b->obj_dir_abs, "/", safe, ext);
+    u->dep_abs = cat4(b->obj_dir_abs, "/", safe, ".d");
+    u->obj_rel = cat4(b->obj_dir_rel, "/", safe, ext);
+    u->dep_rel = cat4(b->obj_dir_rel, "/", safe, ".d");
     free(safe);
     for (size_t i = 0; i < b->P.override_count; i++)
         if (glob_match(b->P.overrides[i].match, rel))
             strvec_extend(&u->extra, &b->P.overrides[i].flags);
-    char *src_abs = path_absolute(b->P.root, rel);
+    /* Paths from the scan are already normal: skip path_absolute's normalisation. */
+    size_t rl = strlen(b->P.root);
+    char *src_abs = plain ? cat4(b->P.root, rl && b->P.root[rl - 1] == '/' ? "" : "/", rel, "")
+                          : path_absolute(b->P.root, rel);
     u->src = buildrecord_file(b->rec, src_abs);
     free(src_abs);
 }
@@ -1085,6 +1130,8 @@ static void push_libs(build *b, strvec *argv)
 
 typedef struct link_plan {
     strvec steps[3];    /* commands run in order */
+    size_t rsp_fixed[3];/* arguments kept on the command line if a response file is needed; 0 = never */
+    const char *rsp_tag[3];
     size_t nsteps;
     char *tmp;          /* the final command writes here; renamed onto the artifact */
 } link_plan;
@@ -1122,7 +1169,8 @@ static int plan_link(build *b, link_plan *lp, char **reason)
         strvec_push_owned(s, root_relative(b, linked));
         for (size_t i = 0; i < b->nunits; i++)
             strvec_push(s, b->units[i].obj_rel);
-        maybe_response_file(b, s, 1, "llvm-link");
+        lp->rsp_fixed[0] = 1;
+        lp->rsp_tag[0] = "llvm-link";
         s = &lp->steps[1];
         strvec_push_owned(s, opt);
         strvec_extend(s, &P->llvm.opt_flags);
@@ -1157,7 +1205,8 @@ static int plan_link(build *b, link_plan *lp, char **reason)
         strvec_push(s, tmp_rel);
         for (size_t i = 0; i < b->nunits; i++)
             strvec_push(s, b->units[i].obj_rel);
-        maybe_response_file(b, s, 3, "ar");
+        lp->rsp_fixed[0] = 3;
+        lp->rsp_tag[0] = "ar";
         lp->nsteps = 1;
     } else {
         strvec *s = &lp->steps[0];
@@ -1172,7 +1221,8 @@ static int plan_link(build *b, link_plan *lp, char **reason)
         for (size_t i = 0; i < b->nunits; i++)
             strvec_push(s, b->units[i].obj_rel);
         push_libs(b, s);
-        maybe_response_file(b, s, fixed, "link");
+        lp->rsp_fixed[0] = fixed;
+        lp->rsp_tag[0] = "link";
         lp->nsteps = 1;
     }
     free(tmp_rel);
@@ -1200,9 +1250,6 @@ static XXH128_hash_t link_input_hash(build *b, const link_plan *lp)
         int64_t v[2] = {o ? o->obj_size : -1, o ? o->obj_mtime_ns : -1};
         XXH3_128bits_update(st, v, sizeof v);
     }
-    /* A response file's contents are part of the command. */
-    for (size_t i = 0; i < b->nunits; i++)
-        XXH3_128bits_update(st, b->units[i].obj_rel, strlen(b->units[i].obj_rel) + 1);
     XXH128_hash_t h = XXH3_128bits_digest(st);
     XXH3_freeState(st);
     return h;
@@ -1241,6 +1288,9 @@ static int link_artifact(build *b, char **reason)
     ensure_dir_of(b, b->P.artifact_path);
     int result = 1;
     for (size_t i = 0; i < lp.nsteps; i++) {
+        /* Only now: a no-op build must not rewrite a 10,000-line response file. */
+        if (lp.rsp_fixed[i])
+            maybe_response_file(b, &lp.steps[i], lp.rsp_fixed[i], lp.rsp_tag[i]);
         char *out = NULL;
         size_t len = 0;
         int rc = run_tool(b, lp.steps[i].v, &out, &len);
@@ -1450,6 +1500,14 @@ static void cleanup_build(build *b)
     for (size_t i = 0; b->envp && b->envp[i]; i++)
         free(b->envp[i]);
     free(b->envp);
+    free(b->obj_dir_abs);
+    free(b->obj_dir_rel);
+    for (int l = 0; l < 4; l++) {
+        if (b->cmd_prefix[l])
+            XXH3_freeState(b->cmd_prefix[l]);
+        if (b->mkey_prefix[l])
+            XXH3_freeState(b->mkey_prefix[l]);
+    }
     project_free(&b->P);
 }
 
@@ -1598,6 +1656,9 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
         b->cxx_id = tool_identity(b->cxx);
     setup_common_args(b);
     setup_env(b);
+    b->obj_dir_abs = path_join(P->build_dir, b->llvm ? "bc" : "obj");
+    b->obj_dir_rel = root_relative(b, b->obj_dir_abs);
+    setup_hash_prefixes(b);
 
     int status = -1;
     strvec rels = {0};
