@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
+
 #include "jmake.h"
 
 /* Exit codes of SPEC section 2. */
@@ -33,6 +35,9 @@ int cli_build(cli *c, int argc, char **argv);
 
 /* Connects or prints why not; returns NULL after printing (exit code 3 follows). */
 jmake_client *cli_connect(cli *c);
+/* One request (consumed) through libjmake: the parsed reply (caller deletes),
+ * or NULL after printing every problem, with the exit code in *code. */
+cJSON *cli_call(jmake_client *client, cJSON *req, int *code);
 /* Maps a libjmake status to an exit code after printing the handle's message. */
 int cli_fail(jmake_client *client, int status);
 /* Prints "jmake: <usage line>" for a command and returns EXIT_USAGE. */

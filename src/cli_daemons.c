@@ -70,21 +70,8 @@ static cJSON *cli_request(cli *c, cJSON *req, int *exit_code)
         *exit_code = EXIT_UNREACHABLE;
         return NULL;
     }
-    char *text = cJSON_PrintUnformatted(req);
-    cJSON_Delete(req);
-    char *reply_text = NULL;
-    int rc = jmake_request(client, text, &reply_text);
-    free(text);
-    if (rc != JMAKE_OK) {
-        *exit_code = cli_fail(client, rc);
-        jmake_free(reply_text);
-        jmake_disconnect(client);
-        return NULL;
-    }
+    cJSON *reply = cli_call(client, req, exit_code);
     jmake_disconnect(client);
-    cJSON *reply = cJSON_Parse(reply_text);
-    jmake_free(reply_text);
-    *exit_code = EXIT_OK;
     return reply;
 }
 

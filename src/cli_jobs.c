@@ -10,8 +10,7 @@
 #include "cli.h"
 #include "util.h"
 
-/* One request through libjmake; the parsed reply, or NULL after printing (exit code in *code). */
-static cJSON *call(jmake_client *client, cJSON *req, int *code)
+cJSON *cli_call(jmake_client *client, cJSON *req, int *code)
 {
     char *text = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
@@ -127,7 +126,7 @@ int cli_submit(cli *c, int argc, char **argv)
         cJSON_AddStringToObject(req, "op", "submit_file");
         cJSON_AddStringToObject(req, "path", abs);
         free(abs);
-        cJSON *reply = call(client, req, &code);
+        cJSON *reply = cli_call(client, req, &code);
         if (reply)
             print_submit_reply(reply);
         cJSON_Delete(reply);
@@ -226,7 +225,7 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
         cJSON_AddStringToObject(req, "op", "job_wait");
         cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "ids"), cJSON_CreateString(id));
         cJSON_AddNumberToObject(req, "timeout_ms", view.tty ? 100 : 200);
-        cJSON *reply = call(client, req, code);
+        cJSON *reply = cli_call(client, req, code);
         if (!reply)
             break;
         cJSON *job = cJSON_DetachItemFromArray(cJSON_GetObjectItem(reply, "jobs"), 0);
@@ -245,7 +244,7 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
         cJSON_Delete(job);
         if (interrupted) {
             /* Like ninja: an interrupted build stops its work. */
-            cJSON *r = call(client, id_request("job_cancel", id), code);
+            cJSON *r = cli_call(client, id_request("job_cancel", id), code);
             cJSON_Delete(r);
             interrupted = 0;
             cancel_on_interrupt = false;
@@ -269,7 +268,7 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
 static int job_status(jmake_client *client, cli *c, const char *id)
 {
     int code;
-    cJSON *reply = call(client, id_request("job_status", id), &code);
+    cJSON *reply = cli_call(client, id_request("job_status", id), &code);
     if (!reply)
         return code;
     const cJSON *job = cJSON_GetObjectItem(reply, "job");
@@ -338,7 +337,7 @@ static int job_wait(jmake_client *client, cli *c, int argc, char **argv)
 static int job_simple(jmake_client *client, cli *c, const char *op, const char *id)
 {
     int code;
-    cJSON *reply = call(client, id_request(op, id), &code);
+    cJSON *reply = cli_call(client, id_request(op, id), &code);
     if (!reply)
         return code;
     if (strcmp(op, "job_result") == 0) {
@@ -365,7 +364,7 @@ static int job_list(jmake_client *client, cli *c, int argc, char **argv)
         }
     }
     int code;
-    cJSON *reply = call(client, req, &code);
+    cJSON *reply = cli_call(client, req, &code);
     if (!reply)
         return code;
     const cJSON *jobs = cJSON_GetObjectItem(reply, "jobs");
@@ -398,7 +397,7 @@ static int job_clean(jmake_client *client, cli *c, int argc, char **argv)
     cJSON_AddStringToObject(req, "op", "job_clean");
     cJSON_AddNumberToObject(req, "older_than_seconds", (double)older);
     int code;
-    cJSON *reply = call(client, req, &code);
+    cJSON *reply = cli_call(client, req, &code);
     if (!reply)
         return code;
     if (c->json)

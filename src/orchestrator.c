@@ -21,6 +21,7 @@
 #include "jobstore.h"
 #include "log.h"
 #include "util.h"
+#include "uvwire.h"
 #include "wire.h"
 
 #define ORCH_TICK_MS 100
@@ -302,36 +303,14 @@ static void orch_close_conn(conn *c)
     uv_close((uv_handle_t *)&c->pipe, orch_on_conn_closed);
 }
 
-typedef struct write_req {
-    uv_write_t req;
-    char *buf;
-} write_req;
-
-static void orch_on_written(uv_write_t *req, int status)
-{
-    write_req *wr = (write_req *)req;
-    free(wr->buf);
-    free(wr);
-}
-
 static void orch_send(conn *c, cJSON *msg)
 {
     if (c->closing) {
         cJSON_Delete(msg);
         return;
     }
-    char *text = cJSON_PrintUnformatted(msg);
-    cJSON_Delete(msg);
-    size_t len;
-    write_req *wr = xmalloc(sizeof *wr);
-    wr->buf = wire_frame(text, strlen(text), &len);
-    free(text);
-    uv_buf_t b = uv_buf_init(wr->buf, (unsigned)len);
-    if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, orch_on_written) < 0) {
-        free(wr->buf);
-        free(wr);
+    if (uvwire_send((uv_stream_t *)&c->pipe, msg) < 0)
         orch_close_conn(c);
-    }
 }
 
 /* ---- job completion ---- */
@@ -716,14 +695,28 @@ static cJSON *orch_op_submit_file(orch *o, const cJSON *req)
     return r;
 }
 
-static cJSON *orch_op_job_status(orch *o, const cJSON *req)
+/* The job a request names by "id": 0 with *rec filled (caller frees), or -1
+ * with *error_reply set. */
+static int orch_find_job(orch *o, const cJSON *req, job_record *rec, cJSON **error_reply)
 {
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id"));
-    if (!id)
-        return orch_reply_error("bad_request", "missing \"id\"");
+    if (!id) {
+        *error_reply = orch_reply_error("bad_request", "missing \"id\"");
+        return -1;
+    }
+    if (jobstore_get(o->store, id, rec) != 0) {
+        *error_reply = orch_reply_error("not_found", "no job with id '%s'", id);
+        return -1;
+    }
+    return 0;
+}
+
+static cJSON *orch_op_job_status(orch *o, const cJSON *req)
+{
     job_record rec;
-    if (jobstore_get(o->store, id, &rec) != 0)
-        return orch_reply_error("not_found", "no job with id '%s'", id);
+    cJSON *err;
+    if (orch_find_job(o, req, &rec, &err) != 0)
+        return err;
     cJSON *r = orch_reply_ok();
     cJSON_AddItemToObject(r, "job", orch_job_json(o, &rec));
     job_record_free(&rec);
@@ -793,12 +786,11 @@ static cJSON *orch_op_job_wait(orch *o, conn *c, const cJSON *req, bool *deferre
 
 static cJSON *orch_op_job_cancel(orch *o, const cJSON *req)
 {
-    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id"));
-    if (!id)
-        return orch_reply_error("bad_request", "missing \"id\"");
     job_record rec;
-    if (jobstore_get(o->store, id, &rec) != 0)
-        return orch_reply_error("not_found", "no job with id '%s'", id);
+    cJSON *err;
+    if (orch_find_job(o, req, &rec, &err) != 0)
+        return err;
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id"));
     job_state prev = rec.state;
     job_record_free(&rec);
     cJSON *r = orch_reply_ok();
@@ -1084,13 +1076,6 @@ static void orch_handle_frame(conn *c, const char *frame)
         orch_schedule(o);
 }
 
-static void orch_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    buf->base = xmalloc(suggested);
-    buf->len = suggested;
-}
-
 static void orch_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = stream->data;
@@ -1186,7 +1171,7 @@ static void orch_on_connection(uv_stream_t *server, int status)
     }
     c->next = o->conns;
     o->conns = c;
-    uv_read_start((uv_stream_t *)&c->pipe, orch_alloc, orch_on_read);
+    uv_read_start((uv_stream_t *)&c->pipe, uvwire_alloc, orch_on_read);
 }
 
 /* ---- the tick: timeouts, cancels, restarts, health, shutdown ---- */

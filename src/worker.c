@@ -13,6 +13,7 @@
 #include "home.h"
 #include "log.h"
 #include "util.h"
+#include "uvwire.h"
 #include "wire.h"
 
 #define WORKER_CONNECT_TRIES 50
@@ -54,35 +55,13 @@ struct wd {
     void *state;
 };
 
-typedef struct wd_write {
-    uv_write_t req;
-    char *buf;
-} wd_write;
-
-static void wd_on_written(uv_write_t *req, int status)
-{
-    wd_write *w = (wd_write *)req;
-    free(w->buf);
-    free(w);
-}
-
 static void wd_send(wd *d, cJSON *msg)
 {
-    char *text = cJSON_PrintUnformatted(msg);
-    cJSON_Delete(msg);
     if (!d->connected) {
-        free(text);
+        cJSON_Delete(msg);
         return;
     }
-    size_t len;
-    wd_write *w = xmalloc(sizeof *w);
-    w->buf = wire_frame(text, strlen(text), &len);
-    free(text);
-    uv_buf_t b = uv_buf_init(w->buf, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&d->pipe, &b, 1, wd_on_written) < 0) {
-        free(w->buf);
-        free(w);
-    }
+    uvwire_send((uv_stream_t *)&d->pipe, msg);
 }
 
 static void wd_on_handle_closed(uv_handle_t *h)
@@ -315,13 +294,6 @@ static void wd_handle(wd *d, const char *frame)
     cJSON_Delete(msg);
 }
 
-static void wd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    buf->base = xmalloc(suggested);
-    buf->len = suggested;
-}
-
 static void wd_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     wd *d = s->data;
@@ -372,7 +344,7 @@ static void wd_on_connect(uv_connect_t *req, int status)
         return;
     }
     d->connected = true;
-    uv_read_start((uv_stream_t *)&d->pipe, wd_alloc, wd_on_read);
+    uv_read_start((uv_stream_t *)&d->pipe, uvwire_alloc, wd_on_read);
     cJSON *reg = cJSON_CreateObject();
     cJSON_AddStringToObject(reg, "op", "register");
     cJSON_AddStringToObject(reg, "daemon", daemon_table[d->kind].name);
