@@ -132,11 +132,7 @@ void engine_set_watched(engine *eng, const char *config_path, bool watched)
     char *key = canonical_config(config_path);
     pthread_mutex_lock(&eng->lock);
     proj_state *ps = state_for(eng, key);
-    ps->watched = watched;
-    if (!watched) {
-        cJSON_Delete(ps->quiet_result);
-        ps->quiet_result = NULL;
-    }
+    ps->watched = watched;   /* quiet_result belongs to the build thread: it drops it when unwatched */
     pthread_mutex_unlock(&eng->lock);
     free(key);
 }
@@ -1577,11 +1573,16 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     memset(&ps->noted, 0, sizeof ps->noted);
     bool rescan = ps->rescan;
     ps->rescan = false;
+    bool watched = ps->watched;
     pthread_mutex_unlock(&eng->lock);
     b->ps = ps;
+    if (!watched) {
+        cJSON_Delete(ps->quiet_result);
+        ps->quiet_result = NULL;
+    }
 
     /* Watched and nothing reported: the last answer still holds. */
-    if (ps->watched && ps->quiet_result && !noted.n && !rescan) {
+    if (watched && ps->quiet_result && !noted.n && !rescan) {
         int64_t cs, cm, as, am;
         const char *art = cJSON_GetStringValue(
             cJSON_GetObjectItem(cJSON_GetObjectItem(ps->quiet_result, "artifact"), "path"));
@@ -1720,7 +1721,7 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     *result = make_result(b, scan_ms, compile_ms, link_ms);
     cJSON_Delete(ps->quiet_result);
     ps->quiet_result = NULL;
-    if (status == 0 && ps->watched) {
+    if (status == 0 && watched) {
         ps->quiet_result = quiet_copy(*result);
         stat_pair(key, &ps->cfg_size, &ps->cfg_mtime);
         stat_pair(P->artifact_path, &ps->art_size, &ps->art_mtime);
