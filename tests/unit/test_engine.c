@@ -304,6 +304,38 @@ static void test_cache_clean_build_and_other_checkout(void **state)
     tproj_free(&t);
 }
 
+static void test_damaged_record_recovers(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), true);
+    write_abc(t.root);
+    cJSON_Delete(expect_build(&t, 0, 3, 0, 0));
+    /* Damage every record file; a restarted daemon must rebuild, served by the cache. */
+    char *sdir = path_join(t.home, "state");
+    DIR *d = opendir(sdir);
+    assert_non_null(d);
+    struct dirent *de;
+    int damaged = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = path_join(sdir, de->d_name);
+        assert_int_equal(write_file_atomic(p, "JMKB garbage", 12, 0600), 0);
+        damaged++;
+        free(p);
+    }
+    closedir(d);
+    assert_int_equal(damaged, 1);
+    engine_free(t.eng);
+    t.eng = new_engine(t.home, true, 2);
+    cJSON *r = expect_build(&t, 0, 0, 3, 0);
+    assert_true(has_symbol(r, "fa"));
+    cJSON_Delete(r);
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 3));
+    free(sdir);
+    tproj_free(&t);
+}
+
 static void test_mixed_c_and_cxx(void **state)
 {
     tproj t;
@@ -646,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_incremental_gcc),
         cmocka_unit_test(test_incremental_clang),
         cmocka_unit_test(test_cache_clean_build_and_other_checkout),
+        cmocka_unit_test(test_damaged_record_recovers),
         cmocka_unit_test(test_mixed_c_and_cxx),
         cmocka_unit_test(test_static_library),
         cmocka_unit_test(test_executable),
