@@ -419,6 +419,24 @@ static void test_llvm_pipeline(void **state)
     tproj_free(&t);
 }
 
+static void test_llvm_toolchain_fallback(void **state)
+{
+    /* A toolchain_path without LLVM: the newest /usr/lib/llvm-N is used (with a warning). */
+    tproj t;
+    tproj_init(&t, "[project]\nname = \"fb\"\n[llvm]\ntoolchain_path = \"/nonexistent/llvm\"\n", false);
+    wf(t.root, "src/one.c", "int one(void) { return 1; }\n");
+    cJSON *r = expect_build(&t, 0, 1, 0, 0);
+    assert_true(has_symbol(r, "one"));
+    cJSON_Delete(r);
+    char *ccpath = path_join(t.root, "compile_commands.json");
+    char *text = read_file(ccpath, NULL);
+    assert_non_null(strstr(text, "/usr/lib/llvm-"));
+    assert_non_null(strstr(text, "-emit-llvm"));
+    free(text);
+    free(ccpath);
+    tproj_free(&t);
+}
+
 static void test_errors_keep_going(void **state)
 {
     tproj t;
@@ -683,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_static_library),
         cmocka_unit_test(test_executable),
         cmocka_unit_test(test_llvm_pipeline),
+        cmocka_unit_test(test_llvm_toolchain_fallback),
         cmocka_unit_test(test_errors_keep_going),
         cmocka_unit_test(test_cancel_kills_compilers),
         cmocka_unit_test(test_timeout),
