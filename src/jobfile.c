@@ -11,7 +11,6 @@
 #include "toml.h"
 #include "util.h"
 
-const char *const job_types[] = {"compilation", "wrapping", "discovery", "error_analysis", NULL};
 
 /* A job file that leaves priority out gets the middle of the "normal" band
  * (1-5) so that users can still put jobs ahead of it without reaching 0. */

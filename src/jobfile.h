@@ -10,9 +10,6 @@
 #include "diag.h"
 #include "jobstore.h"
 
-/* The job types that exist; types whose daemon has no implementation yet are still valid here. */
-extern const char *const job_types[];
-
 /* Reads path, checks every [[jobs]] entry (types, required fields, bounds,
  * duplicate ids inside the file, referenced files exist; for compilation jobs
  * the project configuration loads and its source folder exists), resolves

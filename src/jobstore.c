@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 /* Bump together with a new entry in schema_steps; see docs/QUEUE.md. */
-#define JOBSTORE_SCHEMA_VERSION 1
+#define JOBSTORE_SCHEMA_VERSION 2
 
 /* A dependency edge lives in job_deps only while its dependent is not final:
  * the table stays as small as the live queue, so the dependency checks done
@@ -44,8 +44,14 @@ static const char *const schema_v1 =
     " PRIMARY KEY (job_seq, dep_id)) WITHOUT ROWID;"
     "CREATE INDEX job_deps_dep ON job_deps(dep_id);";
 
+/* Version 2: the scheduler looks up the first runnable job of each type that
+ * can start, so its index leads with the type after the state. */
+static const char *const schema_v2 =
+    "DROP INDEX jobs_sched;"
+    "CREATE INDEX jobs_sched ON jobs(state, type, priority, seq);";
+
 /* schema_steps[v] turns version v into v + 1; a fresh file is version 0. */
-static const char *const *const schema_steps[] = {&schema_v1};
+static const char *const *const schema_steps[] = {&schema_v1, &schema_v2};
 
 #define JOB_COLUMNS                                                                            \
     "seq, id, type, priority, state, config_file, binary_path, args_json, depends_on,"        \
@@ -96,10 +102,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ID_EXISTS] = "SELECT 1 FROM jobs WHERE id = ?1",
     [ST_INSERT_DEP] = "INSERT OR IGNORE INTO job_deps (job_seq, dep_id) VALUES (?1, ?2)",
     [ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
-    [ST_RUNNABLE] = "SELECT " JOB_COLUMNS " FROM jobs j WHERE state = 'pending' AND not_before_ms <= ?1"
+    [ST_RUNNABLE] = "SELECT " JOB_COLUMNS " FROM jobs j WHERE state = 'pending' AND type = ?2"
+                    " AND not_before_ms <= ?1"
                     " AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id"
                     "  WHERE d.job_seq = j.seq AND p.state <> 'completed')"
-                    " ORDER BY priority, seq",
+                    " ORDER BY priority, seq LIMIT 1",
     /* Pending jobs with a dependency that can no longer complete. CROSS JOIN
      * pins the loop order: start from the few live edges, never from the
      * (possibly long) list of pending jobs. */
@@ -137,7 +144,12 @@ struct jobstore {
     sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use, kept until close */
     char *path;
     bool in_batch;  /* inside jobstore_batch_begin/end: each change is a savepoint */
+    /* A job failed or was cancelled, or a job was submitted, since dependents
+     * of failed jobs were last failed: the next scheduling pass must look. */
+    bool cascade_due;
 };
+
+const char *const job_types[] = {"compilation", "wrapping", "discovery", "error_analysis", NULL};
 
 static const char *const state_names[] = {
     [JOB_PENDING] = "pending",
@@ -434,6 +446,7 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
         jobstore_close(store);
         return NULL;
     }
+    store->cascade_due = true; /* whatever the last run left undone */
     return store;
 }
 
@@ -595,6 +608,10 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     if (tx_commit(store) < 0)
         goto sql_fail;
     result = 0;
+    /* A new job may wait on one that has already failed. */
+    for (size_t i = 0; i < count; i++)
+        if (specs[i].depends_on.n > 0)
+            store->cascade_due = true;
     goto out;
 sql_fail:
     set_err(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
@@ -734,29 +751,42 @@ static int cascade_failures(jobstore *store, int64_t now_ms)
 
 int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types, job_record *out)
 {
-    if (tx_begin(store) < 0)
-        return -1;
-    if (cascade_failures(store, now_ms) < 0 || tx_commit(store) < 0) {
-        tx_rollback(store);
-        return -1;
+    if (store->cascade_due) {
+        if (tx_begin(store) < 0)
+            return -1;
+        if (cascade_failures(store, now_ms) < 0 || tx_commit(store) < 0) {
+            tx_rollback(store);
+            return -1;
+        }
+        store->cascade_due = false;
     }
+    /* One indexed lookup per type that may start: the best of each, then the
+     * best of those. Jobs of skipped types are never walked, however many wait. */
     sqlite3_stmt *st = stmt_get(store, ST_RUNNABLE);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, now_ms);
     int found = 0;
-    while (!found && sqlite3_step(st) == SQLITE_ROW) {
-        const char *type = (const char *)sqlite3_column_text(st, 2);
+    for (size_t t = 0; job_types[t]; t++) {
         bool skipped = false;
         for (size_t i = 0; skip_types && skip_types[i]; i++)
-            if (type && strcmp(skip_types[i], type) == 0)
+            if (strcmp(skip_types[i], job_types[t]) == 0)
                 skipped = true;
-        if (!skipped) {
-            row_to_record(st, out);
-            found = 1;
+        if (skipped)
+            continue;
+        sqlite3_bind_int64(st, 1, now_ms);
+        sqlite3_bind_text(st, 2, job_types[t], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int priority = sqlite3_column_int(st, 3);
+            int64_t seq = sqlite3_column_int64(st, 0);
+            if (!found || priority < out->priority || (priority == out->priority && seq < out->seq)) {
+                if (found)
+                    job_record_free(out);
+                row_to_record(st, out);
+                found = 1;
+            }
         }
+        sqlite3_reset(st);
     }
-    sqlite3_reset(st);
     return found;
 }
 

@@ -10,6 +10,9 @@
 
 typedef enum job_state { JOB_PENDING, JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED } job_state;
 
+/* The job types there are, NULL-terminated; a job of a type not listed here is never scheduled. */
+extern const char *const job_types[];
+
 const char *job_state_name(job_state state);        /* "pending" ... */
 int job_state_from_name(const char *name);          /* -1 when unknown */
 bool job_state_is_final(job_state state);
