@@ -762,7 +762,8 @@ static void ensure_dir_of(build *b, const char *file)
 {
     char *dir = path_dirname(file);
     if (!hashmap_get(&b->made_dirs, dir)) {
-        mkdir_p(dir, 0755);
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            mkdir_p(dir, 0755);
         hashmap_put(&b->made_dirs, dir, (void *)1);
     }
     free(dir);

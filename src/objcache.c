@@ -36,7 +36,8 @@ static int store(const char *path, const void *data, size_t len)
     int rc = write_file_atomic(path, data, len, 0600);
     if (rc == -ENOENT) {
         char *dir = path_dirname(path);
-        rc = mkdir_p(dir, 0700);
+        /* Usually only the two-hex-digit folder is missing: one mkdir, not a walk from /. */
+        rc = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : mkdir_p(dir, 0700);
         free(dir);
         if (rc == 0)
             rc = write_file_atomic(path, data, len, 0600);
