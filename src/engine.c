@@ -1,10 +1,9 @@
 /* engine.c - one build of one project: scan, up-to-date checks, cache, parallel compiles, link, results. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE   /* realpath(NULL), memmem, open_memstream */
+#define _GNU_SOURCE   /* realpath(NULL), open_memstream */
 #endif
 #include "engine.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +17,14 @@
 #include <xxhash.h>
 
 #include "buildrecord.h"
+#include "ccdiag.h"
 #include "depfile.h"
 #include "elfsyms.h"
 #include "hashmap.h"
 #include "log.h"
 #include "objcache.h"
 #include "project.h"
+#include "srcscan.h"
 #include "subproc.h"
 #include "util.h"
 
@@ -144,7 +145,7 @@ int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes)
 
 /* ---------------------------------------------------------------- units */
 
-typedef enum unit_lang { LANG_C, LANG_CXX, LANG_ASM_PP, LANG_ASM } unit_lang;
+typedef src_lang unit_lang;
 typedef enum unit_status { U_PENDING, U_QUEUED, U_RUNNING, U_UPTODATE, U_CACHED, U_COMPILED, U_FAILED } unit_status;
 
 /* One translation unit of this build. */
@@ -175,11 +176,11 @@ typedef struct build {
     const char *cache_dir;
     char *cc, *cxx;                 /* resolved compiler drivers */
     XXH128_hash_t cc_id, cxx_id;
-    strvec common[4];               /* arguments after argv[0], per unit_lang */
+    strvec common[SRC_LANG_COUNT];  /* arguments after argv[0], per language */
     bool debug_info;                /* -g given: the working folder lands in the object */
     char **envp;                    /* children's environment (NULL-terminated, owned) */
     char *obj_dir_abs, *obj_dir_rel; /* build_dir/obj (or /bc), absolute and as passed to compilers */
-    XXH3_state_t *cmd_prefix[4], *mkey_prefix[4]; /* see setup_hash_prefixes */
+    XXH3_state_t *cmd_prefix[SRC_LANG_COUNT], *mkey_prefix[SRC_LANG_COUNT]; /* see setup_hash_prefixes */
     unit *units;
     size_t nunits;
     hashmap made_dirs;
@@ -192,23 +193,6 @@ typedef struct build {
     uint64_t t_start, deadline;
     char *stop_reason;
 } build;
-
-static const char *lang_ext_kind(const char *path, unit_lang *lang)
-{
-    const char *ext = path_extension(path);
-    if (!strcmp(ext, ".c"))
-        *lang = LANG_C;
-    else if (!strcmp(ext, ".cc") || !strcmp(ext, ".cpp") || !strcmp(ext, ".cxx") || !strcmp(ext, ".C") ||
-             !strcmp(ext, ".c++"))
-        *lang = LANG_CXX;
-    else if (!strcmp(ext, ".S"))
-        *lang = LANG_ASM_PP;
-    else if (!strcmp(ext, ".s"))
-        *lang = LANG_ASM;
-    else
-        return NULL;
-    return ext;
-}
 
 /* A path as handed to the compiler (which runs in the root): relative when
    under the root, so command lines and cache keys are equal across checkouts.
@@ -284,176 +268,25 @@ static void add_diag(build *b, const char *file, int line, int col, bool error, 
     free(m);
 }
 
-static bool all_digits(const char *s, size_t n)
+typedef struct diag_ctx {
+    build *b;
+    const char *fallback_file;
+} diag_ctx;
+
+static void on_diag(void *ctx, const ccdiag *d)
 {
-    if (!n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
+    diag_ctx *c = ctx;
+    char *file = d->file ? xstrndup(d->file, d->file_len) : NULL;
+    add_diag(c->b, file ? file : c->fallback_file, d->line, d->column, d->error, d->message, d->message_len);
+    free(file);
 }
 
-/* Parses gcc/clang text diagnostics ("file:line:col: error: message") and
-   linker complaints. Tool-level lines ("cc1: error: ...") are attached to
-   fallback_file. Returns the number of errors found. */
+/* Diagnostics of one tool's output; tool-level lines ("cc1: error: ...")
+   are attached to fallback_file. Returns the number of errors. */
 static size_t parse_diagnostics(build *b, const char *out, size_t len, const char *fallback_file)
 {
-    static const struct { const char *tag; bool error; } tags[] = {
-        {": fatal error: ", true}, {": error: ", true}, {": warning: ", false}};
-    size_t errors = 0;
-    const char *end = out + len;
-    for (const char *line = out; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        const char *hit = NULL;
-        bool error = false;
-        size_t taglen = 0;
-        for (size_t t = 0; t < 3; t++) {
-            const char *p = memmem(line, ll, tags[t].tag, strlen(tags[t].tag));
-            if (p && (!hit || p < hit)) {
-                hit = p;
-                error = tags[t].error;
-                taglen = strlen(tags[t].tag);
-            }
-        }
-        if (hit) {
-            /* Location: strip trailing ":N" parts from the prefix. */
-            size_t plen = (size_t)(hit - line);
-            int nums[2] = {0, 0};
-            int nnum = 0;
-            while (nnum < 2) {
-                const char *c = NULL;
-                for (size_t i = plen; i > 0; i--)
-                    if (line[i - 1] == ':') {
-                        c = line + i - 1;
-                        break;
-                    }
-                if (!c || !all_digits(c + 1, (size_t)(line + plen - c - 1)))
-                    break;
-                for (int k = nnum; k > 0; k--)
-                    nums[k] = nums[k - 1];
-                nums[0] = atoi(c + 1);
-                nnum++;
-                plen = (size_t)(c - line);
-            }
-            char *file = xstrndup(line, plen);
-            int ln = nnum >= 1 ? nums[0] : 0, col = nnum >= 2 ? nums[1] : 0;
-            bool tool = nnum == 0 && !strchr(file, '.');   /* "cc1", "gcc", "/usr/bin/ld" */
-            const char *msg = hit + taglen;
-            add_diag(b, tool ? fallback_file : file, ln, col, error, msg, (size_t)(line + ll - msg));
-            free(file);
-            if (error)
-                errors++;
-        } else {
-            const char *u = memmem(line, ll, "undefined reference to", 22);
-            if (u) {
-                const char *colon = memchr(line, ':', (size_t)(u - line));
-                char *file = colon ? xstrndup(line, (size_t)(colon - line)) : NULL;
-                add_diag(b, file ? file : fallback_file, 0, 0, true, u, (size_t)(line + ll - u));
-                free(file);
-                errors++;
-            }
-        }
-        line = nl ? nl + 1 : end;
-    }
-    return errors;
-}
-
-/* --------------------------------------------------------------- scanning */
-
-static bool is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
-
-static bool source_ext(const char *name)
-{
-    unit_lang l;
-    return lang_ext_kind(name, &l) != NULL;
-}
-
-/* Lists regular files under dir (skipping hidden entries and skip_dir) into out as absolute paths. */
-static void walk(const char *dir, const char *skip_dir, bool only_sources, strvec *out)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        unsigned char type = de->d_type;
-        if (type == DT_UNKNOWN || type == DT_LNK) {
-            struct stat st;
-            if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
-                continue;
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-        }
-        if (type == DT_DIR) {
-            char *sub = path_join(dir, de->d_name);
-            if (!skip_dir || strcmp(sub, skip_dir) != 0)
-                walk(sub, skip_dir, only_sources, out);
-            free(sub);
-        } else if (type == DT_REG && (!only_sources || source_ext(de->d_name))) {
-            strvec_push_owned(out, path_join(dir, de->d_name));
-        }
-    }
-    closedir(d);
-}
-
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The project's translation units as paths relative to the root, sorted, unique. */
-static void list_sources(build *b, strvec *rels)
-{
-    project_config *P = &b->P;
-    strvec abs = {0};
-    if (P->sources.n == 0) {
-        walk(P->source_dir, P->build_dir, true, &abs);
-    } else {
-        strvec all = {0};
-        bool walked = false;
-        for (size_t i = 0; i < P->sources.n; i++) {
-            const char *s = P->sources.v[i];
-            if (is_glob(s)) {
-                if (!walked) {
-                    walk(P->root, P->build_dir, false, &all);
-                    walked = true;
-                }
-                for (size_t k = 0; k < all.n; k++) {
-                    char *r = root_relative(b, all.v[k]);
-                    if (glob_match(s, r))
-                        strvec_push(&abs, all.v[k]);
-                    free(r);
-                }
-            } else {
-                strvec_push_owned(&abs, path_absolute(P->root, s));
-            }
-        }
-        strvec_free(&all);
-    }
-    for (size_t i = 0; i < abs.n; i++) {
-        char *r = root_relative(b, abs.v[i]);
-        bool excluded = false;
-        for (size_t k = 0; k < P->exclude.n && !excluded; k++)
-            excluded = glob_match(P->exclude.v[k], r);
-        if (excluded)
-            free(r);
-        else
-            strvec_push_owned(rels, r);
-    }
-    strvec_free(&abs);
-    if (rels->n > 1)
-        qsort(rels->v, rels->n, sizeof *rels->v, cmp_strp);
-    size_t o = 0;
-    for (size_t i = 0; i < rels->n; i++) {
-        if (o && strcmp(rels->v[o - 1], rels->v[i]) == 0) {
-            free(rels->v[i]);
-            continue;
-        }
-        rels->v[o++] = rels->v[i];
-    }
-    rels->n = o;
-    if (rels->v)
-        rels->v[o] = NULL;
+    diag_ctx c = {b, fallback_file};
+    return ccdiag_parse(out, len, on_diag, &c);
 }
 
 /* ------------------------------------------------------------- toolchain */
@@ -552,11 +385,11 @@ static void setup_env(build *b)
 static void setup_common_args(build *b)
 {
     project_config *P = &b->P;
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < SRC_LANG_COUNT; l++) {
         strvec *a = &b->common[l];
         strvec_extend(a, &P->flags);
-        strvec_extend(a, l == LANG_CXX ? &P->cxxflags : &P->cflags);
-        if (l != LANG_ASM) {
+        strvec_extend(a, l == SRC_CXX ? &P->cxxflags : &P->cflags);
+        if (l != SRC_ASM) {
             for (size_t i = 0; i < P->define_count; i++) {
                 const project_define *d = &P->defines[i];
                 strvec_push_owned(a, d->value ? xasprintf("-D%s=%s", d->name, d->value) : xasprintf("-D%s", d->name));
@@ -569,7 +402,7 @@ static void setup_common_args(build *b)
         }
         if (b->llvm || P->output == PROJECT_SHARED)
             strvec_push(a, "-fPIC");
-        if (b->llvm && l != LANG_ASM && l != LANG_ASM_PP)
+        if (b->llvm && l != SRC_ASM && l != SRC_ASM_PP)
             strvec_push(a, "-emit-llvm");
     }
     for (size_t i = 0; i < P->flags.n; i++) {
@@ -581,14 +414,14 @@ static void setup_common_args(build *b)
 
 static const char *unit_compiler(const build *b, const unit *u)
 {
-    return u->lang == LANG_CXX ? b->cxx : b->cc;
+    return u->lang == SRC_CXX ? b->cxx : b->cc;
 }
 
 /* The one definition of a unit's command line; hashing, spawning and
    compile_commands.json all read it through here so they cannot disagree. */
 static void unit_emit_prefix(const build *b, unit_lang lang, emit_fn emit, void *ctx)
 {
-    emit(ctx, lang == LANG_CXX ? b->cxx : b->cc, ARG_PLAIN);
+    emit(ctx, lang == SRC_CXX ? b->cxx : b->cc, ARG_PLAIN);
     const strvec *c = &b->common[lang];
     for (size_t i = 0; i < c->n; i++)
         emit(ctx, c->v[i], ARG_PLAIN);
@@ -598,7 +431,7 @@ static void unit_emit_suffix(const unit *u, emit_fn emit, void *ctx)
 {
     for (size_t i = 0; i < u->extra.n; i++)
         emit(ctx, u->extra.v[i], ARG_PLAIN);
-    if (u->lang != LANG_ASM) {
+    if (u->lang != SRC_ASM) {
         emit(ctx, "-MD", ARG_PLAIN);
         emit(ctx, "-MF", ARG_PLAIN);
         emit(ctx, u->dep_rel, ARG_OUTPUT);
@@ -637,9 +470,9 @@ static void emit_json(void *ctx, const char *arg, arg_kind kind) { cJSON_AddItem
    the command line). */
 static void setup_hash_prefixes(build *b)
 {
-    for (int l = 0; l < 4; l++) {
-        const XXH128_hash_t *id = l == LANG_CXX ? &b->cxx_id : &b->cc_id;
-        bool have = (l == LANG_CXX ? b->cxx : b->cc) != NULL;
+    for (int l = 0; l < SRC_LANG_COUNT; l++) {
+        const XXH128_hash_t *id = l == SRC_CXX ? &b->cxx_id : &b->cc_id;
+        bool have = (l == SRC_CXX ? b->cxx : b->cc) != NULL;
         b->cmd_prefix[l] = XXH3_createState();
         XXH3_128bits_reset(b->cmd_prefix[l]);
         XXH3_128bits_update(b->cmd_prefix[l], id, sizeof *id);
@@ -696,7 +529,7 @@ static void init_unit(build *b, unit *u, char *rel)
 {
     memset(u, 0, sizeof *u);
     u->rel = rel;
-    lang_ext_kind(rel, &u->lang);
+    u->lang = srcscan_language(rel);
     /* Objects mirror the source tree; ".." and absolute paths are folded so
        every object stays inside build_dir/obj. */
     bool plain = rel[0] != '/' && !strstr(rel, "..") && strncmp(rel, "./", 2) != 0;
@@ -898,7 +731,7 @@ static void start_unit(build *b, runner *r, size_t slot, unit *u)
     strvec_free(&argv);
     if (rc < 0) {
         char *why = xasprintf("cannot run compiler '%s': %s",
-                              u->lang == LANG_CXX ? b->P.cxx : b->P.cc, strerror(-rc));
+                              u->lang == SRC_CXX ? b->P.cxx : b->P.cc, strerror(-rc));
         unit_failed(b, u, NULL, 0, why);
         free(why);
         b->done++;
@@ -932,7 +765,7 @@ static void finish_unit(build *b, unit *u, subproc *p)
     if (p->output_len)
         parse_diagnostics(b, p->output, p->output_len, u->rel);
     strvec deps = {0}, headers = {0};
-    if (u->lang != LANG_ASM) {
+    if (u->lang != SRC_ASM) {
         if (depfile_parse_file(u->dep_abs, &deps) < 0)
             log_warn("engine: no usable depfile %s; only the source is tracked", u->dep_abs);
     }
@@ -1136,7 +969,7 @@ typedef struct link_plan {
 static bool any_cxx(const build *b)
 {
     for (size_t i = 0; i < b->nunits; i++)
-        if (b->units[i].lang == LANG_CXX)
+        if (b->units[i].lang == SRC_CXX)
             return true;
     return false;
 }
@@ -1484,7 +1317,7 @@ static void cleanup_build(build *b)
     for (size_t i = 0; i < b->nunits; i++)
         free_unit(&b->units[i]);
     free(b->units);
-    for (int l = 0; l < 4; l++)
+    for (int l = 0; l < SRC_LANG_COUNT; l++)
         strvec_free(&b->common[l]);
     free(b->cc);
     free(b->cxx);
@@ -1499,7 +1332,7 @@ static void cleanup_build(build *b)
     free(b->envp);
     free(b->obj_dir_abs);
     free(b->obj_dir_rel);
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < SRC_LANG_COUNT; l++) {
         if (b->cmd_prefix[l])
             XXH3_freeState(b->cmd_prefix[l]);
         if (b->mkey_prefix[l])
@@ -1664,7 +1497,7 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
 
     int status = -1;
     strvec rels = {0};
-    list_sources(b, &rels);
+    srcscan_list(P, &rels);
     if (!rels.n) {
         *reason = xasprintf("no sources found (source folder %s)", P->source_dir);
         goto out;
@@ -1674,11 +1507,11 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     bool need_c = false, need_cxx = false;
     for (size_t i = 0; i < rels.n; i++) {
         init_unit(b, &b->units[i], rels.v[i]);
-        if (b->units[i].lang == LANG_CXX)
+        if (b->units[i].lang == SRC_CXX)
             need_cxx = true;
         else
             need_c = true;
-        if (b->llvm && (b->units[i].lang == LANG_ASM || b->units[i].lang == LANG_ASM_PP)) {
+        if (b->llvm && (b->units[i].lang == SRC_ASM || b->units[i].lang == SRC_ASM_PP)) {
             *reason = xasprintf("[llvm] projects cannot contain assembly (%s)", rels.v[i]);
             free(rels.v);
             goto out;
