@@ -63,6 +63,8 @@ typedef enum stmt_id {
     ST_COMMIT,
     ST_ROLLBACK,
     ST_SAVEPOINT,
+    ST_SYNC_NORMAL,
+    ST_SYNC_FULL,
     ST_RELEASE,
     ST_ROLLBACK_TO,
     ST_INSERT,
@@ -94,6 +96,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_SAVEPOINT] = "SAVEPOINT step",
+    [ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [ST_RELEASE] = "RELEASE step",
     [ST_ROLLBACK_TO] = "ROLLBACK TO step",
     [ST_INSERT] = "INSERT INTO jobs (id, type, priority, state, config_file, binary_path, args_json,"
@@ -790,6 +794,16 @@ int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *s
     return found;
 }
 
+/* State changes of jobs that are already acknowledged need not wait for an
+ * fsync: in WAL mode they survive a crash of the process (kill -9) without
+ * one, and the next durable commit (a submit) syncs them too. Only a power
+ * loss can undo one, and then the job simply runs again. Submits and cancels
+ * stay fully synchronous. */
+static void sync_relaxed(jobstore *store, bool relaxed)
+{
+    stmt_run(stmt_get(store, relaxed ? ST_SYNC_NORMAL : ST_SYNC_FULL));
+}
+
 /* Runs one single-row UPDATE keyed by id; 0 when a row changed, -1 otherwise. */
 static int update_one(jobstore *store, sqlite3_stmt *st)
 {
@@ -807,14 +821,29 @@ int jobstore_mark_running(jobstore *store, const char *id, const char *worker, i
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     bind_text_or_null(st, 2, worker);
     sqlite3_bind_int64(st, 3, now_ms);
-    return update_one(store, st);
+    sync_relaxed(store, true);
+    int rc = update_one(store, st);
+    sync_relaxed(store, false);
+    return rc;
 }
+
+static int finish_tx(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
+                     int64_t now_ms);
 
 int jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
                     int64_t now_ms)
 {
     if (!job_state_is_final(state))
         return -1;
+    sync_relaxed(store, true);
+    int rc = finish_tx(store, id, state, result_json, reason, now_ms);
+    sync_relaxed(store, false);
+    return rc;
+}
+
+static int finish_tx(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
+                     int64_t now_ms)
+{
     if (tx_begin(store) < 0)
         return -1;
     sqlite3_stmt *st = stmt_get(store, ST_FINISH);
@@ -846,7 +875,10 @@ int jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, con
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, not_before_ms);
     bind_text_or_null(st, 3, reason);
-    return update_one(store, st);
+    sync_relaxed(store, true);
+    int rc = update_one(store, st);
+    sync_relaxed(store, false);
+    return rc;
 }
 
 int jobstore_requeue_all_running(jobstore *store)

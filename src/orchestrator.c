@@ -797,6 +797,7 @@ static cJSON *orch_op_job_cancel(orch *o, const cJSON *req)
     cJSON_AddStringToObject(r, "previous_state", job_state_name(prev));
     if (prev == JOB_PENDING) {
         jobstore_cancel_pending(o->store, id, clock_wall_ms());
+        orch_check_waiters(o, clock_monotonic_ms());
         cJSON_AddStringToObject(r, "state", "cancelled");
         log_info("job %s cancelled while pending", id);
     } else if (prev == JOB_RUNNING) {
@@ -985,6 +986,8 @@ static void orch_worker_message(orch *o, worker *w, const char *op, const cJSON 
         const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "reason"));
         bool retryable = cJSON_IsTrue(cJSON_GetObjectItem(msg, "retryable"));
         orch_job_finished(o, rj, state ? state : "failed", cJSON_GetObjectItem(msg, "result"), reason, retryable);
+        /* Whoever waits for it hears now, not at the next tick. */
+        orch_check_waiters(o, clock_monotonic_ms());
         return;
     }
     log_warn("%s daemon sent unknown message '%s'", daemon_table[w->kind].name, op);
