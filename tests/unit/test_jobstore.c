@@ -481,14 +481,64 @@ static void test_schema_version_guard(void **state)
     assert_non_null(strstr(err, "not a jmake job database"));
     free(other);
 
-    exec_or_fail(fx->db_path, "PRAGMA user_version = 1");
+    exec_or_fail(fx->db_path, "PRAGMA user_version = 2");
     fx->store = jobstore_open(fx->db_path, err, sizeof err);
     assert_non_null(fx->store);
+}
+
+/* A version 1 database (seq AUTOINCREMENT, no meta table) is upgraded in
+ * place: its jobs stay, and numbers already handed out are not reused. */
+static void test_upgrade_from_v1(void **state)
+{
+    fixture *fx = *state;
+    char *old = path_join(fx->dir, "v1.db");
+    exec_or_fail(old,
+                 "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, type TEXT NOT NULL,"
+                 " priority INTEGER NOT NULL DEFAULT 5, state TEXT NOT NULL DEFAULT 'pending', config_file TEXT,"
+                 " binary_path TEXT, args_json TEXT, depends_on TEXT, timeout_seconds INTEGER NOT NULL DEFAULT 0,"
+                 " attempts INTEGER NOT NULL DEFAULT 0, submitted_ms INTEGER NOT NULL DEFAULT 0,"
+                 " started_ms INTEGER NOT NULL DEFAULT 0, finished_ms INTEGER NOT NULL DEFAULT 0,"
+                 " not_before_ms INTEGER NOT NULL DEFAULT 0, worker TEXT, reason TEXT, result_json TEXT);"
+                 "CREATE INDEX jobs_sched ON jobs(state, priority, seq);"
+                 "CREATE TABLE job_deps (job_seq INTEGER NOT NULL, dep_id TEXT NOT NULL,"
+                 " PRIMARY KEY (job_seq, dep_id)) WITHOUT ROWID;"
+                 "CREATE INDEX job_deps_dep ON job_deps(dep_id);"
+                 "INSERT INTO jobs (seq, id, type) VALUES (1, 'job-1', 'discovery'), (7, 'kept', 'compilation');"
+                 "DELETE FROM jobs WHERE seq = 7;"
+                 "INSERT INTO jobs (id, type) VALUES ('old', 'compilation');" /* AUTOINCREMENT gives 8 */
+                 "PRAGMA user_version = 1;");
+    char err[256] = "";
+    jobstore *store = jobstore_open(old, err, sizeof err);
+    assert_non_null(store);
+    job_record rec;
+    assert_int_equal(jobstore_get(store, "old", &rec), 0);
+    assert_int_equal(rec.seq, 8);
+    job_record_free(&rec);
+    char *id = NULL;
+    job_spec spec = spec_of(NULL, "discovery", 5);
+    assert_int_equal(jobstore_submit(store, &spec, 1, &id, 10, err, sizeof err), 0);
+    assert_string_equal(id, "job-9");
+    free(id);
+    /* Cleaning the newest job does not give its number away again. */
+    assert_int_equal(jobstore_mark_running(store, "job-9", "t", 11), 0);
+    assert_int_equal(jobstore_finish(store, "job-9", JOB_COMPLETED, NULL, NULL, 12), 0);
+    assert_int_equal(jobstore_clean(store, 13), 1);
+    jobstore_close(store);
+    store = jobstore_open(old, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(jobstore_submit(store, &spec, 1, &id, 20, err, sizeof err), 0);
+    assert_string_equal(id, "job-10");
+    free(id);
+    jobstore_close(store);
+    free(old);
 }
 
 static void test_durable_settings(void **state)
 {
     fixture *fx = *state;
+    /* The store holds the file exclusively while open: look at it closed. */
+    jobstore_close(fx->store);
+    fx->store = NULL;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
@@ -497,6 +547,9 @@ static void test_durable_settings(void **state)
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
     sqlite3_close(db);
+    char err[256] = "";
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    assert_non_null(fx->store);
 
     /* Durable submits per second: one fsynced transaction each. */
     uint64_t t0 = clock_monotonic_ms();
@@ -525,8 +578,13 @@ static void test_hundred_thousand_finished(void **state)
             fail_msg("bulk submit: %s", err);
     }
     free(specs);
-    /* Finishing 100,000 jobs one transaction at a time would only measure fsync. */
+    /* Finishing 100,000 jobs one transaction at a time would only measure
+     * fsync. The store locks its file while open (locking_mode EXCLUSIVE), so
+     * the bulk update happens between a close and a reopen. */
+    jobstore_close(fx->store);
     exec_or_fail(fx->db_path, "UPDATE jobs SET state = 'completed', finished_ms = 1000, result_json = '{}'");
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    assert_non_null(fx->store);
     submit_one(fx->store, spec_of("live", "wrapping", 5), 2000);
     uint64_t filled = clock_monotonic_ms() - t0;
 
@@ -591,6 +649,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clean_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_guard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hundred_thousand_finished, setup, teardown),
     };
