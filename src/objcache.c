@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,8 +237,40 @@ int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key,
     return result;
 }
 
-static _Thread_local ZSTD_DCtx *tl_dctx;
-static _Thread_local ZSTD_CCtx *tl_cctx;
+/* One compression and one decompression context per thread, reused across
+ * entries; a destructor frees them when the thread ends (the compilation
+ * daemon runs each job on a thread of its own). */
+typedef struct zstd_contexts {
+    ZSTD_DCtx *d;
+    ZSTD_CCtx *c;
+} zstd_contexts;
+
+static pthread_key_t zstd_key;
+static pthread_once_t zstd_key_once = PTHREAD_ONCE_INIT;
+
+static void zstd_contexts_free(void *p)
+{
+    zstd_contexts *z = p;
+    ZSTD_freeDCtx(z->d);
+    ZSTD_freeCCtx(z->c);
+    free(z);
+}
+
+static void zstd_key_create(void)
+{
+    pthread_key_create(&zstd_key, zstd_contexts_free);
+}
+
+static zstd_contexts *zstd_for_thread(void)
+{
+    pthread_once(&zstd_key_once, zstd_key_create);
+    zstd_contexts *z = pthread_getspecific(zstd_key);
+    if (!z) {
+        z = xcalloc(1, sizeof *z);
+        pthread_setspecific(zstd_key, z);
+    }
+    return z;
+}
 
 int objcache_get(const char *cache_dir, XXH128_hash_t object_key, const char *dest)
 {
@@ -255,10 +288,11 @@ int objcache_get(const char *cache_dir, XXH128_hash_t object_key, const char *de
         unlink(path);
         goto out;
     }
-    if (!tl_dctx)
-        tl_dctx = ZSTD_createDCtx();
+    zstd_contexts *z = zstd_for_thread();
+    if (!z->d)
+        z->d = ZSTD_createDCtx();
     char *raw = xmalloc(size ? size : 1);
-    size_t got = ZSTD_decompressDCtx(tl_dctx, raw, size, comp, len);
+    size_t got = ZSTD_decompressDCtx(z->d, raw, size, comp, len);
     if (ZSTD_isError(got) || got != size) {
         unlink(path);   /* corrupt entry: drop it, the compiler will recreate it */
         free(raw);
@@ -284,9 +318,10 @@ int64_t objcache_put(const char *cache_dir, XXH128_hash_t object_key, const char
         return -errno;
     size_t bound = ZSTD_compressBound(len);
     char *comp = xmalloc(bound);
-    if (!tl_cctx)
-        tl_cctx = ZSTD_createCCtx();
-    size_t clen = ZSTD_compressCCtx(tl_cctx, comp, bound, raw, len, ZSTD_LEVEL);
+    zstd_contexts *z = zstd_for_thread();
+    if (!z->c)
+        z->c = ZSTD_createCCtx();
+    size_t clen = ZSTD_compressCCtx(z->c, comp, bound, raw, len, ZSTD_LEVEL);
     free(raw);
     if (ZSTD_isError(clen)) {
         free(comp);
