@@ -1029,8 +1029,10 @@ static void orch_handle_frame(conn *c, const char *frame)
     if (!cJSON_IsObject(req) || !op) {
         reply = orch_reply_error("bad_request", "a request is a JSON object with an \"op\" string");
     } else if (c->worker) {
+        log_debug("%s daemon: %s", daemon_table[c->worker->kind].name, op);
         orch_worker_message(o, c->worker, op, req);
     } else {
+        log_debug("client request: %s", op);
         const cJSON *v = cJSON_GetObjectItem(req, "v");
         if (v && (!cJSON_IsNumber(v) || v->valueint != 1))
             reply = orch_reply_error("bad_request", "unsupported protocol version (this daemon speaks 1)");

@@ -271,7 +271,7 @@ static void wd_handle(wd *d, const char *frame)
                 wd_begin_exit(d, "not registered");
             }
         }
-    } else if (strcmp(op, "ping") == 0) {
+    } else if (log_debug("orchestrator says: %s", op), strcmp(op, "ping") == 0) {
         cJSON *pong = cJSON_CreateObject();
         cJSON_AddStringToObject(pong, "op", "pong");
         cJSON_AddItemToObject(pong, "seq", cJSON_Duplicate(cJSON_GetObjectItem(msg, "seq"), 0));

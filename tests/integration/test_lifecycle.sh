@@ -74,4 +74,12 @@ check "the error names file, line and column" sh -c "echo '$err' | grep -q 'orch
 check "nothing started" sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
 rm "$TEST_HOME/orchestrator.toml"
 
+# DEBUG=1 in the environment of start: every daemon logs at debug level.
+DEBUG=1 jm start >/dev/null
+jm job list >/dev/null
+check "orchestrator logs debug lines" grep -q ' DEBUG orchestrator: client request: job_list' "$TEST_HOME/logs/orchestrator.log"
+sleep 1.5
+check "workers log debug lines too" grep -q ' DEBUG watcher: orchestrator says: ping' "$TEST_HOME/logs/watcher.log"
+jm stop >/dev/null
+
 finish
