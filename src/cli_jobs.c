@@ -225,6 +225,7 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
         cJSON_AddStringToObject(req, "op", "job_wait");
         cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "ids"), cJSON_CreateString(id));
         cJSON_AddNumberToObject(req, "timeout_ms", view.tty ? 100 : 200);
+        cJSON_AddStringToObject(req, "result", "summary");
         cJSON *reply = cli_call(client, req, code);
         if (!reply)
             break;
@@ -506,8 +507,17 @@ int cli_build(cli *c, int argc, char **argv)
         fprintf(stderr, "job %s queued\n", id);
     int code = EXIT_OK;
     cJSON *job = follow_job(client, id, -1, !c->json, &code, true);
+    if (job && c->json) {
+        /* Following used summaries; --json prints the whole result. */
+        cJSON *reply = cli_call(client, id_request("job_status", id), &code);
+        cJSON *full = reply ? cJSON_DetachItemFromObject(reply, "job") : NULL;
+        cJSON_Delete(reply);
+        if (full) {
+            cJSON_Delete(job);
+            job = full;
+        }
+    }
     if (job) {
-        /* The record from job_status has the result; print it or summarise it. */
         if (c->json) {
             const cJSON *result = cJSON_GetObjectItem(job, "result");
             if (cJSON_IsObject(result)) {

@@ -103,6 +103,7 @@ typedef enum stmt_id {
     ST_ROLLBACK_TO,
     ST_INSERT,
     ST_MAX_SEQ,
+    ST_STATE,
     ST_KEEP_MAX_SEQ,
     ST_ID_EXISTS,
     ST_INSERT_DEP,
@@ -144,6 +145,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ID_EXISTS] = "SELECT 1 FROM jobs WHERE id = ?1",
     [ST_INSERT_DEP] = "INSERT OR IGNORE INTO job_deps (job_seq, dep_id) VALUES (?1, ?2)",
     [ST_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [ST_STATE] = "SELECT state FROM jobs WHERE id = ?1",
     [ST_RUNNABLE] = "SELECT " JOB_COLUMNS " FROM jobs j WHERE state = 'pending' AND type = ?2"
                     " AND not_before_ms <= ?1"
                     " AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs p ON p.id = d.dep_id"
@@ -716,6 +718,19 @@ int jobstore_get(jobstore *store, const char *id, job_record *out)
         row_to_record(st, out);
     sqlite3_reset(st);
     return found ? 0 : -1;
+}
+
+int jobstore_state(jobstore *store, const char *id)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_STATE);
+    if (!st || !id)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int state = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        state = job_state_from_name((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return state;
 }
 
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count)

@@ -73,6 +73,8 @@ int jobstore_batch_end(jobstore *store);
 
 /* 0 and *out filled (caller frees with job_record_free), or -1 when no such job. */
 int jobstore_get(jobstore *store, const char *id, job_record *out);
+/* The job's state without loading its record (results can be large), or -1 when no such job. */
+int jobstore_state(jobstore *store, const char *id);
 /* All jobs (state_filter < 0) or those in one state, in submission order. *out owned by caller
  * (free each with job_record_free, then free the array). */
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count);

@@ -83,6 +83,7 @@ typedef struct waiter {
     conn *c;
     strvec ids;
     uint64_t deadline_ms;       /* 0 = none */
+    bool summary;               /* "result": "summary" */
     struct waiter *next;
 } waiter;
 
@@ -183,10 +184,18 @@ static cJSON *orch_reply_error(const char *code, const char *fmt, ...)
     return r;
 }
 
-/* The job as clients see it: the stored record plus live progress. */
-static cJSON *orch_job_json(orch *o, const job_record *rec)
+/* The job as clients see it: the stored record plus live progress. With
+ * summary, a result's symbol list (hundreds of KB for a large library) is
+ * replaced by its length: progress displays poll this many times. */
+static cJSON *orch_job_json(orch *o, const job_record *rec, bool summary)
 {
     cJSON *j = jobfile_record_to_json(rec);
+    cJSON *result = cJSON_GetObjectItem(j, "result");
+    const cJSON *symbols = cJSON_GetObjectItem(result, "symbols");
+    if (summary && cJSON_IsArray(symbols)) {
+        cJSON_AddNumberToObject(result, "symbol_count", cJSON_GetArraySize(symbols));
+        cJSON_DeleteItemFromObject(result, "symbols");
+    }
     running_job *rj = rec->state == JOB_RUNNING ? orch_find_running(o, rec->id) : NULL;
     if (rj && rj->total > 0) {
         cJSON *p = cJSON_AddObjectToObject(j, "progress");
@@ -201,11 +210,25 @@ static cJSON *orch_job_json(orch *o, const job_record *rec)
     return j;
 }
 
+static bool orch_wants_summary(const cJSON *req)
+{
+    const char *r = cJSON_GetStringValue(cJSON_GetObjectItem(req, "result"));
+    return r && strcmp(r, "summary") == 0;
+}
+
 /* ---- waiters (job_wait) ---- */
 
-static bool orch_all_final(orch *o, const strvec *ids, cJSON **jobs_out)
+static bool orch_all_final(orch *o, const strvec *ids, bool summary, cJSON **jobs_out)
 {
     bool all = true;
+    if (!jobs_out) {
+        for (size_t i = 0; i < ids->n && all; i++) {
+            int state = jobstore_state(o->store, ids->v[i]);
+            if (state >= 0 && !job_state_is_final((job_state)state))
+                all = false;
+        }
+        return all;
+    }
     cJSON *jobs = cJSON_CreateArray();
     for (size_t i = 0; i < ids->n; i++) {
         job_record rec;
@@ -218,20 +241,17 @@ static bool orch_all_final(orch *o, const strvec *ids, cJSON **jobs_out)
         }
         if (!job_state_is_final(rec.state))
             all = false;
-        cJSON_AddItemToArray(jobs, orch_job_json(o, &rec));
+        cJSON_AddItemToArray(jobs, orch_job_json(o, &rec, summary));
         job_record_free(&rec);
     }
-    if (jobs_out)
-        *jobs_out = jobs;
-    else
-        cJSON_Delete(jobs);
+    *jobs_out = jobs;
     return all;
 }
 
 static void orch_answer_waiter(orch *o, waiter *w, bool timed_out)
 {
     cJSON *jobs;
-    orch_all_final(o, &w->ids, &jobs);
+    orch_all_final(o, &w->ids, w->summary, &jobs);
     cJSON *r = orch_reply_ok();
     cJSON_AddItemToObject(r, "jobs", jobs);
     cJSON_AddBoolToObject(r, "timed_out", timed_out);
@@ -243,7 +263,7 @@ static void orch_check_waiters(orch *o, uint64_t now)
     waiter **pp = &o->waiters;
     while (*pp) {
         waiter *w = *pp;
-        bool done = orch_all_final(o, &w->ids, NULL);
+        bool done = orch_all_final(o, &w->ids, false, NULL);
         bool expired = w->deadline_ms && now >= w->deadline_ms;
         if (done || expired) {
             orch_answer_waiter(o, w, !done);
@@ -718,7 +738,7 @@ static cJSON *orch_op_job_status(orch *o, const cJSON *req)
     if (orch_find_job(o, req, &rec, &err) != 0)
         return err;
     cJSON *r = orch_reply_ok();
-    cJSON_AddItemToObject(r, "job", orch_job_json(o, &rec));
+    cJSON_AddItemToObject(r, "job", orch_job_json(o, &rec, orch_wants_summary(req)));
     job_record_free(&rec);
     return r;
 }
@@ -772,7 +792,8 @@ static cJSON *orch_op_job_wait(orch *o, conn *c, const cJSON *req, bool *deferre
     double timeout = cJSON_IsNumber(t) ? t->valuedouble : -1;
     w->c = c;
     w->deadline_ms = timeout >= 0 ? clock_monotonic_ms() + (uint64_t)timeout : 0;
-    if (orch_all_final(o, &w->ids, NULL) || timeout == 0) {
+    w->summary = orch_wants_summary(req);
+    if (orch_all_final(o, &w->ids, false, NULL) || timeout == 0) {
         orch_answer_waiter(o, w, false);
         strvec_free(&w->ids);
         free(w);
@@ -834,7 +855,7 @@ static cJSON *orch_op_job_list(orch *o, const cJSON *req)
     cJSON *r = orch_reply_ok();
     cJSON *arr = cJSON_AddArrayToObject(r, "jobs");
     for (size_t i = 0; i < n; i++) {
-        cJSON *j = orch_job_json(o, &recs[i]);
+        cJSON *j = orch_job_json(o, &recs[i], true);
         cJSON_DeleteItemFromObject(j, "result"); /* lists stay small; job result has it */
         cJSON_AddItemToArray(arr, j);
         job_record_free(&recs[i]);
