@@ -18,13 +18,8 @@ mkdir -p "$OUT"
 
 command -v beanstalkd >/dev/null || { echo "beanstalkd is not installed (apt-get install -y beanstalkd)" >&2; exit 1; }
 
-# ---- build (Release). Until the top-level CMakeLists has the JMAKE_BENCH
-# option, a project-include hook adds bench/ without touching that file.
-if grep -q JMAKE_BENCH "$ROOT/CMakeLists.txt"; then
-    BENCH_FLAGS=(-DJMAKE_BENCH=ON -UCMAKE_PROJECT_jmake_INCLUDE)
-else
-    BENCH_FLAGS=(-DCMAKE_PROJECT_jmake_INCLUDE="$ROOT/bench/standalone_hook.cmake")
-fi
+# ---- build (Release), with the benchmark programs of bench/.
+BENCH_FLAGS=(-DJMAKE_BENCH=ON -UCMAKE_PROJECT_jmake_INCLUDE)
 if ! { cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${BENCH_FLAGS[@]}" &&
         ninja -C "$BUILD" jmake queue-bench queue-fill; } >"$OUT/build.log" 2>&1; then
     tail -n 30 "$OUT/build.log" >&2
