@@ -13,7 +13,8 @@
 #include "util.h"
 
 #define RECORD_MAGIC "JMKB"
-#define RECORD_VERSION 1u
+/* 2: symbols of the artifact appended after the compile_commands signature. */
+#define RECORD_VERSION 2u
 /* A file whose mtime is this close to "now" may still change within the
    same timestamp tick without its stat changing, so it is re-hashed next time. */
 #define RACY_WINDOW_NS 2000000000ll
@@ -46,6 +47,7 @@ void buildrecord_free(buildrecord *rec)
         object_free(v);
     hashmap_free(&rec->files);
     hashmap_free(&rec->objects);
+    strvec_free(&rec->symbols.names);
     memset(rec, 0, sizeof *rec);
 }
 
@@ -116,15 +118,22 @@ bool buildrecord_file_check(buildrecord *rec, br_file *f)
 {
     if (f->checked_epoch == rec->epoch && rec->epoch)
         return f->exists;
-    f->checked_epoch = rec->epoch;
     struct stat st;
-    if (stat(f->path, &st) < 0) {
+    return buildrecord_file_check_stat(rec, f, stat(f->path, &st) == 0 ? &st : NULL);
+}
+
+bool buildrecord_file_check_stat(buildrecord *rec, br_file *f, const struct stat *st)
+{
+    if (f->checked_epoch == rec->epoch && rec->epoch)
+        return f->exists;
+    f->checked_epoch = rec->epoch;
+    if (!st) {
         f->exists = false;
         return false;
     }
     f->exists = true;
-    int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    if (f->hashed && !f->racy && f->size == (int64_t)st.st_size && f->mtime_ns == mt)
+    int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    if (f->hashed && !f->racy && f->size == (int64_t)st->st_size && f->mtime_ns == mt)
         return true;
     XXH128_hash_t h;
     int64_t size, mtime;
@@ -281,6 +290,14 @@ int buildrecord_save(buildrecord *rec, const char *path)
     put64(&b, rec->link.mtime_ns);
     put(&b, &rec->link.hash, 16);
     put(&b, &rec->ccjson_sig, 16);
+    const br_symbols *sy = &rec->symbols;
+    unsigned char sv = sy->valid;
+    put(&b, &sv, 1);
+    put64(&b, sy->size);
+    put64(&b, sy->mtime_ns);
+    put32(&b, sy->valid ? (uint32_t)sy->names.n : 0);
+    for (size_t i = 0; sy->valid && i < sy->names.n; i++)
+        putstr(&b, sy->names.v[i]);
     uint64_t sum = XXH3_64bits(b.p, b.len);
     put(&b, &sum, 8);
     free(order);
@@ -401,6 +418,19 @@ int buildrecord_load(buildrecord *rec, const char *path)
     rec->link.mtime_ns = get64(&r);
     get(&r, &rec->link.hash, 16);
     get(&r, &rec->ccjson_sig, 16);
+    unsigned char sv = 0;
+    get(&r, &sv, 1);
+    rec->symbols.size = get64(&r);
+    rec->symbols.mtime_ns = get64(&r);
+    uint32_t nsym = get32(&r);
+    if (nsym > len)
+        r.bad = true;
+    for (uint32_t i = 0; i < nsym && !r.bad; i++) {
+        char *name = getstr(&r);
+        if (name)
+            strvec_push_owned(&rec->symbols.names, name);
+    }
+    rec->symbols.valid = sv && !r.bad;
     if (r.bad || r.off != r.len) {
         buildrecord_free(rec);
         buildrecord_init(rec);

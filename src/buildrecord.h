@@ -4,9 +4,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 #include "hashmap.h"
+#include "util.h"
 
 /* One input file (source or header) as last seen. Owned by the record. */
 typedef struct br_file {
@@ -39,10 +41,20 @@ typedef struct br_link {
     XXH128_hash_t hash;         /* artifact content hash */
 } br_link;
 
+/* Exported symbols of the artifact as read when it had stat (size, mtime_ns):
+   a restarted daemon answers a no-op build without opening the ELF file. */
+typedef struct br_symbols {
+    bool valid;
+    int64_t size, mtime_ns;
+    strvec names;           /* sorted, unique */
+} br_symbols;
+
+/* Not thread-safe: one thread at a time (the engine's check threads take its record lock). */
 typedef struct buildrecord {
     hashmap files;          /* absolute path -> br_file* */
     hashmap objects;        /* source (relative) -> br_object* */
     br_link link;
+    br_symbols symbols;
     XXH128_hash_t ccjson_sig;   /* signature of the compile_commands.json last written */
     uint32_t epoch;         /* incremented per build: stat each file at most once */
     bool dirty;             /* differs from the saved file */
@@ -65,6 +77,9 @@ br_file *buildrecord_file(buildrecord *rec, const char *path);
  * when (size, mtime) differ from the recorded ones or were racy. Returns
  * f->exists. */
 bool buildrecord_file_check(buildrecord *rec, br_file *f);
+/* The same with the stat already taken by the caller (st NULL: stat failed),
+   so threads can stat outside the record's lock. */
+bool buildrecord_file_check_stat(buildrecord *rec, br_file *f, const struct stat *st);
 /* Forces the next check of path to re-hash (a watcher said it changed). */
 void buildrecord_file_invalidate(buildrecord *rec, const char *path);
 
