@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -31,19 +33,150 @@ static char *entry_path(const char *cache_dir, const char *kind, XXH128_hash_t k
     return xasprintf("%s/%s/%.2s/%s", cache_dir, kind, hex, hex + 2);
 }
 
-/* write_file_atomic that creates the two-level folder on first use. */
+/* The process umask, read once from procfs (umask(2) cannot be read without
+   setting it, which races with other threads creating files); -1 when
+   unknown. The daemons never change their umask after start. */
+static int process_umask = -1;
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
+
+static void read_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return;
+    char line[256];
+    unsigned m;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1) {
+            process_umask = (int)m;
+            break;
+        }
+    fclose(f);
+}
+
+static atomic_uint tmp_counter;
+
+/* Atomic write in four syscalls (open, write, close, rename) where
+   write_file_atomic needs mkstemp and fchmod: the temporary name is unique by
+   pid and a counter (a leftover of a dead process with the same pid is simply
+   truncated), and fchmod only runs when the umask would strip bits of mode.
+   in_place skips the temporary name (see objcache_get_stat).
+   Fills *size and *mtime_ns from the descriptor before closing: the rename does
+   not change them. Returns 0 or -errno (-ENOENT: the folder is missing). */
+static int write_out(const char *path, bool in_place, const void *data, size_t len, mode_t mode, int64_t *size,
+                     int64_t *mtime_ns)
+{
+    pthread_once(&umask_once, read_umask);
+    const char *base = strrchr(path, '/');
+    size_t dirlen = base ? (size_t)(base - path) + 1 : 0;
+    char *tmp = in_place ? xstrdup(path)
+                         : xasprintf("%.*s.%s.%ld.%u.tmp", (int)dirlen, path, base ? base + 1 : path,
+                                     (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return -e;
+    }
+    int rc = 0;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            break;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (rc == 0 && (process_umask < 0 || (mode & (mode_t)process_umask)) && fchmod(fd, mode) < 0)
+        rc = -errno;
+    if (rc == 0 && (size || mtime_ns)) {
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            rc = -errno;
+        } else {
+            if (size)
+                *size = st.st_size;
+            if (mtime_ns)
+                *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        }
+    }
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && !in_place && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0)
+        unlink(tmp);   /* in place too: a torn file must not stay behind */
+    free(tmp);
+    return rc;
+}
+
+/* write_out that creates the two-level folder on first use. */
 static int store(const char *path, const void *data, size_t len)
 {
-    int rc = write_file_atomic(path, data, len, 0600);
+    int rc = write_out(path, false, data, len, 0600, NULL, NULL);
     if (rc == -ENOENT) {
         char *dir = path_dirname(path);
         /* Usually only the two-hex-digit folder is missing: one mkdir, not a walk from /. */
         rc = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : mkdir_p(dir, 0700);
         free(dir);
         if (rc == 0)
-            rc = write_file_atomic(path, data, len, 0600);
+            rc = write_out(path, false, data, len, 0600, NULL, NULL);
     }
     return rc;
+}
+
+/* Reads a whole entry with open, fstat, read, close (read_file needs an
+   extra read to see EOF): entries are only ever replaced by rename, so the
+   size fstat reports is the size to read. *mtime_ns feeds the LRU rule. */
+static char *read_entry(const char *path, size_t *len, int64_t *mtime_ns)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    size_t want = (size_t)st.st_size, got = 0;
+    char *buf = xmalloc(want + 1);
+    while (got < want) {
+        ssize_t n = read(fd, buf + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            errno = e;
+            return NULL;
+        }
+        if (n == 0)
+            break;   /* shorter than its stat: the decoder judges what is there */
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *len = got;
+    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return buf;
+}
+
+/* LRU: a hit makes the entry young, but a write per hit is not worth it when
+   it was made young less than OBJCACHE_TOUCH_AFTER_S ago. */
+static void touch_if_old(const char *path, int64_t mtime_ns)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    if (now_ns - mtime_ns >= (int64_t)OBJCACHE_TOUCH_AFTER_S * 1000000000)
+        utimensat(AT_FDCWD, path, NULL, 0);
 }
 
 XXH128_hash_t objcache_object_key(XXH128_hash_t manifest_key, char *const *headers,
@@ -137,7 +270,8 @@ int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, 
 {
     char *path = entry_path(cache_dir, "manifests", manifest_key);
     size_t len = 0;
-    unsigned char *buf = (unsigned char *)read_file(path, &len);
+    int64_t mtime = 0;
+    unsigned char *buf = (unsigned char *)read_entry(path, &len, &mtime);
     if (!buf) {
         int e = errno;
         free(path);
@@ -167,7 +301,7 @@ int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, 
         }
     }
     if (found)
-        utimensat(AT_FDCWD, path, NULL, 0);
+        touch_if_old(path, mtime);
     free_sets(sets, n);
     free(buf);
     free(path);
@@ -274,35 +408,51 @@ static zstd_contexts *zstd_for_thread(void)
 
 int objcache_get(const char *cache_dir, XXH128_hash_t object_key, const char *dest)
 {
+    int rc = objcache_get_stat(cache_dir, object_key, dest, false, NULL, NULL);
+    if (rc == -ENOENT) {   /* dest's folder is missing: this entry point makes it */
+        char *dir = path_dirname(dest);
+        if (mkdir_p(dir, 0755) == 0)
+            rc = objcache_get_stat(cache_dir, object_key, dest, false, NULL, NULL);
+        free(dir);
+    }
+    return rc;
+}
+
+int objcache_get_stat(const char *cache_dir, XXH128_hash_t object_key, const char *dest, bool in_place,
+                      int64_t *size, int64_t *mtime_ns)
+{
     char *path = entry_path(cache_dir, "objects", object_key);
     size_t len = 0;
-    char *comp = read_file(path, &len);
+    int64_t mtime = 0;
+    char *comp = read_entry(path, &len, &mtime);
     if (!comp) {
         int e = errno;
         free(path);
         return e == ENOENT ? 0 : -e;
     }
     int rc = 0;
-    unsigned long long size = ZSTD_getFrameContentSize(comp, len);
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
+    /* The frame header carries the size (objcache_put compresses in one
+       shot), so one allocation and one decompression call do it. */
+    unsigned long long raw_size = ZSTD_getFrameContentSize(comp, len);
+    if (raw_size == ZSTD_CONTENTSIZE_ERROR || raw_size == ZSTD_CONTENTSIZE_UNKNOWN || raw_size > (1ull << 32)) {
         unlink(path);
         goto out;
     }
     zstd_contexts *z = zstd_for_thread();
     if (!z->d)
         z->d = ZSTD_createDCtx();
-    char *raw = xmalloc(size ? size : 1);
-    size_t got = ZSTD_decompressDCtx(z->d, raw, size, comp, len);
-    if (ZSTD_isError(got) || got != size) {
+    char *raw = xmalloc(raw_size ? raw_size : 1);
+    size_t got = ZSTD_decompressDCtx(z->d, raw, raw_size, comp, len);
+    if (ZSTD_isError(got) || got != raw_size) {
         unlink(path);   /* corrupt entry: drop it, the compiler will recreate it */
         free(raw);
         goto out;
     }
-    rc = write_file_atomic(dest, raw, size, 0644);
+    rc = write_out(dest, in_place, raw, raw_size, 0644, size, mtime_ns);
     free(raw);
     if (rc == 0) {
         rc = 1;
-        utimensat(AT_FDCWD, path, NULL, 0);   /* LRU: a hit makes the entry young */
+        touch_if_old(path, mtime);
     }
 out:
     free(comp);

@@ -38,6 +38,21 @@ int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key,
  * it recently used. Returns 1 on a hit, 0 on a miss, -errno on errors
  * (a corrupt entry is removed and reported as a miss). */
 int objcache_get(const char *cache_dir, XXH128_hash_t object_key, const char *dest);
+/* objcache_get that also reports the restored file's (size, mtime_ns) from
+ * the descriptor it wrote (either may be NULL), saving the caller a stat.
+ * dest's folder must exist (-ENOENT otherwise). With in_place, dest is
+ * truncated and written directly instead of through a temporary file and
+ * rename: one directory operation instead of two, for callers that never
+ * trust a file whose stat they did not record after a complete write (the
+ * engine's build folder). Safe to call from several threads at once; dest
+ * paths must differ. */
+int objcache_get_stat(const char *cache_dir, XXH128_hash_t object_key, const char *dest, bool in_place,
+                      int64_t *size, int64_t *mtime_ns);
+
+/* A hit refreshes an entry's mtime (the LRU clock) only when it is older than
+ * this: most hits then cost no metadata write, and eviction order is still
+ * right to within an hour. */
+#define OBJCACHE_TOUCH_AFTER_S 3600
 
 /* Stores the file at src under object_key. Returns compressed bytes written or -errno. */
 int64_t objcache_put(const char *cache_dir, XXH128_hash_t object_key, const char *src);

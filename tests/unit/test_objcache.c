@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,54 @@ static void test_eviction_is_lru_to_size(void **state)
     free(dir);
 }
 
+static int64_t entry_mtime(const char *cache, XXH128_hash_t key)
+{
+    char hex[33];
+    objcache_hex(key, hex);
+    char *entry = xasprintf("%s/objects/%.2s/%s", cache, hex, hex + 2);
+    struct stat st;
+    assert_int_equal(stat(entry, &st), 0);
+    free(entry);
+    return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+/* A hit refreshes the LRU clock only of entries older than
+   OBJCACHE_TOUCH_AFTER_S; get_stat reports the restored file's stat. */
+static void test_touch_rule_and_get_stat(void **state)
+{
+    char *dir = make_tmp();
+    char *cache = path_join(dir, "cache");
+    char *src = random_file(dir, "a.o", 5000, 3);
+    assert_true(objcache_put(cache, key_of(1), src) > 0);
+    time_t young = time(NULL) - OBJCACHE_TOUCH_AFTER_S / 2, old = time(NULL) - OBJCACHE_TOUCH_AFTER_S - 60;
+    set_mtime(cache, key_of(1), young);
+    char *dst = path_join(dir, "sub/b.o");   /* objcache_get makes the folder */
+    assert_int_equal(objcache_get(cache, key_of(1), dst), 1);
+    assert_int_equal(entry_mtime(cache, key_of(1)), (int64_t)young * 1000000000);
+    set_mtime(cache, key_of(1), old);
+    int64_t size = 0, mtime = 0;
+    assert_int_equal(objcache_get_stat(cache, key_of(1), dst, true, &size, &mtime), 1);
+    assert_true(entry_mtime(cache, key_of(1)) > (int64_t)young * 1000000000);
+    struct stat st;
+    assert_int_equal(stat(dst, &st), 0);
+    assert_int_equal(size, 5000);
+    assert_int_equal(st.st_size, 5000);
+    assert_int_equal(mtime, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    /* A missing destination folder is an error of get_stat, not a miss. */
+    char *nodir = path_join(dir, "nowhere/c.o");
+    assert_int_equal(objcache_get_stat(cache, key_of(1), nodir, false, NULL, NULL), -ENOENT);
+    int files = 0, temps = 0;
+    count_files(cache, &files, &temps);
+    assert_int_equal(temps, 0);
+    remove_tree(dir);
+    free(nodir);
+    free(dst);
+    free(src);
+    free(cache);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_entry_is_a_miss),
         cmocka_unit_test(test_manifest_selects_matching_header_set),
         cmocka_unit_test(test_eviction_is_lru_to_size),
+        cmocka_unit_test(test_touch_rule_and_get_stat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
