@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -31,8 +33,14 @@
 /* Above this many bytes of arguments the link goes through a response file;
    well below ARG_MAX so huge projects never hit E2BIG. */
 #define RSP_THRESHOLD (96 * 1024)
-/* Units checked between two looks at the running compilers. */
-#define CHECK_CHUNK 32
+/* Decided units applied between two looks at the running compilers. */
+#define APPLY_CHUNK 256
+/* Check threads at most (each mostly waits for the file system). */
+#define MAX_CHECKERS 16
+/* The build thread sleeps until the unit this far ahead is decided, not the
+   next one: checks of up-to-date units take microseconds, and one wake-up per
+   unit would cost more than the checks. Delays a compile by a few checks at most. */
+#define WAKE_AHEAD 8
 
 /* What the engine remembers about one project between builds. */
 typedef struct proj_state {
@@ -43,9 +51,6 @@ typedef struct proj_state {
     bool rescan;            /* the watcher lost track: check everything */
     cJSON *quiet_result;    /* result of the last good build, rewritten as "all up to date" */
     int64_t cfg_size, cfg_mtime, art_size, art_mtime;
-    strvec symbols;         /* symbols of the artifact with stat (sym_size, sym_mtime) */
-    int64_t sym_size, sym_mtime;
-    bool sym_valid;
 } proj_state;
 
 struct engine {
@@ -82,7 +87,6 @@ void engine_free(engine *eng)
         proj_state *ps = v;
         buildrecord_free(&ps->rec);
         strvec_free(&ps->noted);
-        strvec_free(&ps->symbols);
         cJSON_Delete(ps->quiet_result);
         free(ps);
     }
@@ -147,6 +151,8 @@ int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes)
 
 typedef src_lang unit_lang;
 typedef enum unit_status { U_PENDING, U_QUEUED, U_RUNNING, U_UPTODATE, U_CACHED, U_COMPILED, U_FAILED } unit_status;
+/* What a check thread decided; the build thread applies it in unit order. */
+typedef enum unit_outcome { OUT_COMPILE, OUT_MISS, OUT_UPTODATE, OUT_CACHED } unit_outcome;
 
 /* One translation unit of this build. */
 typedef struct unit {
@@ -161,6 +167,8 @@ typedef struct unit {
     bool have_mkey;
     br_file *src;
     unit_status status;
+    unit_outcome outcome;
+    atomic_bool decided;  /* outcome, cmd_hash, mkey are written: release by the check thread */
 } unit;
 
 typedef enum arg_kind { ARG_PLAIN, ARG_OUTPUT } arg_kind;
@@ -183,6 +191,10 @@ typedef struct build {
     XXH3_state_t *cmd_prefix[SRC_LANG_COUNT], *mkey_prefix[SRC_LANG_COUNT]; /* see setup_hash_prefixes */
     unit *units;
     size_t nunits;
+    /* While check threads run: rec_lock guards the record (its maps and every
+       br_file), dirs_lock guards made_dirs. Counters, diagnostics, the log and
+       progress belong to the build thread alone. */
+    pthread_mutex_t rec_lock, dirs_lock;
     hashmap made_dirs;
     int log_fd;
     cJSON *diag_items;
@@ -502,14 +514,14 @@ static XXH128_hash_t unit_cmd_hash(const build *b, const unit *u, XXH3_state_t *
    reads and where the output goes. Paths under the root are relative, so
    another checkout of the same sources gets the same key; with -g the working
    folder is written into the debug info, so then it is part of the key. */
-static XXH128_hash_t unit_manifest_key(const build *b, const unit *u, XXH3_state_t *st)
+static XXH128_hash_t unit_manifest_key(const build *b, const unit *u, XXH128_hash_t src_hash, XXH3_state_t *st)
 {
     XXH3_copyState(st, b->mkey_prefix[u->lang]);
     hash_ctx h = {st, true};
     unit_emit_suffix(u, emit_hash, &h);
     if (b->debug_info)
         XXH3_128bits_update(st, b->P.root, strlen(b->P.root) + 1);
-    XXH3_128bits_update(st, &u->src->hash, sizeof u->src->hash);
+    XXH3_128bits_update(st, &src_hash, sizeof src_hash);
     return XXH3_128bits_digest(st);
 }
 
@@ -571,41 +583,49 @@ static void stat_ns(const struct stat *st, int64_t *size, int64_t *mtime)
 
 /* ----------------------------------------------------------- up to date */
 
-static bool unit_up_to_date(build *b, unit *u)
+/* Runs on a check thread. The stats (object, source) happen before taking
+   rec_lock, so threads mostly wait for the file system in parallel. */
+static bool unit_up_to_date(build *b, unit *u, const struct stat *src_st)
 {
-    br_object *o = hashmap_get(&b->rec->objects, u->rel);
-    if (!o || !hash_eq(o->cmd_hash, u->cmd_hash))
-        return false;
     struct stat st;
-    int64_t sz, mt;
     if (stat(u->obj_abs, &st) < 0)
         return false;
+    int64_t sz, mt;
     stat_ns(&st, &sz, &mt);
-    if (sz != o->obj_size || mt != o->obj_mtime_ns)
-        return false;
-    for (size_t i = 0; i < o->dep_count; i++) {
-        if (!buildrecord_file_check(b->rec, o->deps[i]) || !hash_eq(o->deps[i]->hash, o->dep_hashes[i]))
-            return false;
+    pthread_mutex_lock(&b->rec_lock);
+    br_object *o = hashmap_get(&b->rec->objects, u->rel);
+    bool ok = o && hash_eq(o->cmd_hash, u->cmd_hash) && sz == o->obj_size && mt == o->obj_mtime_ns;
+    for (size_t i = 0; ok && i < o->dep_count; i++) {
+        br_file *f = o->deps[i];
+        bool exists = f == u->src ? buildrecord_file_check_stat(b->rec, f, src_st) : buildrecord_file_check(b->rec, f);
+        ok = exists && hash_eq(f->hash, o->dep_hashes[i]);
     }
-    o->seen_epoch = b->rec->epoch;
-    return true;
+    if (ok)
+        o->seen_epoch = b->rec->epoch;
+    pthread_mutex_unlock(&b->rec_lock);
+    return ok;
 }
 
+/* One mkdir per output folder and build (the scan and every thread share the set). */
 static void ensure_dir_of(build *b, const char *file)
 {
     char *dir = path_dirname(file);
+    pthread_mutex_lock(&b->dirs_lock);
     if (!hashmap_get(&b->made_dirs, dir)) {
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
             mkdir_p(dir, 0755);
         hashmap_put(&b->made_dirs, dir, (void *)1);
     }
+    pthread_mutex_unlock(&b->dirs_lock);
     free(dir);
 }
 
 /* Records obj as built from the source plus headers (paths as the compiler
-   wrote them, relative to the root or absolute). Fills hashes (count entries)
-   for the cache; returns false when a header vanished meanwhile. */
-static bool record_object(build *b, unit *u, char *const *headers, size_t count, XXH128_hash_t *hashes)
+   wrote them, relative to the root or absolute), with the object's stat
+   (obj_size < 0: unknown). Fills hashes (count entries) for the cache;
+   returns false when a header vanished meanwhile. Caller holds rec_lock. */
+static bool record_object(build *b, unit *u, char *const *headers, size_t count, XXH128_hash_t *hashes,
+                          int64_t obj_size, int64_t obj_mtime)
 {
     br_file **deps = xmalloc((count + 1) * sizeof *deps);
     XXH128_hash_t *dh = xmalloc((count + 1) * sizeof *dh);
@@ -628,21 +648,34 @@ static bool record_object(build *b, unit *u, char *const *headers, size_t count,
             hashes[i] = dh[i + 1];
     }
     br_object *o = buildrecord_object_set(b->rec, u->rel, u->cmd_hash, deps, dh, count + 1);
-    struct stat st;
-    if (stat(u->obj_abs, &st) == 0)
-        stat_ns(&st, &o->obj_size, &o->obj_mtime_ns);
+    o->obj_size = obj_size;
+    o->obj_mtime_ns = obj_mtime;
     free(deps);
     free(dh);
     return complete;
 }
 
+/* Stat of a unit's object, taken outside rec_lock; (-1, -1) when missing. */
+static void object_stat(const unit *u, int64_t *size, int64_t *mtime)
+{
+    struct stat st;
+    if (stat(u->obj_abs, &st) == 0)
+        stat_ns(&st, size, mtime);
+    else
+        *size = *mtime = -1;
+}
+
+/* Runs on a check thread, inside objcache_manifest_lookup. */
 static bool manifest_check(void *ctx, const char *path, XXH128_hash_t expected)
 {
     build *b = ctx;
     char *abs = path_absolute(b->P.root, path);
+    pthread_mutex_lock(&b->rec_lock);
     br_file *f = buildrecord_file(b->rec, abs);
+    bool ok = buildrecord_file_check(b->rec, f) && hash_eq(f->hash, expected);
+    pthread_mutex_unlock(&b->rec_lock);
     free(abs);
-    return buildrecord_file_check(b->rec, f) && hash_eq(f->hash, expected);
+    return ok;
 }
 
 static void report_progress(build *b, const unit *u)
@@ -651,38 +684,43 @@ static void report_progress(build *b, const unit *u)
         b->job->progress(b->job->progress_ctx, b->done, b->nunits, u->rel);
 }
 
-/* Decides what a unit needs: nothing, a copy from the cache, or a compiler. */
+/* Decides what a unit needs: nothing, a copy from the cache, or a compiler.
+   Runs on a check thread: touches only u, the record under rec_lock and the
+   file system; the build thread applies u->outcome. */
 static void check_unit(build *b, unit *u, XXH3_state_t *st)
 {
     u->cmd_hash = unit_cmd_hash(b, u, st);
-    if (b->incremental && unit_up_to_date(b, u)) {
-        u->status = U_UPTODATE;
-        b->up_to_date++;
-        b->done++;
+    struct stat src_st;
+    bool src_ok = stat(u->src->path, &src_st) == 0;   /* path is immutable: no lock */
+    if (b->incremental && unit_up_to_date(b, u, src_ok ? &src_st : NULL)) {
+        u->outcome = OUT_UPTODATE;
         return;
     }
-    if (b->cache && buildrecord_file_check(b->rec, u->src)) {
-        u->mkey = unit_manifest_key(b, u, st);
-        u->have_mkey = true;
-        XXH128_hash_t okey;
-        strvec headers = {0};
-        if (objcache_manifest_lookup(b->cache_dir, u->mkey, manifest_check, b, &okey, &headers) == 1) {
-            ensure_dir_of(b, u->obj_abs);
-            if (objcache_get(b->cache_dir, okey, u->obj_abs) == 1) {
-                record_object(b, u, headers.v, headers.n, NULL);
-                strvec_free(&headers);
-                u->status = U_CACHED;
-                b->from_cache++;
-                b->hits++;
-                b->done++;
-                report_progress(b, u);
-                return;
-            }
+    u->outcome = OUT_COMPILE;
+    if (!b->cache)
+        return;
+    pthread_mutex_lock(&b->rec_lock);
+    bool readable = buildrecord_file_check_stat(b->rec, u->src, src_ok ? &src_st : NULL);
+    XXH128_hash_t src_hash = u->src->hash;
+    pthread_mutex_unlock(&b->rec_lock);
+    if (!readable)
+        return;
+    u->mkey = unit_manifest_key(b, u, src_hash, st);
+    u->have_mkey = true;
+    u->outcome = OUT_MISS;
+    XXH128_hash_t okey;
+    strvec headers = {0};
+    if (objcache_manifest_lookup(b->cache_dir, u->mkey, manifest_check, b, &okey, &headers) == 1) {
+        ensure_dir_of(b, u->obj_abs);
+        int64_t osz, omt;
+        if (objcache_get_stat(b->cache_dir, okey, u->obj_abs, true, &osz, &omt) == 1) {
+            pthread_mutex_lock(&b->rec_lock);
+            record_object(b, u, headers.v, headers.n, NULL, osz, omt);
+            pthread_mutex_unlock(&b->rec_lock);
+            u->outcome = OUT_CACHED;
         }
-        strvec_free(&headers);
-        b->misses++;
     }
-    u->status = U_QUEUED;
+    strvec_free(&headers);
 }
 
 /* ------------------------------------------------------------- compiling */
@@ -717,7 +755,9 @@ static void unit_failed(build *b, unit *u, const char *out, size_t len, const ch
     size_t errs = parse_diagnostics(b, out ? out : "", out ? len : 0, u->rel);
     if (!errs)
         add_diag(b, u->rel, 0, 0, true, why, strlen(why));
+    pthread_mutex_lock(&b->rec_lock);
     buildrecord_object_remove(b->rec, u->rel);
+    pthread_mutex_unlock(&b->rec_lock);
     unlink(u->obj_abs);   /* a stale object must never be linked */
 }
 
@@ -773,7 +813,12 @@ static void finish_unit(build *b, unit *u, subproc *p)
         if (strcmp(deps.v[i], u->rel) != 0)
             strvec_push(&headers, deps.v[i]);
     XXH128_hash_t *hashes = xmalloc((headers.n + 1) * sizeof *hashes);
-    bool complete = record_object(b, u, headers.v, headers.n, hashes);
+    int64_t osz, omt;
+    object_stat(u, &osz, &omt);
+    pthread_mutex_lock(&b->rec_lock);
+    bool complete = record_object(b, u, headers.v, headers.n, hashes, osz, omt);
+    int64_t hashed_size = u->src->size, hashed_mtime = u->src->mtime_ns;
+    pthread_mutex_unlock(&b->rec_lock);
     if (b->cache && u->have_mkey && complete) {
         /* An edit saved while the compiler ran would put an object under the
            key of content it was not built from: only a source whose stat is
@@ -783,7 +828,7 @@ static void finish_unit(build *b, unit *u, subproc *p)
         bool stable = stat(u->src->path, &st) == 0;
         if (stable) {
             stat_ns(&st, &sz, &mt);
-            stable = sz == u->src->size && mt == u->src->mtime_ns;
+            stable = sz == hashed_size && mt == hashed_mtime;
         }
         if (stable) {
             XXH128_hash_t okey = objcache_object_key(u->mkey, headers.v, hashes, headers.n);
@@ -840,7 +885,134 @@ static void collect_finished(build *b, runner *r)
     }
 }
 
-/* Checks and compiles every unit; returns false when stopped (cancel/timeout). */
+/* The check threads: they take units from a shared index and decide them
+   (stat, hash, cache lookup and restore) while the build thread applies the
+   decisions in unit order, runs the compilers and polls them. */
+typedef struct checkers {
+    build *b;
+    atomic_size_t next;     /* next unit to take */
+    atomic_size_t wanted;   /* unit the build thread sleeps on, SIZE_MAX when awake */
+    atomic_bool abort;
+    int efd;                /* eventfd the build thread polls beside the compilers' pipes */
+    pthread_t *threads;
+    size_t nthreads;
+} checkers;
+
+static void *check_thread(void *arg)
+{
+    checkers *c = arg;
+    build *b = c->b;
+    XXH3_state_t *st = XXH3_createState();
+    while (!atomic_load(&c->abort)) {
+        size_t i = atomic_fetch_add(&c->next, 1);
+        if (i >= b->nunits)
+            break;
+        check_unit(b, &b->units[i], st);
+        atomic_store(&b->units[i].decided, true);
+        /* Pairs with the build thread's store of wanted and load of decided
+           (both seq_cst): either it sees decided, or this sees wanted. */
+        if (atomic_load(&c->wanted) == i) {
+            uint64_t one = 1;
+            if (write(c->efd, &one, sizeof one) < 0) {
+                /* the counter cannot overflow; the build thread also wakes every 100 ms */
+            }
+        }
+    }
+    XXH3_freeState(st);
+    return NULL;
+}
+
+static void checkers_start(build *b, checkers *c)
+{
+    memset(c, 0, sizeof *c);
+    c->b = b;
+    atomic_store(&c->wanted, SIZE_MAX);
+    c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    size_t n = (size_t)b->eng->opt.max_parallel;
+    if (n > MAX_CHECKERS)
+        n = MAX_CHECKERS;
+    if (n > b->nunits)
+        n = b->nunits;
+    c->threads = xcalloc(n ? n : 1, sizeof *c->threads);
+    for (size_t i = 0; i < n; i++) {
+        if (pthread_create(&c->threads[c->nthreads], NULL, check_thread, c) != 0)
+            break;
+        c->nthreads++;
+    }
+}
+
+static void checkers_stop(checkers *c)
+{
+    atomic_store(&c->abort, true);
+    for (size_t i = 0; i < c->nthreads; i++)
+        pthread_join(c->threads[i], NULL);
+    free(c->threads);
+    if (c->efd >= 0)
+        close(c->efd);
+}
+
+/* Waits up to timeout_ms for a compiler's output or the wake-up of a check
+   thread; collects finished compilers. */
+static void wait_events(build *b, runner *r, checkers *c, int timeout_ms)
+{
+    struct pollfd pfd[65];
+    size_t n = 0;
+    for (size_t s = 0; s < r->nslots; s++) {
+        subproc *p = &r->slots[s];
+        if (r->slot_unit[s] && p->pid > 0 && !p->finished && p->out_fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
+    }
+    bool have_efd = c && c->efd >= 0;
+    if (have_efd)
+        pfd[n++] = (struct pollfd){.fd = c->efd, .events = POLLIN};
+    if (!n) {   /* no eventfd (out of descriptors): nap instead of spinning */
+        poll(NULL, 0, 1);
+        return;
+    }
+    int rc = poll(pfd, n, timeout_ms);
+    if (rc <= 0)
+        return;
+    if (have_efd && pfd[n - 1].revents) {
+        uint64_t v;
+        if (read(c->efd, &v, sizeof v) < 0) {
+            /* EAGAIN: another wake-up was already consumed */
+        }
+        rc--;
+    }
+    if (rc > 0 && subproc_poll(r->slots, r->nslots, 0) > 0)
+        collect_finished(b, r);
+}
+
+/* Applies one decided unit on the build thread. */
+static void apply_outcome(build *b, runner *r, size_t idx)
+{
+    unit *u = &b->units[idx];
+    switch (u->outcome) {
+    case OUT_UPTODATE:
+        u->status = U_UPTODATE;
+        b->up_to_date++;
+        b->done++;
+        return;
+    case OUT_CACHED:
+        u->status = U_CACHED;
+        b->from_cache++;
+        b->hits++;
+        b->done++;
+        report_progress(b, u);
+        return;
+    case OUT_MISS:
+        b->misses++;
+        /* fall through */
+    case OUT_COMPILE:
+        u->status = U_QUEUED;
+        r->queue[r->qtail++] = idx;
+        fill_slots(b, r);   /* start compilers as soon as the scan yields work */
+        return;
+    }
+}
+
+/* Checks and compiles every unit; returns false when stopped (cancel/timeout).
+   *scan_ms grows by the wall time until every unit was decided. */
 static bool run_units(build *b, uint64_t *scan_ms)
 {
     runner r = {0};
@@ -852,30 +1024,51 @@ static bool run_units(build *b, uint64_t *scan_ms)
         r.slots[s].out_fd = -1;
     r.slot_unit = xcalloc(r.nslots, sizeof *r.slot_unit);
     r.queue = xmalloc((b->nunits + 1) * sizeof *r.queue);
-    XXH3_state_t *st = XXH3_createState();
-    size_t next = 0;
+    uint64_t t_scan = clock_monotonic_ms();
+    checkers c;
+    checkers_start(b, &c);
+    bool threaded = c.nthreads > 0, live = true;
+    XXH3_state_t *st = threaded ? NULL : XXH3_createState();
+    size_t applied = 0;
     bool ok = true;
     for (;;) {
         if (should_stop(b)) {
+            checkers_stop(&c);
+            live = false;
             kill_all(&r);
             ok = false;
             break;
         }
         fill_slots(b, &r);
-        if (next < b->nunits) {
-            uint64_t t = clock_monotonic_ms();
-            for (size_t k = 0; k < CHECK_CHUNK && next < b->nunits; k++) {
-                unit *u = &b->units[next];
-                check_unit(b, u, st);
-                if (u->status == U_QUEUED) {
-                    r.queue[r.qtail++] = next;
-                    fill_slots(b, &r);   /* start compilers as soon as the scan yields work */
-                }
-                next++;
+        if (applied < b->nunits) {
+            size_t k = 0;
+            for (; k < APPLY_CHUNK && applied < b->nunits; k++) {
+                unit *u = &b->units[applied];
+                if (!threaded)
+                    check_unit(b, u, st);   /* no thread could be started: decide here */
+                else if (!atomic_load(&u->decided))
+                    break;
+                apply_outcome(b, &r, applied++);
             }
-            *scan_ms += clock_monotonic_ms() - t;
-            if (r.running && subproc_poll(r.slots, r.nslots, 0) > 0)
-                collect_finished(b, &r);
+            if (applied == b->nunits) {
+                *scan_ms += clock_monotonic_ms() - t_scan;
+                continue;
+            }
+            if (k == APPLY_CHUNK) {
+                if (r.running && subproc_poll(r.slots, r.nslots, 0) > 0)
+                    collect_finished(b, &r);
+                continue;
+            }
+            /* The next unit in order is still being decided: sleep until a
+               thread decides the last undecided unit within WAKE_AHEAD (or the
+               next one itself), or a compiler needs attention. */
+            size_t target = applied + WAKE_AHEAD < b->nunits ? applied + WAKE_AHEAD : b->nunits - 1;
+            while (target > applied && atomic_load(&b->units[target].decided))
+                target--;
+            atomic_store(&c.wanted, target);
+            if (!atomic_load(&b->units[target].decided))
+                wait_events(b, &r, &c, 100);
+            atomic_store(&c.wanted, SIZE_MAX);
             continue;
         }
         if (!r.running && r.qhead == r.qtail)
@@ -883,7 +1076,10 @@ static bool run_units(build *b, uint64_t *scan_ms)
         if (subproc_poll(r.slots, r.nslots, 100) > 0)
             collect_finished(b, &r);
     }
-    XXH3_freeState(st);
+    if (live)
+        checkers_stop(&c);
+    if (st)
+        XXH3_freeState(st);
     free(r.slots);
     free(r.slot_unit);
     free(r.queue);
@@ -1218,22 +1414,27 @@ static const char *kind_name(project_output o)
     return o == PROJECT_STATIC ? "static" : o == PROJECT_EXECUTABLE ? "executable" : "shared";
 }
 
+/* The symbol list is kept in the record with the artifact's stat: a build
+   whose artifact kept its (size, mtime) - no link ran, nobody replaced it -
+   answers from there, also after a daemon restart, instead of opening the ELF
+   file. Same trust in the stat as the link check itself. */
 static void artifact_symbols(build *b, cJSON *arr)
 {
-    proj_state *ps = b->ps;
+    br_symbols *sy = &b->rec->symbols;
     struct stat st;
     if (stat(b->P.artifact_path, &st) < 0)
         return;
     int64_t sz, mt;
     stat_ns(&st, &sz, &mt);
-    if (!ps->sym_valid || ps->sym_size != sz || ps->sym_mtime != mt) {
-        strvec_free(&ps->symbols);
-        ps->sym_valid = elfsyms_read(b->P.artifact_path, b->P.output == PROJECT_SHARED || b->llvm, &ps->symbols) == 0;
-        ps->sym_size = sz;
-        ps->sym_mtime = mt;
+    if (!sy->valid || sy->size != sz || sy->mtime_ns != mt) {
+        strvec_free(&sy->names);
+        sy->valid = elfsyms_read(b->P.artifact_path, b->P.output == PROJECT_SHARED || b->llvm, &sy->names) == 0;
+        sy->size = sz;
+        sy->mtime_ns = mt;
+        b->rec->dirty = true;
     }
-    for (size_t i = 0; i < ps->symbols.n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(ps->symbols.v[i]));
+    for (size_t i = 0; i < sy->names.n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(sy->names.v[i]));
 }
 
 static cJSON *make_result(build *b, uint64_t scan_ms, uint64_t compile_ms, uint64_t link_ms)
@@ -1322,6 +1523,8 @@ static void cleanup_build(build *b)
     free(b->cc);
     free(b->cxx);
     hashmap_free(&b->made_dirs);
+    pthread_mutex_destroy(&b->rec_lock);
+    pthread_mutex_destroy(&b->dirs_lock);
     hashmap_free(&b->diag_seen);
     cJSON_Delete(b->diag_items);
     if (b->log_fd >= 0)
@@ -1447,6 +1650,8 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
         return -1;
     }
     diag_free(&dl);
+    pthread_mutex_init(&b->rec_lock, NULL);   /* cleanup_build destroys them from here on */
+    pthread_mutex_init(&b->dirs_lock, NULL);
 
     char *rpath = record_path(eng, key);
     if (!ps->loaded) {

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "engine.h"
 #include "util.h"
 
@@ -301,6 +303,181 @@ static void test_cache_clean_build_and_other_checkout(void **state)
     free(ocfg);
     free(other);
     free(bdir);
+    tproj_free(&t);
+}
+
+/* Progress calls as (done, file), for order checks. */
+typedef struct progress_log {
+    size_t n;
+    size_t done[512];
+    char *file[512];
+} progress_log;
+
+static void log_progress(void *ctx, size_t done, size_t total, const char *file)
+{
+    progress_log *pl = ctx;
+    if (pl->n < 512) {
+        pl->done[pl->n] = done;
+        pl->file[pl->n++] = xstrdup(file);
+    }
+}
+
+static void progress_log_free(progress_log *pl)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        free(pl->file[i]);
+    pl->n = 0;
+}
+
+#define NPAR 150
+
+/* Content hash of every object, by source index; asserts there are no
+   leftover temporary files next to them. */
+static void hash_objects(const char *root, XXH64_hash_t *out)
+{
+    for (int i = 0; i < NPAR; i++) {
+        char rel[96];
+        snprintf(rel, sizeof rel, "build/obj/src/d%d/u%03d.c.o", i % 3, i);
+        char *p = path_join(root, rel);
+        size_t len = 0;
+        char *data = read_file(p, &len);
+        assert_non_null(data);
+        out[i] = XXH3_64bits(data, len);
+        free(data);
+        free(p);
+    }
+    for (int d = 0; d < 3; d++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "build/obj/src/d%d", d);
+        char *p = path_join(root, rel);
+        DIR *dir = opendir(p);
+        assert_non_null(dir);
+        struct dirent *de;
+        while ((de = readdir(dir)))
+            assert_null(strstr(de->d_name, "tmp"));
+        closedir(dir);
+        free(p);
+    }
+}
+
+static cJSON *build_with_progress(engine *eng, const char *cfg, progress_log *pl)
+{
+    engine_job job = {.config_path = cfg, .progress = log_progress, .progress_ctx = pl};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    assert_int_equal(engine_build(eng, &job, &r, &reason), 0);
+    free(reason);
+    return r;
+}
+
+/* Restores run on several check threads: every object must come back byte
+   for byte, counted once, with progress in source order. */
+static void test_parallel_cache_restore(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), true);
+    wf(t.root, "include/x.h", "#define XVAL 1\n");
+    wf(t.root, "include/y.h", "#define YVAL 2\n");
+    for (int i = 0; i < NPAR; i++) {
+        char rel[64], body[160];
+        snprintf(rel, sizeof rel, "src/d%d/u%03d.c", i % 3, i);
+        snprintf(body, sizeof body, "#include \"%s\"\nint u%03d(int a) { return a * %d + %s; }\n",
+                 i % 2 ? "x.h" : "y.h", i, i, i % 2 ? "XVAL" : "YVAL");
+        wf(t.root, rel, body);
+    }
+    engine_free(t.eng);
+    t.eng = new_engine(t.home, true, 4);
+    cJSON *full = expect_build(&t, 0, NPAR, 0, 0);
+    XXH64_hash_t before[NPAR], after[NPAR];
+    hash_objects(t.root, before);
+
+    char *bdir = path_join(t.root, "build");
+    for (int round = 0; round < 2; round++) {
+        /* Round 1 with a restarted engine: the record comes from disk. */
+        if (round == 1) {
+            engine_free(t.eng);
+            t.eng = new_engine(t.home, true, 4);
+        }
+        assert_int_equal(remove_tree(bdir), 0);
+        progress_log pl = {0};
+        cJSON *r = build_with_progress(t.eng, t.cfg, &pl);
+        assert_int_equal(num(r, "files", "from_cache"), NPAR);
+        assert_int_equal(num(r, "files", "compiled"), 0);
+        assert_int_equal(num(r, "cache", "hits"), NPAR);
+        assert_int_equal(num(r, "cache", "misses"), 0);
+        symbols_equal(full, r);
+        hash_objects(t.root, after);
+        assert_memory_equal(before, after, sizeof before);
+        assert_int_equal(pl.n, NPAR);
+        for (size_t i = 0; i < pl.n; i++) {
+            assert_int_equal(pl.done[i], i + 1);
+            if (i)
+                assert_true(strcmp(pl.file[i - 1], pl.file[i]) < 0);   /* source order, whatever thread finished first */
+        }
+        progress_log_free(&pl);
+        cJSON_Delete(r);
+        cJSON_Delete(expect_build(&t, 0, 0, 0, NPAR));
+    }
+
+    /* Mixed: a few sources changed, the rest restored; compiles and restores overlap. */
+    assert_int_equal(remove_tree(bdir), 0);
+    for (int i = 0; i < NPAR; i += 30) {
+        char rel[64], body[96];
+        snprintf(rel, sizeof rel, "src/d%d/u%03d.c", i % 3, i);
+        snprintf(body, sizeof body, "int u%03d(int a) { return a - %d; }\nint v%03d;\n", i, i, i);
+        wf(t.root, rel, body);
+    }
+    cJSON *r = expect_build(&t, 0, NPAR / 30, NPAR - NPAR / 30, 0);
+    assert_int_equal(num(r, "cache", "misses"), NPAR / 30);
+    assert_true(has_symbol(r, "v030") && has_symbol(r, "u149"));
+    cJSON_Delete(r);
+    cJSON_Delete(expect_build(&t, 0, 0, 0, NPAR));
+    cJSON_Delete(full);
+    free(bdir);
+    tproj_free(&t);
+}
+
+/* The symbol list lives in the build record with the artifact's stat: a
+   restarted engine answers a no-op build from there, and a relink refreshes it. */
+static void test_symbols_kept_in_record(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), false);
+    write_abc(t.root);
+    cJSON *first = expect_build(&t, 0, 3, 0, 0);
+    assert_true(has_symbol(first, "fa") && has_symbol(first, "fb"));
+    cJSON *r = expect_build(&t, 0, 0, 0, 3);
+    symbols_equal(first, r);
+    cJSON_Delete(r);
+
+    /* Replace the artifact's bytes but keep its size and mtime: only the
+       record can still name the symbols, which proves the ELF file is not read. */
+    char *art = path_join(t.root, "build/libdemo.so");
+    struct stat st;
+    assert_int_equal(stat(art, &st), 0);
+    char *junk = xcalloc(1, (size_t)st.st_size);
+    assert_int_equal(write_file_atomic(art, junk, (size_t)st.st_size, 0755), 0);
+    free(junk);
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, art, ts, 0), 0);
+    engine_free(t.eng);
+    t.eng = new_engine(t.home, false, 2);
+    r = expect_build(&t, 0, 0, 0, 3);
+    symbols_equal(first, r);
+    cJSON_Delete(r);
+
+    /* A new function: relinked, and the list follows the new artifact. */
+    wf(t.root, "src/a.c", "#include \"x.h\"\nint fa(void) { return XVAL; }\nint fa2(void) { return 2; }\n");
+    r = expect_build(&t, 0, 1, 0, 2);
+    assert_true(has_symbol(r, "fa2") && has_symbol(r, "fa") && has_symbol(r, "fb"));
+    cJSON_Delete(r);
+    engine_free(t.eng);
+    t.eng = new_engine(t.home, false, 2);
+    r = expect_build(&t, 0, 0, 0, 3);
+    assert_true(has_symbol(r, "fa2"));
+    cJSON_Delete(r);
+    cJSON_Delete(first);
+    free(art);
     tproj_free(&t);
 }
 
@@ -721,6 +898,8 @@ int main(void)
         cmocka_unit_test(test_incremental_clang),
         cmocka_unit_test(test_cache_clean_build_and_other_checkout),
         cmocka_unit_test(test_damaged_record_recovers),
+        cmocka_unit_test(test_parallel_cache_restore),
+        cmocka_unit_test(test_symbols_kept_in_record),
         cmocka_unit_test(test_mixed_c_and_cxx),
         cmocka_unit_test(test_static_library),
         cmocka_unit_test(test_executable),
