@@ -20,6 +20,26 @@
 #define JOBSTORE_WAL_BYTES 4194304
 #define JOBSTORE_WAL_BYTES_TEXT "4194304"
 
+/* Every column after seq, as both schema versions define them. */
+#define JOBS_COLUMNS_SQL \
+    " id TEXT UNIQUE," \
+    " type TEXT NOT NULL," \
+    " priority INTEGER NOT NULL DEFAULT 5," \
+    " state TEXT NOT NULL DEFAULT 'pending'," \
+    " config_file TEXT," \
+    " binary_path TEXT," \
+    " args_json TEXT," \
+    " depends_on TEXT," \
+    " timeout_seconds INTEGER NOT NULL DEFAULT 0," \
+    " attempts INTEGER NOT NULL DEFAULT 0," \
+    " submitted_ms INTEGER NOT NULL DEFAULT 0," \
+    " started_ms INTEGER NOT NULL DEFAULT 0," \
+    " finished_ms INTEGER NOT NULL DEFAULT 0," \
+    " not_before_ms INTEGER NOT NULL DEFAULT 0," \
+    " worker TEXT," \
+    " reason TEXT," \
+    " result_json TEXT);"
+
 /* A dependency edge lives in job_deps only while its dependent is not final:
  * the table stays as small as the live queue, so the dependency checks done
  * on every scheduling pass never scan the history of finished jobs. The
@@ -27,23 +47,7 @@
 static const char *const schema_v1 =
     "CREATE TABLE jobs ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " id TEXT UNIQUE,"
-    " type TEXT NOT NULL,"
-    " priority INTEGER NOT NULL DEFAULT 5,"
-    " state TEXT NOT NULL DEFAULT 'pending',"
-    " config_file TEXT,"
-    " binary_path TEXT,"
-    " args_json TEXT,"
-    " depends_on TEXT,"
-    " timeout_seconds INTEGER NOT NULL DEFAULT 0,"
-    " attempts INTEGER NOT NULL DEFAULT 0,"
-    " submitted_ms INTEGER NOT NULL DEFAULT 0,"
-    " started_ms INTEGER NOT NULL DEFAULT 0,"
-    " finished_ms INTEGER NOT NULL DEFAULT 0,"
-    " not_before_ms INTEGER NOT NULL DEFAULT 0,"
-    " worker TEXT,"
-    " reason TEXT,"
-    " result_json TEXT);"
+    JOBS_COLUMNS_SQL
     "CREATE INDEX jobs_sched ON jobs(state, priority, seq);"
     "CREATE TABLE job_deps ("
     " job_seq INTEGER NOT NULL,"
@@ -62,23 +66,7 @@ static const char *const schema_v2 =
     "INSERT INTO meta VALUES ('max_seq', COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0));"
     "CREATE TABLE jobs2 ("
     " seq INTEGER PRIMARY KEY,"
-    " id TEXT UNIQUE,"
-    " type TEXT NOT NULL,"
-    " priority INTEGER NOT NULL DEFAULT 5,"
-    " state TEXT NOT NULL DEFAULT 'pending',"
-    " config_file TEXT,"
-    " binary_path TEXT,"
-    " args_json TEXT,"
-    " depends_on TEXT,"
-    " timeout_seconds INTEGER NOT NULL DEFAULT 0,"
-    " attempts INTEGER NOT NULL DEFAULT 0,"
-    " submitted_ms INTEGER NOT NULL DEFAULT 0,"
-    " started_ms INTEGER NOT NULL DEFAULT 0,"
-    " finished_ms INTEGER NOT NULL DEFAULT 0,"
-    " not_before_ms INTEGER NOT NULL DEFAULT 0,"
-    " worker TEXT,"
-    " reason TEXT,"
-    " result_json TEXT);"
+    JOBS_COLUMNS_SQL
     "INSERT INTO jobs2 SELECT * FROM jobs;"
     "DROP TABLE jobs;"
     "ALTER TABLE jobs2 RENAME TO jobs;"

@@ -129,42 +129,14 @@ static int store(const char *path, const void *data, size_t len)
     return rc;
 }
 
-/* Reads a whole entry with open, fstat, read, close (read_file needs an
-   extra read to see EOF): entries are only ever replaced by rename, so the
-   size fstat reports is the size to read. *mtime_ns feeds the LRU rule. */
+/* Reads a whole entry; *mtime_ns feeds the LRU rule. Entries are only ever
+ * replaced by rename, so the size fstat reports is the size to read. */
 static char *read_entry(const char *path, size_t *len, int64_t *mtime_ns)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return NULL;
-    }
-    size_t want = (size_t)st.st_size, got = 0;
-    char *buf = xmalloc(want + 1);
-    while (got < want) {
-        ssize_t n = read(fd, buf + got, want - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            errno = e;
-            return NULL;
-        }
-        if (n == 0)
-            break;   /* shorter than its stat: the decoder judges what is there */
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = '\0';
-    *len = got;
-    *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    char *buf = read_file_stat(path, len, &st);
+    if (buf)
+        *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     return buf;
 }
 

@@ -229,6 +229,11 @@ const char *path_extension(const char *path)
 
 char *read_file(const char *path, size_t *len)
 {
+    return read_file_stat(path, len, NULL);
+}
+
+char *read_file_stat(const char *path, size_t *len, struct stat *st_out)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
@@ -239,10 +244,13 @@ char *read_file(const char *path, size_t *len)
         errno = e;
         return NULL;
     }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+    /* A regular file is read in exactly its size (no extra read to see EOF);
+     * files that do not know their size (/proc) are read until EOF. */
+    size_t expect = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 0;
+    size_t cap = expect ? expect + 1 : 4096;
     char *buf = xmalloc(cap);
     size_t used = 0;
-    for (;;) {
+    while (!expect || used < expect) {
         if (used + 1 >= cap) {
             cap *= 2;
             buf = xrealloc(buf, cap);
@@ -265,6 +273,8 @@ char *read_file(const char *path, size_t *len)
     buf[used] = '\0';
     if (len)
         *len = used;
+    if (st_out)
+        *st_out = st;
     return buf;
 }
 

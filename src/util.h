@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Allocation that aborts with a message on exhaustion: a daemon that cannot
@@ -38,6 +39,8 @@ const char *path_extension(const char *path);             /* ".c", or "" */
 
 /* Files. read_file returns a NUL-terminated buffer (length in *len, may hold NULs) or NULL with errno set. */
 char *read_file(const char *path, size_t *len);
+/* The same, also giving the file's stat from the open descriptor (st may be NULL). */
+char *read_file_stat(const char *path, size_t *len, struct stat *st);
 /* Writes through a temporary file in the same folder and rename(2), so readers
  * see the old or the new contents, never a half-written file. Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
