@@ -194,27 +194,13 @@ void buildrecord_object_remove(buildrecord *rec, const char *source)
 
 /* ---- persistence ---- */
 
-typedef struct wbuf {
-    unsigned char *p;
-    size_t len, cap;
-} wbuf;
-
-static void put(wbuf *b, const void *d, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 4096;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-}
-static void put32(wbuf *b, uint32_t v) { put(b, &v, 4); }
-static void put64(wbuf *b, int64_t v) { put(b, &v, 8); }
-static void putstr(wbuf *b, const char *s)
+static void put32(bytebuf *b, uint32_t v) { bytebuf_put(b, &v, 4); }
+static void put64(bytebuf *b, int64_t v) { bytebuf_put(b, &v, 8); }
+static void putstr(bytebuf *b, const char *s)
 {
     uint32_t n = (uint32_t)strlen(s);
     put32(b, n);
-    put(b, s, n);
+    bytebuf_put(b, s, n);
 }
 
 int buildrecord_save(buildrecord *rec, const char *path)
@@ -256,8 +242,8 @@ int buildrecord_save(buildrecord *rec, const char *path)
     }
     strvec_free(&drop);
 
-    wbuf b = {0};
-    put(&b, RECORD_MAGIC, 4);
+    bytebuf b = {0};
+    bytebuf_put(&b, RECORD_MAGIC, 4);
     put32(&b, RECORD_VERSION);
     put32(&b, nfiles);
     put32(&b, nobjects);
@@ -266,40 +252,40 @@ int buildrecord_save(buildrecord *rec, const char *path)
         putstr(&b, f->path);
         put64(&b, f->size);
         put64(&b, f->mtime_ns);
-        put(&b, &f->hash, 16);
+        bytebuf_put(&b, &f->hash, 16);
         unsigned char flags = (unsigned char)((f->hashed ? 1 : 0) | (f->racy ? 2 : 0));
-        put(&b, &flags, 1);
+        bytebuf_put(&b, &flags, 1);
     }
     pos = 0;
     while (hashmap_next(&rec->objects, &pos, NULL, &v)) {
         br_object *o = v;
         putstr(&b, o->source);
-        put(&b, &o->cmd_hash, 16);
+        bytebuf_put(&b, &o->cmd_hash, 16);
         put64(&b, o->obj_size);
         put64(&b, o->obj_mtime_ns);
         put32(&b, (uint32_t)o->dep_count);
         for (size_t i = 0; i < o->dep_count; i++) {
             put32(&b, o->deps[i]->mark - 1);
-            put(&b, &o->dep_hashes[i], 16);
+            bytebuf_put(&b, &o->dep_hashes[i], 16);
         }
     }
     unsigned char lv = rec->link.valid;
-    put(&b, &lv, 1);
-    put(&b, &rec->link.input_hash, 16);
+    bytebuf_put(&b, &lv, 1);
+    bytebuf_put(&b, &rec->link.input_hash, 16);
     put64(&b, rec->link.size);
     put64(&b, rec->link.mtime_ns);
-    put(&b, &rec->link.hash, 16);
-    put(&b, &rec->ccjson_sig, 16);
+    bytebuf_put(&b, &rec->link.hash, 16);
+    bytebuf_put(&b, &rec->ccjson_sig, 16);
     const br_symbols *sy = &rec->symbols;
     unsigned char sv = sy->valid;
-    put(&b, &sv, 1);
+    bytebuf_put(&b, &sv, 1);
     put64(&b, sy->size);
     put64(&b, sy->mtime_ns);
     put32(&b, sy->valid ? (uint32_t)sy->names.n : 0);
     for (size_t i = 0; sy->valid && i < sy->names.n; i++)
         putstr(&b, sy->names.v[i]);
     uint64_t sum = XXH3_64bits(b.p, b.len);
-    put(&b, &sum, 8);
+    bytebuf_put(&b, &sum, 8);
     free(order);
 
     char *dir = path_dirname(path);

@@ -280,22 +280,8 @@ int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, 
     return found;
 }
 
-typedef struct bytebuf {
-    unsigned char *p;
-    size_t len, cap;
-} bytebuf;
 
-static void bb_put(bytebuf *b, const void *data, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-}
-
-static void bb_put32(bytebuf *b, uint32_t v) { bb_put(b, &v, 4); }
+static void bb_put32(bytebuf *b, uint32_t v) { bytebuf_put(b, &v, 4); }
 
 int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key, char *const *headers,
                               const XXH128_hash_t *hashes, size_t count, XXH128_hash_t object_key)
@@ -309,27 +295,27 @@ int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key,
         n = 0;
 
     bytebuf b = {0};
-    bb_put(&b, MANIFEST_MAGIC, 4);
+    bytebuf_put(&b, MANIFEST_MAGIC, 4);
     bb_put32(&b, MANIFEST_VERSION);
     bb_put32(&b, 0);   /* set count, patched below */
     uint32_t written = 1;
-    bb_put(&b, &object_key, 16);
+    bytebuf_put(&b, &object_key, 16);
     bb_put32(&b, (uint32_t)count);
     for (size_t k = 0; k < count; k++) {
         bb_put32(&b, (uint32_t)strlen(headers[k]));
-        bb_put(&b, headers[k], strlen(headers[k]));
-        bb_put(&b, &hashes[k], 16);
+        bytebuf_put(&b, headers[k], strlen(headers[k]));
+        bytebuf_put(&b, &hashes[k], 16);
     }
     /* Older sets follow, newest first, minus the one just replaced. */
     for (long s = 0; s < n && written < MANIFEST_MAX_SETS; s++) {
         if (!memcmp(&sets[s].object_key, &object_key, 16))
             continue;
-        bb_put(&b, &sets[s].object_key, 16);
+        bytebuf_put(&b, &sets[s].object_key, 16);
         bb_put32(&b, (uint32_t)sets[s].count);
         for (size_t k = 0; k < sets[s].count; k++) {
             bb_put32(&b, (uint32_t)sets[s].lens[k]);
-            bb_put(&b, sets[s].paths[k], sets[s].lens[k]);
-            bb_put(&b, &sets[s].hashes[k], 16);
+            bytebuf_put(&b, sets[s].paths[k], sets[s].lens[k]);
+            bytebuf_put(&b, &sets[s].hashes[k], 16);
         }
         written++;
     }

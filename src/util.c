@@ -113,6 +113,16 @@ void strvec_free(strvec *sv)
     sv->n = sv->cap = 0;
 }
 
+void bytebuf_put(bytebuf *b, const void *data, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 64;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
 char *path_join(const char *a, const char *b)
 {
     if (b[0] == '/' || a[0] == '\0')

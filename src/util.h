@@ -28,6 +28,13 @@ void strvec_extend(strvec *sv, const strvec *other);
 bool strvec_contains(const strvec *sv, const char *s);
 void strvec_free(strvec *sv);                  /* frees strings and array, leaves sv empty */
 
+/* A growable byte buffer for binary records; p is owned (free it when done). */
+typedef struct bytebuf {
+    unsigned char *p;
+    size_t len, cap;
+} bytebuf;
+void bytebuf_put(bytebuf *b, const void *data, size_t n);
+
 /* Paths. Every returned string is owned by the caller. */
 char *path_join(const char *a, const char *b);            /* b absolute: copy of b */
 char *path_dirname(const char *path);
