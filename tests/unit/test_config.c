@@ -16,29 +16,7 @@
 #include "cli_config.h"
 #include "config.h"
 #include "util.h"
-
-static char *make_home(void)
-{
-    char tmpl[] = "/tmp/jmake-test-config-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return xstrdup(tmpl);
-}
-
-static char *write_text(const char *home, const char *name, const char *text)
-{
-    char *path = path_join(home, name);
-    assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
-    return path;
-}
-
-/* The first diagnostic of severity whose message holds needle, or NULL. */
-static const diag_item *find_diag(const diag_list *d, diag_severity sev, const char *needle)
-{
-    for (size_t i = 0; i < d->count; i++)
-        if (d->items[i].severity == sev && strstr(d->items[i].message, needle))
-            return &d->items[i];
-    return NULL;
-}
+#include "testutil.h"
 
 static void test_defaults(void **state)
 {
@@ -93,14 +71,14 @@ static void test_table_is_complete(void **state)
 
 static void test_merge_three_files(void **state)
 {
-    char *home = make_home();
-    free(write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n\n[watcher]\ndebounce_ms = 0\n"));
-    free(write_text(home, "orchestrator.toml",
+    char *home = test_tempdir("config");
+    free(test_write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n\n[watcher]\ndebounce_ms = 0\n"));
+    free(test_write_text(home, "orchestrator.toml",
                     "[orchestrator]\nhealth_check_interval = 10\nrestart_failed_daemons = false\n"
                     "[logging]\nlog_level = \"debug\"\n"
                     "[distributed]\nengine = \"distcc\"\nhosts = [\"a/4\", \"b\"]\n"));
     /* A section may stand in any file: [queue] again, with another key. */
-    free(write_text(home, "compilation.toml",
+    free(test_write_text(home, "compilation.toml",
                     "[compilation]\ncache_dir = \"cache/objects\"\nmax_parallel_builds = 16\n"
                     "[queue]\njob_timeout_seconds = 60\n"));
     jm_config cfg;
@@ -129,7 +107,7 @@ static void test_merge_three_files(void **state)
 
 static void test_missing_files_are_defaults(void **state)
 {
-    char *home = make_home();
+    char *home = test_tempdir("config");
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), 0);
@@ -143,8 +121,8 @@ static void test_missing_files_are_defaults(void **state)
 
 static void test_absolute_cache_dir_kept(void **state)
 {
-    char *home = make_home();
-    free(write_text(home, "compilation.toml", "[compilation]\ncache_dir = \"/var/cache//jmake/\"\n"));
+    char *home = test_tempdir("config");
+    free(test_write_text(home, "compilation.toml", "[compilation]\ncache_dir = \"/var/cache//jmake/\"\n"));
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), 0);
@@ -157,14 +135,14 @@ static void test_absolute_cache_dir_kept(void **state)
 
 static void test_duplicate_across_files(void **state)
 {
-    char *home = make_home();
-    char *first = write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n");
-    char *second = write_text(home, "compilation.toml", "# queue tuning\n[queue]\n  max_concurrent_jobs = 2\n");
+    char *home = test_tempdir("config");
+    char *first = test_write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n");
+    char *second = test_write_text(home, "compilation.toml", "# queue tuning\n[queue]\n  max_concurrent_jobs = 2\n");
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), -1);
     assert_int_equal(d.errors, 1);
-    const diag_item *e = find_diag(&d, DIAG_ERROR, "already set at");
+    const diag_item *e = test_find_diag(&d, DIAG_ERROR, "already set at");
     assert_non_null(e);
     assert_string_equal(e->file, second);
     assert_int_equal(e->line, 3);
@@ -184,19 +162,19 @@ static void test_duplicate_across_files(void **state)
 
 static void test_unknown_key_and_section_warn(void **state)
 {
-    char *home = make_home();
-    char *path = write_text(home, "job_queue_design.toml",
+    char *home = test_tempdir("config");
+    char *path = test_write_text(home, "job_queue_design.toml",
                             "[queue]\nmax_concurrent_jobs = 2\nmax_jobs = 9\n\n[bogus]\nx = 1\n");
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), 0);
     assert_int_equal(d.errors, 0);
     assert_int_equal(d.warnings, 2);
-    const diag_item *w = find_diag(&d, DIAG_WARNING, "'queue.max_jobs'");
+    const diag_item *w = test_find_diag(&d, DIAG_WARNING, "'queue.max_jobs'");
     assert_non_null(w);
     assert_string_equal(w->file, path);
     assert_int_equal(w->line, 3);
-    w = find_diag(&d, DIAG_WARNING, "section 'bogus'");
+    w = test_find_diag(&d, DIAG_WARNING, "section 'bogus'");
     assert_non_null(w);
     assert_int_equal(w->line, 5);
     assert_int_equal(cfg.queue.max_concurrent_jobs, 2);
@@ -210,13 +188,13 @@ static void test_unknown_key_and_section_warn(void **state)
 /* Loads text as the home's job_queue_design.toml; expects exactly one error at line:col holding needle. */
 static void expect_error(const char *text, int line, int col, const char *needle)
 {
-    char *home = make_home();
-    char *path = write_text(home, "job_queue_design.toml", text);
+    char *home = test_tempdir("config");
+    char *path = test_write_text(home, "job_queue_design.toml", text);
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), -1);
     assert_int_equal(d.errors, 1);
-    const diag_item *e = find_diag(&d, DIAG_ERROR, needle);
+    const diag_item *e = test_find_diag(&d, DIAG_ERROR, needle);
     if (!e)
         fail_msg("no error holding '%s' (first: %s)", needle, d.count ? d.items[0].message : "none");
     assert_string_equal(e->file, path);
@@ -246,8 +224,8 @@ static void test_wrong_types_and_ranges(void **state)
 
 static void test_syntax_error_has_position(void **state)
 {
-    char *home = make_home();
-    char *path = write_text(home, "orchestrator.toml", "[orchestrator]\nmax_daemons = = 3\n");
+    char *home = test_tempdir("config");
+    char *path = test_write_text(home, "orchestrator.toml", "[orchestrator]\nmax_daemons = = 3\n");
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), -1);
@@ -287,12 +265,12 @@ static char *newest_llvm(void)
 
 static void test_llvm_fallback(void **state)
 {
-    char *home = make_home();
-    char *path = write_text(home, "compilation.toml", "[llvm]\ntoolchain_path = \"/nonexistent/llvm-99\"\n");
+    char *home = test_tempdir("config");
+    char *path = test_write_text(home, "compilation.toml", "[llvm]\ntoolchain_path = \"/nonexistent/llvm-99\"\n");
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), 0);
-    const diag_item *w = find_diag(&d, DIAG_WARNING, "/nonexistent/llvm-99");
+    const diag_item *w = test_find_diag(&d, DIAG_WARNING, "/nonexistent/llvm-99");
     assert_non_null(w);
     assert_string_equal(w->file, path);
     assert_int_equal(w->line, 2);
@@ -308,7 +286,7 @@ static void test_llvm_fallback(void **state)
     diag_free(&d);
 
     /* An existing path is kept, silently. */
-    free(write_text(home, "compilation.toml", "[llvm]\ntoolchain_path = \"/usr\"\n"));
+    free(test_write_text(home, "compilation.toml", "[llvm]\ntoolchain_path = \"/usr\"\n"));
     assert_int_equal(config_load(&cfg, home, &d), 0);
     assert_string_equal(cfg.llvm.toolchain_path, "/usr");
     assert_int_equal(d.count, 0);
@@ -321,14 +299,14 @@ static void test_llvm_fallback(void **state)
 
 static void test_check_files_as_one(void **state)
 {
-    char *home = make_home();
-    char *a = write_text(home, "a.toml", "[logging]\nkeep_files = 5\n");
-    char *b = write_text(home, "b.toml", "[logging]\nkeep_files = 6\n");
+    char *home = test_tempdir("config");
+    char *a = test_write_text(home, "a.toml", "[logging]\nkeep_files = 5\n");
+    char *b = test_write_text(home, "b.toml", "[logging]\nkeep_files = 6\n");
     char *missing = path_join(home, "missing.toml");
     diag_list d = {0};
     const char *both[] = {a, b};
     assert_int_equal(config_check_files(both, 2, &d), -1);
-    const diag_item *e = find_diag(&d, DIAG_ERROR, "already set at");
+    const diag_item *e = test_find_diag(&d, DIAG_ERROR, "already set at");
     assert_non_null(e);
     assert_string_equal(e->file, b);
     diag_free(&d);
@@ -340,7 +318,7 @@ static void test_check_files_as_one(void **state)
 
     const char *gone[] = {missing};
     assert_int_equal(config_check_files(gone, 1, &d), -1);
-    e = find_diag(&d, DIAG_ERROR, "cannot read");
+    e = test_find_diag(&d, DIAG_ERROR, "cannot read");
     assert_non_null(e);
     assert_string_equal(e->file, missing);
     diag_free(&d);
@@ -370,8 +348,8 @@ static void test_sample_is_valid_and_complete(void **state)
         assert_non_null(strstr(text, line));
         free(line);
     }
-    char *home = make_home();
-    free(write_text(home, "job_queue_design.toml", text));
+    char *home = test_tempdir("config");
+    free(test_write_text(home, "job_queue_design.toml", text));
     jm_config cfg;
     diag_list d = {0};
     assert_int_equal(config_load(&cfg, home, &d), 0);
@@ -383,8 +361,8 @@ static void test_sample_is_valid_and_complete(void **state)
     config_free(&cfg);
     diag_free(&d);
     /* The commented-out sections leave room for orchestrator.toml and compilation.toml. */
-    free(write_text(home, "orchestrator.toml", "[orchestrator]\nmax_daemons = 5\n[logging]\nlog_level = \"warn\"\n"));
-    free(write_text(home, "compilation.toml", "[compilation]\nbuild_timeout = 60\n"));
+    free(test_write_text(home, "orchestrator.toml", "[orchestrator]\nmax_daemons = 5\n[logging]\nlog_level = \"warn\"\n"));
+    free(test_write_text(home, "compilation.toml", "[compilation]\nbuild_timeout = 60\n"));
     assert_int_equal(config_load(&cfg, home, &d), 0);
     assert_int_equal(cfg.orchestrator.max_daemons, 5);
     config_free(&cfg);
@@ -448,11 +426,11 @@ static int run_check(const char *home, int argc, char **argv, char **out, char *
 
 static void test_cli_check(void **state)
 {
-    char *home = make_home();
-    char *a = write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n");
-    char *b = write_text(home, "extra.toml", "[queue]\nmax_concurrent_jobs = 9\n[frob]\n");
+    char *home = test_tempdir("config");
+    char *a = test_write_text(home, "job_queue_design.toml", "[queue]\nmax_concurrent_jobs = 8\n");
+    char *b = test_write_text(home, "extra.toml", "[queue]\nmax_concurrent_jobs = 9\n[frob]\n");
     /* Named otherwise, but a [project] table makes it a project file. */
-    char *proj = write_text(home, "lib.toml", "[project]\nname = \"x\"\n[paths]\nsource = 3\n");
+    char *proj = test_write_text(home, "lib.toml", "[project]\nname = \"x\"\n[paths]\nsource = 3\n");
     char *out, *err;
 
     char *ok_args[] = {"check", a};

@@ -13,6 +13,7 @@
 
 #include "jobfile.h"
 #include "util.h"
+#include "testutil.h"
 
 typedef struct fixture {
     char dir[64];
@@ -24,25 +25,15 @@ typedef struct fixture {
     size_t count;
 } fixture;
 
-static char *write_text(const char *dir, const char *rel, const char *text)
-{
-    char *path = path_join(dir, rel);
-    char *parent = path_dirname(path);
-    assert_int_equal(mkdir_p(parent, 0700), 0);
-    free(parent);
-    assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
-    return path;
-}
-
 static int setup(void **state)
 {
     fixture *fx = xcalloc(1, sizeof *fx);
     snprintf(fx->dir, sizeof fx->dir, "/tmp/jmake-jobfile-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     fx->jobs = path_join(fx->dir, "jobs.toml");
-    fx->project = write_text(fx->dir, "proj/jmake.toml", "[project]\nname = \"demo\"\n");
-    free(write_text(fx->dir, "proj/src/demo.c", "int demo(void) { return 1; }\n"));
-    fx->library = write_text(fx->dir, "libfoo.so", "not really ELF\n");
+    fx->project = test_write_text(fx->dir, "proj/jmake.toml", "[project]\nname = \"demo\"\n");
+    free(test_write_text(fx->dir, "proj/src/demo.c", "int demo(void) { return 1; }\n"));
+    fx->library = test_write_text(fx->dir, "libfoo.so", "not really ELF\n");
     *state = fx;
     return 0;
 }
@@ -185,9 +176,9 @@ static void test_load_then_submit(void **state)
 static void test_relative_paths_and_defaults(void **state)
 {
     fixture *fx = *state;
-    free(write_text(fx->dir, "logs/build.log", "x.c:1:1: error: boom\n"));
+    free(test_write_text(fx->dir, "logs/build.log", "x.c:1:1: error: boom\n"));
     free(fx->jobs);
-    fx->jobs = write_text(fx->dir, "sub/jobs.toml",
+    fx->jobs = test_write_text(fx->dir, "sub/jobs.toml",
                           "[[jobs]]\n"
                           "type = \"compilation\"\n"
                           "config_file = \"../proj/./jmake.toml\"\n"
@@ -336,7 +327,7 @@ static void test_missing_files(void **state)
 
     /* A project whose source folder is missing has nothing to compile. */
     diag_free(&fx->diags);
-    free(write_text(fx->dir, "empty/jmake.toml", "[project]\nname = \"empty\"\n[paths]\nsource = \"lib\"\n"));
+    free(test_write_text(fx->dir, "empty/jmake.toml", "[project]\nname = \"empty\"\n[paths]\nsource = \"lib\"\n"));
     write_jobs(fx, "[[jobs]]\ntype = \"compilation\"\nconfig_file = \"empty/jmake.toml\"\n");
     it = load_fails(fx);
     expect_error_at(it, fx->jobs, 3, 15, "source folder");
@@ -346,7 +337,7 @@ static void test_missing_files(void **state)
 
     /* Explicit [compile] sources: only the root has to exist. */
     diag_free(&fx->diags);
-    free(write_text(fx->dir, "listed/jmake.toml", "[project]\nname = \"listed\"\n[compile]\nsources = [\"a.c\"]\n"));
+    free(test_write_text(fx->dir, "listed/jmake.toml", "[project]\nname = \"listed\"\n[compile]\nsources = [\"a.c\"]\n"));
     write_jobs(fx, "[[jobs]]\ntype = \"compilation\"\nconfig_file = \"listed/jmake.toml\"\n");
     load_ok(fx);
     assert_int_equal(fx->count, 1);

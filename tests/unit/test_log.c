@@ -15,13 +15,7 @@
 
 #include "log.h"
 #include "util.h"
-
-static char *make_home(void)
-{
-    char tmpl[] = "/tmp/jmake-test-log-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return xstrdup(tmpl);
-}
+#include "testutil.h"
 
 static char *read_log(const char *home, const char *name)
 {
@@ -52,7 +46,7 @@ static bool matches(const char *pattern, const char *text)
 static void test_format_and_filtering(void **state)
 {
     unsetenv("DEBUG");
-    char *home = make_home();
+    char *home = test_tempdir("log");
     assert_int_equal(log_open(home, "compilation", "info", 0, 3), 0);
     log_info("hello %d", 42);
     log_debug("not shown at info");
@@ -84,7 +78,7 @@ static void test_format_and_filtering(void **state)
 static void test_warn_level_and_set_level(void **state)
 {
     unsetenv("DEBUG");
-    char *home = make_home();
+    char *home = test_tempdir("log");
     assert_int_equal(log_open(home, "watcher", "warn", 0, 3), 0);
     log_info("info dropped");
     log_warn("warn kept");
@@ -103,7 +97,7 @@ static void test_warn_level_and_set_level(void **state)
 
 static void test_debug_env_forces_debug(void **state)
 {
-    char *home = make_home();
+    char *home = test_tempdir("log");
     setenv("DEBUG", "1", 1);
     assert_int_equal(log_open(home, "orchestrator", "error", 0, 3), 0);
     log_debug("debug %s", "forced");
@@ -134,7 +128,7 @@ static void test_level_names(void **state)
 static void test_rotation_keeps_n_files(void **state)
 {
     unsetenv("DEBUG");
-    char *home = make_home();
+    char *home = test_tempdir("log");
     assert_int_equal(log_open(home, "build", "info", 1000, 2), 0);
     for (int i = 0; i < 200; i++)
         log_info("line %03d padding padding padding padding", i);
@@ -175,7 +169,7 @@ static void *writer(void *arg)
 static void test_threads_do_not_interleave(void **state)
 {
     unsetenv("DEBUG");
-    char *home = make_home();
+    char *home = test_tempdir("log");
     assert_int_equal(log_open(home, "discovery", "info", 0, 3), 0);
     pthread_t t[4];
     for (intptr_t i = 0; i < 4; i++)

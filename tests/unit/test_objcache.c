@@ -16,13 +16,7 @@
 
 #include "objcache.h"
 #include "util.h"
-
-static char *make_tmp(void)
-{
-    char tmpl[] = "/tmp/jmake-objcache-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return xstrdup(tmpl);
-}
+#include "testutil.h"
 
 static XXH128_hash_t key_of(int i)
 {
@@ -71,7 +65,7 @@ static void count_files(const char *dir, int *files, int *temps)
 
 static void test_put_get_round_trip(void **state)
 {
-    char *dir = make_tmp();
+    char *dir = test_tempdir("objcache");
     char *cache = path_join(dir, "cache");
     char *src = random_file(dir, "a.o", 10000, 7);
     char *dst = path_join(dir, "b.o");
@@ -97,7 +91,7 @@ static void test_put_get_round_trip(void **state)
 
 static void test_corrupt_entry_is_a_miss(void **state)
 {
-    char *dir = make_tmp();
+    char *dir = test_tempdir("objcache");
     char *cache = path_join(dir, "cache");
     char *src = random_file(dir, "a.o", 5000, 3);
     char *dst = path_join(dir, "b.o");
@@ -132,7 +126,7 @@ static bool check_truth(void *ctx, const char *path, XXH128_hash_t expected)
 
 static void test_manifest_selects_matching_header_set(void **state)
 {
-    char *dir = make_tmp();
+    char *dir = test_tempdir("objcache");
     XXH128_hash_t mkey = key_of(100);
     char *hdrs[] = {"include/x.h", "/usr/include/stdio.h"};
     XXH128_hash_t v1[] = {key_of(1), key_of(2)}, v2[] = {key_of(3), key_of(2)};
@@ -183,7 +177,7 @@ static bool present(const char *cache, XXH128_hash_t key)
 
 static void test_eviction_is_lru_to_size(void **state)
 {
-    char *dir = make_tmp();
+    char *dir = test_tempdir("objcache");
     char *cache = path_join(dir, "cache");
     time_t base = time(NULL) - 10000;
     for (int i = 0; i < 10; i++) {
@@ -232,7 +226,7 @@ static int64_t entry_mtime(const char *cache, XXH128_hash_t key)
    OBJCACHE_TOUCH_AFTER_S; get_stat reports the restored file's stat. */
 static void test_touch_rule_and_get_stat(void **state)
 {
-    char *dir = make_tmp();
+    char *dir = test_tempdir("objcache");
     char *cache = path_join(dir, "cache");
     char *src = random_file(dir, "a.o", 5000, 3);
     assert_true(objcache_put(cache, key_of(1), src) > 0);

@@ -11,28 +11,7 @@
 
 #include "project.h"
 #include "util.h"
-
-static char *make_dir(void)
-{
-    char tmpl[] = "/tmp/jmake-test-project-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return xstrdup(tmpl);
-}
-
-static char *write_text(const char *dir, const char *name, const char *text)
-{
-    char *path = path_join(dir, name);
-    assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
-    return path;
-}
-
-static const diag_item *find_diag(const diag_list *d, diag_severity sev, const char *needle)
-{
-    for (size_t i = 0; i < d->count; i++)
-        if (d->items[i].severity == sev && strstr(d->items[i].message, needle))
-            return &d->items[i];
-    return NULL;
-}
+#include "testutil.h"
 
 static void assert_path(const char *dir, const char *rel, const char *actual)
 {
@@ -68,8 +47,8 @@ static const char original_example[] =
 
 static void test_original_format(void **state)
 {
-    char *dir = make_dir();
-    char *path = write_text(dir, "jmake.toml", original_example);
+    char *dir = test_tempdir("project");
+    char *path = test_write_text(dir, "jmake.toml", original_example);
     project_config p;
     diag_list d = {0};
     assert_int_equal(project_load(path, &p, &d), 0);
@@ -110,8 +89,8 @@ static void test_original_format(void **state)
 
 static void test_defaults(void **state)
 {
-    char *dir = make_dir();
-    char *path = write_text(dir, "jmake.toml", "# nothing but a comment\n");
+    char *dir = test_tempdir("project");
+    char *path = test_write_text(dir, "jmake.toml", "# nothing but a comment\n");
     project_config p;
     diag_list d = {0};
     assert_int_equal(project_load(path, &p, &d), 0);
@@ -144,8 +123,8 @@ static void test_defaults(void **state)
 
 static void test_library_type_defaults(void **state)
 {
-    char *dir = make_dir();
-    char *path = write_text(dir, "jmake.toml", "[project]\nname = \"vec\"\n[binary]\nlibrary_type = \"static\"\n");
+    char *dir = test_tempdir("project");
+    char *path = test_write_text(dir, "jmake.toml", "[project]\nname = \"vec\"\n[binary]\nlibrary_type = \"static\"\n");
     project_config p;
     diag_list d = {0};
     assert_int_equal(project_load(path, &p, &d), 0);
@@ -154,7 +133,7 @@ static void test_library_type_defaults(void **state)
     project_free(&p);
     free(path);
 
-    path = write_text(dir, "jmake.toml", "[project]\nname = \"tool\"\n[binary]\nlibrary_type = \"executable\"\n");
+    path = test_write_text(dir, "jmake.toml", "[project]\nname = \"tool\"\n[binary]\nlibrary_type = \"executable\"\n");
     assert_int_equal(project_load(path, &p, &d), 0);
     assert_int_equal(p.output, PROJECT_EXECUTABLE);
     assert_string_equal(p.library_name, "tool");
@@ -168,10 +147,10 @@ static void test_library_type_defaults(void **state)
 
 static void test_compile_details(void **state)
 {
-    char *dir = make_dir();
+    char *dir = test_tempdir("project");
     char *sub = path_join(dir, "proj");
     assert_int_equal(mkdir_p(sub, 0755), 0);
-    char *path = write_text(sub, "jmake.toml",
+    char *path = test_write_text(sub, "jmake.toml",
                             "[paths]\n"
                             "include = \"inc\"\n"            /* a single string is a one-item list */
                             "build = \"../out//b/\"\n"
@@ -246,8 +225,8 @@ static void test_compile_details(void **state)
 
 static void test_original_unused_sections_warn(void **state)
 {
-    char *dir = make_dir();
-    char *path = write_text(dir, "jmake.toml",
+    char *dir = test_tempdir("project");
+    char *path = test_write_text(dir, "jmake.toml",
                             "[project]\nname = \"m\"\n"
                             "[discovery]\nenabled = true\nmax_depth = 3\n"
                             "[workflow]\nstages = [\"discover\", \"compile\"]\n"
@@ -258,17 +237,17 @@ static void test_original_unused_sections_warn(void **state)
     assert_int_equal(project_load(path, &p, &d), 0);
     assert_int_equal(d.errors, 0);
     assert_int_equal(d.warnings, 4);   /* one per section, not one per key */
-    const diag_item *w = find_diag(&d, DIAG_WARNING, "[discovery]");
+    const diag_item *w = test_find_diag(&d, DIAG_WARNING, "[discovery]");
     assert_non_null(w);
     assert_int_equal(w->line, 3);
     assert_string_equal(w->file, path);
-    w = find_diag(&d, DIAG_WARNING, "[workflow]");
+    w = test_find_diag(&d, DIAG_WARNING, "[workflow]");
     assert_non_null(w);
     assert_int_equal(w->line, 6);
-    w = find_diag(&d, DIAG_WARNING, "unknown section 'frobnicate'");
+    w = test_find_diag(&d, DIAG_WARNING, "unknown section 'frobnicate'");
     assert_non_null(w);
     assert_int_equal(w->line, 8);
-    w = find_diag(&d, DIAG_WARNING, "'compile.flagz'");
+    w = test_find_diag(&d, DIAG_WARNING, "'compile.flagz'");
     assert_non_null(w);
     assert_int_equal(w->line, 11);
     assert_int_equal(w->column, 1);
@@ -281,12 +260,12 @@ static void test_original_unused_sections_warn(void **state)
 
 static void expect_error(const char *text, int line, int col, const char *needle)
 {
-    char *dir = make_dir();
-    char *path = write_text(dir, "jmake.toml", text);
+    char *dir = test_tempdir("project");
+    char *path = test_write_text(dir, "jmake.toml", text);
     project_config p;
     diag_list d = {0};
     assert_int_equal(project_load(path, &p, &d), -1);
-    const diag_item *e = find_diag(&d, DIAG_ERROR, needle);
+    const diag_item *e = test_find_diag(&d, DIAG_ERROR, needle);
     if (!e)
         fail_msg("no error holding '%s' (first: %s)", needle, d.count ? d.items[0].message : "none");
     assert_int_equal(d.errors, 1);
@@ -319,8 +298,8 @@ static void test_errors_with_positions(void **state)
 
 static void test_syntax_error(void **state)
 {
-    char *dir = make_dir();
-    char *path = write_text(dir, "jmake.toml", "[project]\nname = \"unterminated\n");
+    char *dir = test_tempdir("project");
+    char *path = test_write_text(dir, "jmake.toml", "[project]\nname = \"unterminated\n");
     project_config p;
     diag_list d = {0};
     assert_int_equal(project_load(path, &p, &d), -1);
