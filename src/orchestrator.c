@@ -116,6 +116,7 @@ struct orch {
 static void orch_schedule(orch *o);
 static void orch_send(conn *c, cJSON *msg);
 static void orch_drain_conn(conn *c);
+static void worker_send_simple(worker *w, const char *op);
 static void worker_start(orch *o, worker *w);
 
 /* ---- small helpers ---- */
@@ -359,39 +360,53 @@ static void orch_retry_or_fail(orch *o, const char *id, int attempts, const char
     }
 }
 
+/* A job the orchestrator asked to stop ends the way the asking decided,
+ * whether its worker reported back or died: cancelled, retried after a
+ * timeout, or back to pending for the next start. false when not asked. */
+static bool orch_settle_stopped(orch *o, running_job *rj, const char *result_text)
+{
+    switch (rj->cancel) {
+    case CANCEL_USER:
+        jobstore_finish(o->store, rj->id, JOB_CANCELLED, result_text, "cancelled by request", clock_wall_ms());
+        log_info("job %s cancelled", rj->id);
+        return true;
+    case CANCEL_TIMEOUT: {
+        char *why = xasprintf("timed out after %lld s", (long long)(rj->timeout_ms / 1000));
+        orch_retry_or_fail(o, rj->id, rj->attempts, why);
+        free(why);
+        return true;
+    }
+    case CANCEL_SHUTDOWN:
+        jobstore_requeue(o->store, rj->id, 0, "re-queued: daemons stopped before it finished");
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void orch_job_finished(orch *o, running_job *rj, const char *state_name, cJSON *result,
                               const char *reason, bool retryable)
 {
     int64_t now = clock_wall_ms();
     char *result_text = cJSON_IsObject(result) ? cJSON_PrintUnformatted(result) : NULL;
-    if (rj->cancel == CANCEL_USER) {
-        jobstore_finish(o->store, rj->id, JOB_CANCELLED, result_text, "cancelled by request", now);
-        log_info("job %s cancelled", rj->id);
-    } else if (rj->cancel == CANCEL_TIMEOUT) {
-        char *why = xasprintf("timed out after %lld s", (long long)(rj->timeout_ms / 1000));
-        orch_retry_or_fail(o, rj->id, rj->attempts, why);
-        free(why);
-    } else if (rj->cancel == CANCEL_SHUTDOWN) {
-        jobstore_requeue(o->store, rj->id, 0, "re-queued: daemons stopped before it finished");
+    const char *why = reason ? reason : "failed";
+    if (orch_settle_stopped(o, rj, result_text)) {
+        /* the reason it was stopped decides, not what the worker said */
     } else if (strcmp(state_name, "completed") == 0) {
         jobstore_finish(o->store, rj->id, JOB_COMPLETED, result_text, NULL, now);
         log_info("job %s completed", rj->id);
     } else if (retryable) {
-        orch_retry_or_fail(o, rj->id, rj->attempts, reason ? reason : "failed");
+        orch_retry_or_fail(o, rj->id, rj->attempts, why);
     } else {
-        jobstore_finish(o->store, rj->id, JOB_FAILED, result_text, reason ? reason : "failed", now);
-        log_info("job %s failed: %s", rj->id, reason ? reason : "failed");
+        jobstore_finish(o->store, rj->id, JOB_FAILED, result_text, why, now);
+        log_info("job %s failed: %s", rj->id, why);
     }
     free(result_text);
     bool compiled = strcmp(rj->type, "compilation") == 0;
     orch_remove_running(o, rj);
     /* The build daemon keeps the shared cache within its size after builds add to it. */
-    worker *bw = &o->workers[DAEMON_BUILD];
-    if (compiled && bw->conn) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "op", "evict");
-        orch_send(bw->conn, m);
-    }
+    if (compiled)
+        worker_send_simple(&o->workers[DAEMON_BUILD], "evict");
     o->schedule_again = true;
 }
 
@@ -404,18 +419,8 @@ static void orch_worker_lost_jobs(orch *o, worker *w, const char *why)
             i++;
             continue;
         }
-        if (rj->cancel == CANCEL_USER) {
-            jobstore_finish(o->store, rj->id, JOB_CANCELLED, NULL, "cancelled by request", clock_wall_ms());
-        } else if (rj->cancel == CANCEL_SHUTDOWN) {
-            jobstore_requeue(o->store, rj->id, 0, "re-queued: daemons stopped before it finished");
-        } else {
-            const char *reason = rj->cancel == CANCEL_TIMEOUT ? "timed out" : why;
-            char *msg = rj->cancel == CANCEL_TIMEOUT
-                            ? xasprintf("timed out after %lld s", (long long)(rj->timeout_ms / 1000))
-                            : xstrdup(reason);
-            orch_retry_or_fail(o, rj->id, rj->attempts, msg);
-            free(msg);
-        }
+        if (!orch_settle_stopped(o, rj, NULL))
+            orch_retry_or_fail(o, rj->id, rj->attempts, why);
         orch_remove_running(o, rj);
     }
     o->schedule_again = true;
@@ -538,6 +543,21 @@ static void worker_send_simple(worker *w, const char *op)
         return;
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "op", op);
+    orch_send(w->conn, m);
+}
+
+/* Asks the job's worker to stop it; the tick kills the worker if it has not
+ * reported back within ORCH_CANCEL_GRACE_MS. */
+static void orch_request_stop(orch *o, running_job *rj, int why, uint64_t now)
+{
+    rj->cancel = why;
+    rj->cancel_deadline_ms = now + ORCH_CANCEL_GRACE_MS;
+    worker *w = &o->workers[rj->kind];
+    if (!w->conn)
+        return;
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "op", "cancel");
+    cJSON_AddStringToObject(m, "id", rj->id);
     orch_send(w->conn, m);
 }
 
@@ -823,17 +843,8 @@ static cJSON *orch_op_job_cancel(orch *o, const cJSON *req)
         log_info("job %s cancelled while pending", id);
     } else if (prev == JOB_RUNNING) {
         running_job *rj = orch_find_running(o, id);
-        worker *w = rj ? &o->workers[rj->kind] : NULL;
-        if (rj && rj->cancel == CANCEL_NONE) {
-            rj->cancel = CANCEL_USER;
-            rj->cancel_deadline_ms = clock_monotonic_ms() + ORCH_CANCEL_GRACE_MS;
-            if (w && w->conn) {
-                cJSON *m = cJSON_CreateObject();
-                cJSON_AddStringToObject(m, "op", "cancel");
-                cJSON_AddStringToObject(m, "id", id);
-                orch_send(w->conn, m);
-            }
-        }
+        if (rj && rj->cancel == CANCEL_NONE)
+            orch_request_stop(o, rj, CANCEL_USER, clock_monotonic_ms());
         cJSON_AddStringToObject(r, "state", "cancelling");
     } else {
         cJSON_AddStringToObject(r, "state", job_state_name(prev));
@@ -1234,14 +1245,7 @@ static void orch_on_tick(uv_timer_t *t)
         worker *w = &o->workers[rj->kind];
         if (rj->cancel == CANCEL_NONE && rj->timeout_ms > 0 && now - rj->started_ms >= (uint64_t)rj->timeout_ms) {
             log_warn("job %s exceeded its %lld s timeout", rj->id, (long long)(rj->timeout_ms / 1000));
-            rj->cancel = CANCEL_TIMEOUT;
-            rj->cancel_deadline_ms = now + ORCH_CANCEL_GRACE_MS;
-            if (w->conn) {
-                cJSON *m = cJSON_CreateObject();
-                cJSON_AddStringToObject(m, "op", "cancel");
-                cJSON_AddStringToObject(m, "id", rj->id);
-                orch_send(w->conn, m);
-            }
+            orch_request_stop(o, rj, CANCEL_TIMEOUT, now);
         } else if (rj->cancel != CANCEL_NONE && rj->cancel_deadline_ms && now >= rj->cancel_deadline_ms) {
             rj->cancel_deadline_ms = 0;
             worker_kill(w, "it did not stop a cancelled job in time");
@@ -1252,17 +1256,8 @@ static void orch_on_tick(uv_timer_t *t)
         if (o->running_count > 0 && now >= o->stop_deadline_ms) {
             for (size_t i = 0; i < o->running_count; i++) {
                 running_job *rj = &o->running[i];
-                if (rj->cancel == CANCEL_NONE) {
-                    rj->cancel = CANCEL_SHUTDOWN;
-                    rj->cancel_deadline_ms = now + ORCH_CANCEL_GRACE_MS;
-                    worker *w = &o->workers[rj->kind];
-                    if (w->conn) {
-                        cJSON *m = cJSON_CreateObject();
-                        cJSON_AddStringToObject(m, "op", "cancel");
-                        cJSON_AddStringToObject(m, "id", rj->id);
-                        orch_send(w->conn, m);
-                    }
-                }
+                if (rj->cancel == CANCEL_NONE)
+                    orch_request_stop(o, rj, CANCEL_SHUTDOWN, now);
             }
         }
         if (o->running_count == 0 && !o->workers_told_to_stop) {
