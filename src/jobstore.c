@@ -164,7 +164,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* A finished job that a live job still waits for is kept: forgetting it
      * would turn "dependency failed" into "dependency unknown". */
     [ST_CLEAN] = "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_ms < ?1"
-                 " AND id NOT IN (SELECT dep_id FROM job_deps)",
+                 " AND id NOT IN (SELECT dep_id FROM job_deps) RETURNING id",
     [ST_COUNT_ALL] = "SELECT COUNT(*) FROM jobs",
     [ST_COUNT_STATE] = "SELECT COUNT(*) FROM jobs WHERE state = ?1",
     [ST_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY seq",
@@ -992,7 +992,7 @@ fail:
     return -1;
 }
 
-int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms)
+int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms, strvec *removed_ids)
 {
     /* The highest number handed out is remembered before its row may go, so
      * that a generated "job-<seq>" id never names two different jobs. */
@@ -1002,12 +1002,19 @@ int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms)
         return -1;
     sqlite3_bind_int64(keep, 1, store->next_seq - 1);
     sqlite3_bind_int64(st, 1, cutoff_ms);
-    if (stmt_run(keep) != SQLITE_DONE || stmt_run(st) != SQLITE_DONE) {
+    if (stmt_run(keep) != SQLITE_DONE) {
         tx_rollback(store);
         return -1;
     }
-    int64_t removed = sqlite3_changes64(store->db);
-    if (tx_commit(store) < 0) {
+    int64_t removed = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        removed++;
+        if (removed_ids)
+            strvec_push(removed_ids, (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || tx_commit(store) < 0) {
         tx_rollback(store);
         return -1;
     }

@@ -97,8 +97,9 @@ int jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, con
 int jobstore_requeue_all_running(jobstore *store);
 /* Pending -> cancelled at once; returns the state the job was in, or -1 when unknown. */
 int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms);
-/* Forgets finished jobs that finished before cutoff_ms; returns how many, or -1. */
-int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms);
+/* Forgets finished jobs that finished before cutoff_ms; returns how many, or -1.
+ * removed_ids (may be NULL) receives their ids (owned by the vector). */
+int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms, strvec *removed_ids);
 int jobstore_count(jobstore *store, int state_filter);
 
 #endif

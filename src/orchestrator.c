@@ -881,26 +881,16 @@ static cJSON *orch_op_job_clean(orch *o, const cJSON *req)
     double secs = cJSON_IsNumber(older) ? older->valuedouble : 0;
     if (secs < 0)
         return orch_reply_error("bad_request", "older_than_seconds must not be negative");
-    /* Forgotten jobs' output logs go with them. */
-    job_record *recs = NULL;
-    size_t n = 0;
     int64_t cutoff = clock_wall_ms() - (int64_t)(secs * 1000);
-    jobstore_list(o->store, -1, &recs, &n);
-    int64_t removed = jobstore_clean(o->store, cutoff);
-    for (size_t i = 0; i < n; i++) {
-        if (job_state_is_final(recs[i].state) && recs[i].finished_ms < cutoff) {
-            job_record probe;
-            if (jobstore_get(o->store, recs[i].id, &probe) != 0) {
-                char *log_path = orch_job_log_path(o, recs[i].id);
-                unlink(log_path);
-                free(log_path);
-            } else {
-                job_record_free(&probe);
-            }
-        }
-        job_record_free(&recs[i]);
+    strvec removed_ids = {0};
+    int64_t removed = jobstore_clean(o->store, cutoff, &removed_ids);
+    /* Forgotten jobs' output logs go with them. */
+    for (size_t i = 0; i < removed_ids.n; i++) {
+        char *log_path = orch_job_log_path(o, removed_ids.v[i]);
+        unlink(log_path);
+        free(log_path);
     }
-    free(recs);
+    strvec_free(&removed_ids);
     if (removed < 0)
         return orch_reply_error("internal", "cannot clean jobs");
     cJSON *r = orch_reply_ok();

@@ -69,8 +69,10 @@ check_eq "job list shows every job" 11 "$n"
 check_eq "job list --state filters" 2 "$(jm job list --state cancelled | wc -l)"
 jm job clean --older-than 1h >/dev/null
 check_eq "clean --older-than keeps recent jobs" 11 "$(jm job list | wc -l)"
+check "a finished job has an output log" [ -f "$TEST_HOME/jobs/a.log" ]
 jm job clean >/dev/null
 check_eq "clean forgets finished jobs" 0 "$(jm job list | wc -l)"
+check "and their output logs" [ -z "$(ls "$TEST_HOME/jobs")" ]
 jm job status a >/dev/null 2>&1; rc=$?
 check_eq "a forgotten job is unknown (exit 2)" 2 "$rc"
 

@@ -299,7 +299,7 @@ static void test_failed_dependency_cascades(void **state)
     expect_failed_because(fx->store, "z", "dependency a failed");
 
     /* Failed dependents can now be cleaned with their failed dependency. */
-    assert_true(jobstore_clean(fx->store, 1000) >= 5);
+    assert_true(jobstore_clean(fx->store, 1000, NULL) >= 5);
 }
 
 static void test_skip_types(void **state)
@@ -435,10 +435,14 @@ static void test_clean_and_list(void **state)
     free(recs);
 
     /* "kept-dep" finished early but a pending job still waits for it. */
-    assert_int_equal(jobstore_clean(fx->store, 150), 1);
+    strvec removed = {0};
+    assert_int_equal(jobstore_clean(fx->store, 150, &removed), 1);
+    assert_int_equal(removed.n, 1);
+    assert_string_equal(removed.v[0], "old");
+    strvec_free(&removed);
     assert_int_equal(jobstore_get(fx->store, "old", &(job_record){0}), -1);
     assert_int_equal(state_of(fx->store, "kept-dep"), JOB_COMPLETED);
-    assert_int_equal(jobstore_clean(fx->store, 1000), 1);
+    assert_int_equal(jobstore_clean(fx->store, 1000, NULL), 1);
     assert_int_equal(state_of(fx->store, "pending"), JOB_PENDING);
 
     assert_int_equal(jobstore_list(fx->store, -1, &recs, &n), 0);
@@ -522,7 +526,7 @@ static void test_upgrade_from_v1(void **state)
     /* Cleaning the newest job does not give its number away again. */
     assert_int_equal(jobstore_mark_running(store, "job-9", "t", 11), 0);
     assert_int_equal(jobstore_finish(store, "job-9", JOB_COMPLETED, NULL, NULL, 12), 0);
-    assert_int_equal(jobstore_clean(store, 13), 1);
+    assert_int_equal(jobstore_clean(store, 13, NULL), 1);
     jobstore_close(store);
     store = jobstore_open(old, err, sizeof err);
     assert_non_null(store);
@@ -614,7 +618,7 @@ static void test_hundred_thousand_finished(void **state)
     assert_true(next_ms < 500);
 
     t0 = clock_monotonic_ms();
-    assert_int_equal(jobstore_clean(fx->store, 1001), total);
+    assert_int_equal(jobstore_clean(fx->store, 1001, NULL), total);
     printf("# clean of 100k finished jobs: %llu ms\n", (unsigned long long)(clock_monotonic_ms() - t0));
     assert_int_equal(jobstore_count(fx->store, -1), 1);
 }
