@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -28,6 +27,7 @@
 #include "project.h"
 #include "srcscan.h"
 #include "subproc.h"
+#include "sys.h"
 #include "util.h"
 
 /* Above this many bytes of arguments the link goes through a response file;
@@ -893,7 +893,7 @@ typedef struct checkers {
     atomic_size_t next;     /* next unit to take */
     atomic_size_t wanted;   /* unit the build thread sleeps on, SIZE_MAX when awake */
     atomic_bool abort;
-    int efd;                /* eventfd the build thread polls beside the compilers' pipes */
+    int efd;                /* wake-up descriptor (sys_wake_open) the build thread polls beside the compilers' pipes */
     pthread_t *threads;
     size_t nthreads;
 } checkers;
@@ -912,10 +912,7 @@ static void *check_thread(void *arg)
         /* Pairs with the build thread's store of wanted and load of decided
            (both seq_cst): either it sees decided, or this sees wanted. */
         if (atomic_load(&c->wanted) == i) {
-            uint64_t one = 1;
-            if (write(c->efd, &one, sizeof one) < 0) {
-                /* the counter cannot overflow; the build thread also wakes every 100 ms */
-            }
+            sys_wake_post(c->efd);   /* the build thread also wakes every 100 ms */
         }
     }
     XXH3_freeState(st);
@@ -927,7 +924,7 @@ static void checkers_start(build *b, checkers *c)
     memset(c, 0, sizeof *c);
     c->b = b;
     atomic_store(&c->wanted, SIZE_MAX);
-    c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    c->efd = sys_wake_open();
     size_t n = (size_t)b->eng->opt.max_parallel;
     if (n > MAX_CHECKERS)
         n = MAX_CHECKERS;
@@ -973,10 +970,7 @@ static void wait_events(build *b, runner *r, checkers *c, int timeout_ms)
     if (rc <= 0)
         return;
     if (have_efd && pfd[n - 1].revents) {
-        uint64_t v;
-        if (read(c->efd, &v, sizeof v) < 0) {
-            /* EAGAIN: another wake-up was already consumed */
-        }
+        sys_wake_drain(c->efd);
         rc--;
     }
     if (rc > 0 && subproc_poll(r->slots, r->nslots, 0) > 0)

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "sys.h"
+
 #define MANIFEST_MAGIC "JMKM"
 #define MANIFEST_VERSION 1u
 #define MANIFEST_MAX_SETS 32u
@@ -35,23 +37,13 @@ static char *entry_path(const char *cache_dir, const char *kind, XXH128_hash_t k
 
 /* The process umask, read once from procfs (umask(2) cannot be read without
    setting it, which races with other threads creating files); -1 when
-   unknown. The daemons never change their umask after start. */
+   unknown (sys_self_umask). The daemons never change their umask after start. */
 static int process_umask = -1;
 static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
 
 static void read_umask(void)
 {
-    FILE *f = fopen("/proc/self/status", "re");
-    if (!f)
-        return;
-    char line[256];
-    unsigned m;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "Umask: %o", &m) == 1) {
-            process_umask = (int)m;
-            break;
-        }
-    fclose(f);
+    process_umask = sys_self_umask();
 }
 
 static atomic_uint tmp_counter;

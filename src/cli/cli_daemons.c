@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "home.h"
 #include "orchestrator.h"
+#include "sys.h"
 #include "util.h"
 #include "worker.h"
 
@@ -121,10 +122,9 @@ static void print_status_lines(const char *home)
 static int spawn_orchestrator(const char *home)
 {
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -errno;
-    exe[n] = '\0';
+    int rc = sys_self_exe(exe, sizeof exe);
+    if (rc < 0)
+        return rc;
     char *log_dir = home_log_dir(home);
     mkdir_p(log_dir, 0700);
     char *err_path = path_join(log_dir, "daemons.err");

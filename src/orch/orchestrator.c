@@ -20,6 +20,7 @@
 #include "jobfile.h"
 #include "jobstore.h"
 #include "log.h"
+#include "sys.h"
 #include "util.h"
 #include "uvwire.h"
 #include "wire.h"
@@ -436,32 +437,15 @@ static void orch_on_worker_closed(uv_handle_t *h)
 /* Workers lead their own session; compilers they started (each in a process
  * group of its own) stay in it. When a worker dies, whatever is left of its
  * session is killed so that no compiler of a lost job keeps running. */
+static void kill_hard(pid_t pid, void *ctx)
+{
+    (void)ctx;
+    kill(pid, SIGKILL);
+}
+
 static void orch_kill_session(pid_t sid)
 {
-    DIR *d = opendir("/proc");
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        char *end;
-        long pid = strtol(de->d_name, &end, 10);
-        if (*end || pid <= 1)
-            continue;
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        char *stat = read_file(path, NULL);
-        if (!stat)
-            continue;
-        /* Fields after the command's closing parenthesis: state ppid pgrp session. */
-        const char *p = strrchr(stat, ')');
-        long session = -1;
-        if (p)
-            sscanf(p + 1, " %*c %*d %*d %ld", &session);
-        free(stat);
-        if (session == sid && pid != getpid())
-            kill((pid_t)pid, SIGKILL);
-    }
-    closedir(d);
+    sys_for_each_in_session(sid, kill_hard, NULL);
 }
 
 static void orch_on_worker_exit(uv_process_t *proc, int64_t exit_status, int term_signal)
@@ -500,12 +484,11 @@ static void worker_start(orch *o, worker *w)
     if (w->proc_alive)
         return;
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        log_error("cannot find my own executable: %s", strerror(errno));
+    int erc = sys_self_exe(exe, sizeof exe);
+    if (erc < 0) {
+        log_error("cannot find my own executable: %s", strerror(-erc));
         return;
     }
-    exe[n] = '\0';
     char *args[] = {exe, "daemon", (char *)daemon_table[w->kind].name, "--home", o->home, NULL};
     uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 1},
                                      {.flags = UV_INHERIT_FD, .data.fd = 2}};
@@ -1187,11 +1170,9 @@ static void orch_on_connection(uv_stream_t *server, int status)
     wire_decoder_init(&c->dec, WIRE_MAX_REQUEST);
     /* Only our own user may drive the daemons. */
     uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid()) {
-        log_warn("refused a connection from uid %d", (int)cred.uid);
+    uid_t peer = (uid_t)-1;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || sys_peer_uid(fd, &peer) != 0 || peer != getuid()) {
+        log_warn("refused a connection from uid %d", (int)peer);
         c->closing = true;
         uv_close((uv_handle_t *)&c->pipe, orch_on_conn_closed);
         return;
