@@ -79,6 +79,43 @@ wait_for() { # wait_for SECONDS COMMAND...: polls every 0.1 s
     return 1
 }
 
+# PIDs of the processes working in DIR (their working folder is DIR or below
+# it): a project's compilers and everything they started (sleep, cc1, as),
+# since the engine runs every compiler in the project root.
+procs_in() { # procs_in DIR
+    local dir p cwd
+    dir=$(cd "$1" && pwd -P) || return 0
+    for p in /proc/[0-9]*; do
+        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+        case "$cwd" in "$dir" | "$dir"/*) echo "${p#/proc/}" ;; esac
+    done
+}
+no_procs_in() { [ -z "$(procs_in "$1")" ]; }
+some_procs_in() { [ -n "$(procs_in "$1")" ]; }
+# True when none of the PIDs given is alive (zombies count as gone).
+all_gone() { # all_gone PID...
+    local p
+    for p in "$@"; do
+        [ -e "/proc/$p" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ] && return 1
+    done
+    return 0
+}
+
+# has TEXT ERE: TEXT (compiler output, a reply) matches the extended regular
+# expression. Never paste output into a shell command line: gcc's quotes
+# (ASCII under LANG=C, UTF-8 otherwise) would break it.
+has() { printf '%s\n' "$1" | grep -Eq -- "$2"; }
+
+# Every worker exit that the orchestrator saw and the test did not cause is a
+# failure: a crash by signal (SIGSEGV never reaches daemons.err, since daemons
+# run without a shell) or a non-zero status (a sanitizer report exits 1).
+EXPECTED_WORKER_DEATHS=0
+kill_worker() { # kill_worker NAME [SIGNAL]: a deliberate death, not counted as a crash
+    EXPECTED_WORKER_DEATHS=$((EXPECTED_WORKER_DEATHS + 1))
+    kill "-${2:-9}" "$(pid_of "$1")"
+}
+expect_worker_deaths() { EXPECTED_WORKER_DEATHS=$((EXPECTED_WORKER_DEATHS + $1)); }
+
 # True when no process has PATTERN in its command line (pgrep leaves itself out;
 # a "sh -c 'pgrep ...'" wrapper would match its own command line).
 no_process() { ! pgrep -f "$1" >/dev/null; }
@@ -124,6 +161,15 @@ finish() {
         grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TEST_HOME/logs/daemons.err" | head -60
     else
         pass "daemons ran without sanitizer reports or crashes"
+    fi
+    local deaths
+    deaths=$(cat "$TEST_HOME"/logs/orchestrator.log* 2>/dev/null |
+        grep -cE 'orchestrator: [a-z_]+ daemon (killed by signal [0-9]+|exited with status [1-9][0-9]*)$')
+    if [ "$deaths" -le "$EXPECTED_WORKER_DEATHS" ]; then
+        pass "no worker died unexpectedly ($deaths deaths, $EXPECTED_WORKER_DEATHS caused by the test)"
+    else
+        fail "no worker died unexpectedly: $deaths deaths, $EXPECTED_WORKER_DEATHS caused by the test"
+        grep -hE 'daemon (killed by signal|exited with status)' "$TEST_HOME"/logs/orchestrator.log*
     fi
     echo "$TEST_NAME: $((CHECKS - FAILURES)) passed, $FAILURES failed"
     [ "$FAILURES" -eq 0 ]
