@@ -1,5 +1,7 @@
 # test_build.sh - the bundled test project built through the daemons, loaded with dlopen and checked; incremental and failing builds via the CLI.
 . "$(dirname "$0")/lib.sh"
+# gcc quotes with ASCII in the C locale and with UTF-8 quotes otherwise: both must pass.
+export LC_ALL=C
 write_config
 start_daemons
 cp -r "$SRC/daemons/test_project" "$WORK/tp"
@@ -7,8 +9,8 @@ rm -rf "$WORK/tp/build" "$WORK/tp/.bridge_cache" "$WORK/tp/compile_commands.json
 
 out=$(jm build "$WORK/tp" 2>&1); rc=$?
 check_eq "jmake build exits 0" 0 "$rc"
-check "progress lines name the sources" sh -c "echo '$out' | grep -q '^\[[0-9]*/4\] src/'"
-check "summary names the library" sh -c "echo '$out' | grep -q 'build completed: .*libmathlib.so'"
+check "progress lines name the sources" has "$out" '^\[[0-9]*/4\] src/'
+check "summary names the library" has "$out" 'build completed: .*libmathlib.so'
 lib="$WORK/tp/build/libmathlib.so"
 check "the library exists" [ -f "$lib" ]
 cc "$WORK/tp/check_library.c" -ldl -o "$WORK/check" || fail "check_library builds"
@@ -21,7 +23,7 @@ field() { echo "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); pr
 check_eq "nothing changed: 0 compiled" 0 "$(field "['files']['compiled']")"
 check_eq "nothing changed: 4 up to date" 4 "$(field "['files']['up_to_date']")"
 check_eq "artifact kind" shared "$(field "['artifact']['kind']")"
-check "exported API symbols listed" sh -c "echo '$json' | grep -q 'mathlib_version'"
+check "exported API symbols listed" has "$json" 'mathlib_version'
 
 echo '// touched' >> "$WORK/tp/src/vector.cpp"
 json=$(jm build "$WORK/tp" --json)
@@ -31,12 +33,12 @@ check_eq "one source changed: 1 compiled" 1 "$(field "['files']['compiled']")"
 echo 'int broken( {' >> "$WORK/tp/src/matrix.cpp"
 err=$(jm build "$WORK/tp" 2>&1); rc=$?
 check_eq "failing build exits 1" 1 "$rc"
-check "diagnostic names file and line" sh -c "echo '$err' | grep -Eq 'src/matrix.cpp:[0-9]+:[0-9]+: error'"
+check "diagnostic names file and line" has "$err" 'src/matrix.cpp:[0-9]+:[0-9]+: error'
 
 # Missing project or source folder: rejected at submit (exit 2).
 err=$(jm build "$WORK/nowhere" 2>&1); rc=$?
 check_eq "missing jmake.toml exits 2" 2 "$rc"
-check "and says which file" sh -c "echo '$err' | grep -q 'nowhere/jmake.toml'"
+check "and says which file" has "$err" 'nowhere/jmake.toml'
 mkdir -p "$WORK/nosrc" && printf '[project]\nname = "x"\n' > "$WORK/nosrc/jmake.toml"
 jm build "$WORK/nosrc" >/dev/null 2>&1; rc=$?
 check_eq "missing source folder exits 2" 2 "$rc"

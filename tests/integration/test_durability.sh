@@ -24,6 +24,47 @@ check_eq "all 1000 acknowledged jobs are there" 1000 "$(jm job list | wc -l)"
 jm job wait d1 d500 d1000 --timeout 120 >/dev/null; rc=$?
 check_eq "the queue resumed by itself" 0 "$rc"
 
+# kill -9 while four clients are submitting, not after: every acknowledged job
+# survives, and a job file (three jobs) is either wholly queued or not at all.
+jm stop discovery >/dev/null
+jm job clean >/dev/null
+for part in 0 1 2 3; do
+    (
+        i=0
+        while [ "$i" -lt 2000 ]; do
+            i=$((i + 1))
+            f="$WORK/k$part-$i.toml"
+            for j in a b c; do
+                printf '[[jobs]]\nid = "k%s-%s-%s"\ntype = "discovery"\npriority = 9\nargs = { path = "%s" }\n' \
+                    "$part" "$i" "$j" "$WORK/scan"
+            done > "$f"
+            jm submit "$f" >/dev/null 2>&1 || break
+            echo "k$part-$i"
+        done > "$WORK/acked.$part"
+    ) &
+done
+wait_for 20 sh -c "[ \$(cat $WORK/acked.* | wc -l) -ge 40 ]"
+kill -9 "$(pid_of orchestrator)"
+wait
+acked=$(cat "$WORK"/acked.* | wc -l)
+check "clients were acknowledged before the kill ($acked files)" [ "$acked" -ge 40 ]
+wait_for 10 sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
+jm start >/dev/null
+jm stop discovery >/dev/null
+jm --json job list > "$WORK/after.json"
+missing=$(python3 - "$WORK" <<'PY'
+import json, sys, glob, collections
+work = sys.argv[1]
+ids = {j["id"] for j in json.load(open(work + "/after.json"))}
+acked = [l.strip() for f in glob.glob(work + "/acked.*") for l in open(f) if l.strip()]
+lost = [a for a in acked if not all(f"{a}-{j}" in ids for j in "abc")]
+parts = collections.Counter(i.rsplit("-", 1)[0] for i in ids if i.startswith("k"))
+half = [f for f, n in parts.items() if n != 3]
+print(f"lost={len(lost)} half={len(half)}")
+PY
+)
+check_eq "every acknowledged file's jobs are there, and no file is half-queued" "lost=0 half=0" "$missing"
+
 # A job running when the orchestrator died runs again after restart.
 make_slow_project "$WORK/slow" 3
 s=$(jm submit --type compilation --config "$WORK/slow/jmake.toml" --priority 0)

@@ -56,18 +56,18 @@ rejects nosrcjob '4:15'
 printf '[[jobs]]\nid = "compile_project"\ntype = "discovery"\nargs = { path = "proj" }\n' > "$WORK/again.toml"
 err=$(jm submit "$WORK/again.toml" 2>&1); rc=$?
 check_eq "an id already queued is refused (exit 2)" 2 "$rc"
-check "the message names the id" sh -c "echo '$err' | grep -q compile_project"
+check "the message names the id" has "$err" compile_project
 
 # Fields of the original JMake are accepted with a warning.
 printf '[[jobs]]\nid = "legacy"\ntype = "discovery"\ndaemon = "discovery"\nport = 3001\nargs = { path = "proj" }\n' > "$WORK/legacy.toml"
 err=$(jm submit "$WORK/legacy.toml" 2>&1 >/dev/null); rc=$?
 check_eq "original-JMake fields accepted" 0 "$rc"
-check "with a located warning" sh -c "echo '$err' | grep -q 'legacy.toml:4:[0-9]*: warning'"
+check "with a located warning" has "$err" 'legacy.toml:4:[0-9]*: warning'
 
 # Command-line submits are validated the same way.
 err=$(jm submit --type compilation --config "$WORK/none/jmake.toml" 2>&1); rc=$?
 check_eq "submit of a missing config file exits 2" 2 "$rc"
-check "and names the file" sh -c "echo '$err' | grep -q 'none/jmake.toml'"
+check "and names the file" has "$err" 'none/jmake.toml'
 err=$(jm submit --type bogus 2>&1); rc=$?
 check_eq "unknown type exits 2" 2 "$rc"
 

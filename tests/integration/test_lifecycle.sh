@@ -26,7 +26,7 @@ check "run folder is mode 0700" [ "$(stat -c %a "$TEST_HOME/run")" = 700 ]
 orch=$(pid_of orchestrator)
 out=$(jm start); rc=$?
 check_eq "second start exits 0" 0 "$rc"
-check "second start says already running" sh -c "echo '$out' | grep -q 'already running'"
+check "second start says already running" has "$out" 'already running'
 check_eq "second start keeps the same orchestrator" "$orch" "$(pid_of orchestrator)"
 
 out=$(jm stop); rc=$?
@@ -39,7 +39,7 @@ check "no socket left after stop" [ ! -e "$TEST_HOME/run/jmake.sock" ]
 start_daemons
 pids=$(for d in orchestrator discovery compilation build error_handler watcher; do echo "$(pid_of $d)"; done)
 kill -9 $pids
-sleep 0.2
+wait_for 5 all_gone $pids
 check "stale socket file is left by kill -9" [ -e "$TEST_HOME/run/jmake.sock" ]
 out=$(jm status); rc=$?
 check_eq "status after kill -9 reports none running" 3 "$rc"
@@ -59,8 +59,12 @@ check "all run after restart" jm status
 jm stop watcher >/dev/null
 out=$(jm status); rc=$?
 check_eq "status exits 1 with one daemon stopped" 1 "$rc"
-check "watcher shows Stopped" sh -c "echo '$out' | grep -q '^Watcher Daemon: Stopped$'"
-sleep 1.5
+check "watcher shows Stopped" has "$out" '^Watcher Daemon: Stopped$'
+# Proof that supervision ran since: a killed daemon was restarted meanwhile.
+old=$(pid_of build)
+kill_worker build
+wait_for 10 sh -c "p=\$(cat $TEST_HOME/run/build.pid 2>/dev/null); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"
+check "supervision ran meanwhile (build restarted)" [ "$(pid_of build)" != "$old" ]
 check "a deliberately stopped daemon is not restarted" [ -z "$(jm status | grep 'Watcher Daemon: Running')" ]
 jm start watcher >/dev/null
 check "watcher starts again by name" jm status
@@ -70,7 +74,7 @@ jm stop >/dev/null
 printf '[queue]\nmax_concurrent_jobs = "four"\n' > "$TEST_HOME/orchestrator.toml"
 err=$(jm start 2>&1); rc=$?
 check_eq "start with a bad configuration exits 2" 2 "$rc"
-check "the error names file, line and column" sh -c "echo '$err' | grep -q 'orchestrator.toml:2:[0-9]*: error'"
+check "the error names file, line and column" has "$err" 'orchestrator.toml:2:[0-9]*: error'
 check "nothing started" sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
 rm "$TEST_HOME/orchestrator.toml"
 
@@ -78,8 +82,7 @@ rm "$TEST_HOME/orchestrator.toml"
 DEBUG=1 jm start >/dev/null
 jm job list >/dev/null
 check "orchestrator logs debug lines" grep -q ' DEBUG orchestrator: client request: job_list' "$TEST_HOME/logs/orchestrator.log"
-sleep 1.5
-check "workers log debug lines too" grep -q ' DEBUG watcher: orchestrator says: ping' "$TEST_HOME/logs/watcher.log"
+check "workers log debug lines too" wait_for 5 grep -q ' DEBUG watcher: orchestrator says: ping' "$TEST_HOME/logs/watcher.log"
 jm stop >/dev/null
 
 finish

@@ -25,7 +25,8 @@ check "discovery result lists the source" sh -c "$JMAKE --home $TEST_HOME job re
 make_slow_project "$WORK/slow" 2
 x=$(jm submit --type compilation --config "$WORK/slow/jmake.toml" --id x)
 y=$(jm submit --type discovery --path "$WORK/scan" --after x --id y)
-sleep 1
+wait_for 10 state_is x running
+check_eq "the dependency runs" running "$(job_state x)"
 check_eq "dependent is pending while its dependency runs" pending "$(job_state y)"
 jm job wait y --timeout 60 >/dev/null
 check_eq "dependent completes after its dependency" completed "$(job_state y)"
