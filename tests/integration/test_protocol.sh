@@ -1,0 +1,62 @@
+# test_protocol.sh - the wire protocol on one connection: errors keep it open, pipelined replies come in order, an oversized frame closes it.
+. "$(dirname "$0")/lib.sh"
+write_config
+start_daemons
+
+# A raw client: frames (u32 big-endian length + JSON) on one connection, as docs/PROTOCOL.md says.
+cat > "$WORK/wire.py" <<'PY'
+import json, socket, struct, sys
+
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.connect(sys.argv[1])
+sock.settimeout(10)
+
+def frame(payload):
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return struct.pack(">I", len(data)) + data
+
+def read_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+def reply():
+    head = read_exact(4)
+    if head is None:
+        return "closed"
+    body = read_exact(struct.unpack(">I", head)[0])
+    r = json.loads(body)
+    return "ok" if r.get("ok") else r.get("code")
+
+case = sys.argv[2]
+if case == "error-then-ping":      # each malformed request gets its reply; the connection stays
+    sock.sendall(frame(b"this is not json"))
+    a = reply()
+    sock.sendall(frame({"v": 1, "op": "no_such_op"}))
+    b = reply()
+    sock.sendall(frame({"v": 99, "op": "ping"}))
+    c = reply()
+    sock.sendall(frame({"v": 1, "op": "ping"}))
+    print(a, b, c, reply())
+elif case == "pipelined":          # several requests in one write: replies in request order
+    sock.sendall(frame({"v": 1, "op": "ping"}) + frame({"v": 1, "op": "job_status", "id": "nope"}) +
+                 frame(b"{") + frame({"v": 1, "op": "status"}))
+    print(" ".join(reply() for _ in range(4)))
+elif case == "oversized":          # announced length over the 1 MiB limit: an error reply, then closed
+    sock.sendall(struct.pack(">I", 2 << 20) + b"{")
+    print(reply(), reply())
+PY
+sock="$TEST_HOME/run/jmake.sock"
+check_eq "errors are answered and the connection stays open" "bad_request bad_request bad_request ok" \
+    "$(python3 "$WORK/wire.py" "$sock" error-then-ping 2>&1)"
+check_eq "pipelined requests are answered in order" "ok not_found bad_request ok" \
+    "$(python3 "$WORK/wire.py" "$sock" pipelined 2>&1)"
+check_eq "an oversized frame gets bad_request, then the connection is closed" "bad_request closed" \
+    "$(python3 "$WORK/wire.py" "$sock" oversized 2>&1)"
+check "other clients are still served" jm status
+
+finish
