@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "project.h"
@@ -98,4 +99,11 @@ int cli_config_check(const char *home, int argc, char **argv)
     strvec_free(&daemon_files);
     strvec_free(&project_files);
     return code;
+}
+
+int cli_config(cli *c, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "check") != 0)
+        return cli_usage("config");
+    return cli_config_check(c->home, argc - 1, argv + 1);
 }

@@ -1,4 +1,4 @@
-/* cli_daemons.c - `jmake start|stop|restart|status|logs` and the hidden `jmake daemon NAME`. */
+/* cli_daemons.c - `jmake start|stop|restart|status|logs`: the daemons seen from the command line. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +14,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "home.h"
-#include "orchestrator.h"
 #include "sys.h"
 #include "util.h"
-#include "worker.h"
 
 #define START_TIMEOUT_MS 20000
 
@@ -25,66 +23,6 @@ static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-jmake_client *cli_connect(cli *c)
-{
-    jmake_client *client = NULL;
-    int rc = jmake_connect(c->home, &client);
-    if (rc != JMAKE_OK) {
-        fprintf(stderr, "jmake: %s (start them with `jmake --home %s start`)\n", jmake_last_error(client),
-                c->home);
-        jmake_disconnect(client);
-        return NULL;
-    }
-    return client;
-}
-
-int cli_fail(jmake_client *client, int status)
-{
-    const char *msg = jmake_last_error(client);
-    switch (status) {
-    case JMAKE_ERR_UNREACHABLE:
-        fprintf(stderr, "jmake: %s\n", msg);
-        return EXIT_UNREACHABLE;
-    case JMAKE_ERR_TIMEOUT:
-        fprintf(stderr, "jmake: %s\n", msg);
-        return EXIT_TIMEOUT;
-    case JMAKE_ERR_REJECTED:
-    case JMAKE_ERR_NOT_FOUND:
-    case JMAKE_ERR_ARGUMENT:
-        /* Located errors (FILE:LINE:COL) are printed as they are, one per line. */
-        fprintf(stderr, "%s%s\n", strchr(msg, ':') && strchr(msg, '/') ? "" : "jmake: ", msg);
-        return EXIT_USAGE;
-    default:
-        fprintf(stderr, "jmake: %s\n", msg);
-        return EXIT_USAGE;
-    }
-}
-
-/* A request with a parsed reply; NULL after printing when it failed. */
-static cJSON *cli_request(cli *c, cJSON *req, int *exit_code)
-{
-    jmake_client *client = cli_connect(c);
-    if (!client) {
-        cJSON_Delete(req);
-        *exit_code = EXIT_UNREACHABLE;
-        return NULL;
-    }
-    cJSON *reply = cli_call(client, req, exit_code);
-    jmake_disconnect(client);
-    return reply;
-}
-
-static int check_daemon_name(const char *name)
-{
-    int k = daemon_from_name(name);
-    if (k < 0) {
-        fprintf(stderr, "jmake: unknown daemon '%s' (orchestrator, discovery, compilation, build, "
-                        "error_handler, watcher)\n",
-                name);
-    }
-    return k;
 }
 
 /* How many workers the configuration asks for (max_daemons counts the orchestrator). */
@@ -187,7 +125,7 @@ int cli_start(cli *c, int argc, char **argv)
     if (argc > 2)
         return cli_usage("start");
     const char *name = argc == 2 ? argv[1] : NULL;
-    int kind = name ? check_daemon_name(name) : DAEMON_ORCHESTRATOR;
+    int kind = name ? cli_daemon_from_name(name) : DAEMON_ORCHESTRATOR;
     if (kind < 0)
         return EXIT_USAGE;
     int rc = mkdir_p(c->home, 0700);
@@ -274,7 +212,7 @@ int cli_stop(cli *c, int argc, char **argv)
             return cli_usage("stop");
         }
     }
-    int kind = name ? check_daemon_name(name) : DAEMON_ORCHESTRATOR;
+    int kind = name ? cli_daemon_from_name(name) : DAEMON_ORCHESTRATOR;
     if (kind < 0)
         return EXIT_USAGE;
     if (daemon_pidfile_probe(c->home, "orchestrator") <= 0) {
@@ -377,7 +315,7 @@ int cli_logs(cli *c, int argc, char **argv)
     }
     if (!name)
         return cli_usage("logs");
-    int kind = check_daemon_name(name);
+    int kind = cli_daemon_from_name(name);
     if (kind < 0)
         return EXIT_USAGE;
     char *dir = home_log_dir(c->home);
@@ -417,16 +355,4 @@ int cli_logs(cli *c, int argc, char **argv)
         fclose(f);
     free(path);
     return EXIT_OK;
-}
-
-int cli_daemon(cli *c, int argc, char **argv)
-{
-    if (argc != 2)
-        return cli_usage("daemon");
-    int kind = check_daemon_name(argv[1]);
-    if (kind < 0)
-        return EXIT_USAGE;
-    if (kind == DAEMON_ORCHESTRATOR)
-        return orchestrator_main(c->home);
-    return worker_main((daemon_kind)kind, c->home);
 }

@@ -10,36 +10,6 @@
 #include "cli.h"
 #include "util.h"
 
-cJSON *cli_call(jmake_client *client, cJSON *req, int *code)
-{
-    char *text = cJSON_PrintUnformatted(req);
-    cJSON_Delete(req);
-    char *reply_text = NULL;
-    int rc = jmake_request(client, text, &reply_text);
-    free(text);
-    if (rc != JMAKE_OK) {
-        /* A rejected job file carries every problem; print them all. */
-        cJSON *reply = reply_text ? cJSON_Parse(reply_text) : NULL;
-        const cJSON *errors = cJSON_GetObjectItem(reply, "errors");
-        const cJSON *warnings = cJSON_GetObjectItem(reply, "warnings");
-        const cJSON *e;
-        cJSON_ArrayForEach(e, warnings) fprintf(stderr, "%s\n", e->valuestring);
-        if (cJSON_GetArraySize(errors) > 0) {
-            cJSON_ArrayForEach(e, errors) fprintf(stderr, "%s\n", e->valuestring);
-            *code = EXIT_USAGE;
-        } else {
-            *code = cli_fail(client, rc);
-        }
-        cJSON_Delete(reply);
-        jmake_free(reply_text);
-        return NULL;
-    }
-    cJSON *reply = cJSON_Parse(reply_text);
-    jmake_free(reply_text);
-    *code = EXIT_OK;
-    return reply;
-}
-
 static cJSON *id_request(const char *op, const char *id)
 {
     cJSON *req = cJSON_CreateObject();

@@ -1,4 +1,4 @@
-/* worker.c - the worker daemons: connect to the orchestrator, register, run jobs on threads, answer health checks. */
+/* worker.c - what every worker daemon does: connect to the orchestrator, register, run jobs on threads, answer health checks. */
 #include "worker.h"
 
 #include <errno.h>
@@ -18,9 +18,15 @@
 
 #define WORKER_CONNECT_TRIES 50
 #define WORKER_CONNECT_RETRY_MS 200
-#define WORKER_EVICT_INTERVAL_MS 60000
 
 typedef struct wd wd;
+
+/* One of the descriptor's timers, with what its callback needs. */
+typedef struct wd_timer {
+    uv_timer_t handle;
+    wd *d;
+    const worker_timer *spec;   /* borrowed from the descriptor */
+} wd_timer;
 
 typedef struct wjob {
     worker_job pub;
@@ -39,12 +45,14 @@ typedef struct wjob {
 
 struct wd {
     uv_loop_t *loop;
-    daemon_kind kind;
+    const worker_daemon *desc;  /* borrowed: static */
     char *home;
     jm_config cfg;
     uv_pipe_t pipe;
     uv_connect_t connect_req;
-    uv_timer_t timer;           /* connection retries, then cache eviction */
+    uv_timer_t timer;           /* connection retries */
+    wd_timer *timers;           /* the descriptor's, started once connected; owned */
+    size_t timer_count;
     uv_async_t async;
     uv_signal_t sigterm;
     wire_decoder dec;
@@ -52,7 +60,7 @@ struct wd {
     bool connected, registered, exiting;
     pthread_mutex_t mu;         /* guards the wjob fields threads touch */
     wjob *jobs;
-    void *state;
+    worker_context ctx;         /* for the descriptor: cfg, home and its state */
 };
 
 static void wd_send(wd *d, cJSON *msg)
@@ -73,6 +81,9 @@ static void wd_close_all(wd *d)
 {
     if (!uv_is_closing((uv_handle_t *)&d->timer))
         uv_close((uv_handle_t *)&d->timer, wd_on_handle_closed);
+    for (size_t i = 0; i < d->timer_count; i++)
+        if (!uv_is_closing((uv_handle_t *)&d->timers[i].handle))
+            uv_close((uv_handle_t *)&d->timers[i].handle, wd_on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&d->async))
         uv_close((uv_handle_t *)&d->async, wd_on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&d->sigterm))
@@ -191,13 +202,12 @@ static void wd_on_async(uv_async_t *a)
     }
 }
 
-static worker_handler wd_handler_for(const char *type)
+worker_handler worker_handler_for(const worker_daemon *daemon, const char *type)
 {
-    if (strcmp(type, "discovery") == 0)
-        return worker_run_discovery;
-    if (strcmp(type, "compilation") == 0)
-        return worker_run_compilation;
-    return worker_run_not_implemented;
+    int t = job_type_from_name(type);
+    if (t < 0 || !daemon->handlers[t])
+        return worker_run_not_implemented;
+    return daemon->handlers[t];
 }
 
 static void wd_start_job(wd *d, const cJSON *msg)
@@ -216,14 +226,14 @@ static void wd_start_job(wd *d, const cJSON *msg)
     j->id = xstrdup(id);
     j->type = xstrdup(type);
     j->log_path = xstrdup(log_path);
-    j->handler = wd_handler_for(type);
+    j->handler = worker_handler_for(d->desc, type);
     j->pub.job = j->record;
     j->pub.id = j->id;
     j->pub.type = j->type;
     j->pub.log_path = j->log_path;
     j->pub.cfg = &d->cfg;
     j->pub.home = d->home;
-    j->pub.daemon_state = d->state;
+    j->pub.daemon_state = d->ctx.state;
     j->pub.progress = wd_job_progress;
     atomic_init(&j->pub.cancel, 0);
     log_info("job %s (%s) starting", id, type);
@@ -253,6 +263,17 @@ static void wd_cancel_job(wd *d, const char *id)
             log_info("job %s: cancel requested", id);
         }
     pthread_mutex_unlock(&d->mu);
+}
+
+/* A message of the descriptor's own; false when it has none called op. */
+static bool wd_handle_own_message(wd *d, const char *op, const cJSON *msg)
+{
+    for (const worker_message *m = d->desc->messages; m && m->op; m++)
+        if (strcmp(m->op, op) == 0) {
+            m->handle(&d->ctx, msg);
+            return true;
+        }
+    return false;
 }
 
 static void wd_handle(wd *d, const char *frame)
@@ -285,10 +306,7 @@ static void wd_handle(wd *d, const char *frame)
             wd_cancel_job(d, id);
     } else if (strcmp(op, "shutdown") == 0) {
         wd_begin_exit(d, "shutdown requested");
-    } else if (strcmp(op, "evict") == 0) {
-        if (d->kind == DAEMON_BUILD)
-            worker_evict_cache(&d->cfg);
-    } else {
+    } else if (!wd_handle_own_message(d, op, msg)) {
         log_warn("unknown message '%s'", op);
     }
     cJSON_Delete(msg);
@@ -323,10 +341,10 @@ static void wd_on_retry(uv_timer_t *t)
     wd_try_connect(t->data);
 }
 
-static void wd_on_evict_timer(uv_timer_t *t)
+static void wd_on_daemon_timer(uv_timer_t *t)
 {
-    wd *d = t->data;
-    worker_evict_cache(&d->cfg);
+    wd_timer *timer = t->data;
+    timer->spec->fire(&timer->d->ctx);
 }
 
 static void wd_on_connect(uv_connect_t *req, int status)
@@ -347,11 +365,12 @@ static void wd_on_connect(uv_connect_t *req, int status)
     uv_read_start((uv_stream_t *)&d->pipe, uvwire_alloc, wd_on_read);
     cJSON *reg = cJSON_CreateObject();
     cJSON_AddStringToObject(reg, "op", "register");
-    cJSON_AddStringToObject(reg, "daemon", daemon_table[d->kind].name);
+    cJSON_AddStringToObject(reg, "daemon", daemon_table[d->desc->kind].name);
     cJSON_AddNumberToObject(reg, "pid", (double)getpid());
     wd_send(d, reg);
-    if (d->kind == DAEMON_BUILD)
-        uv_timer_start(&d->timer, wd_on_evict_timer, 0, WORKER_EVICT_INTERVAL_MS);
+    for (size_t i = 0; i < d->timer_count; i++)
+        uv_timer_start(&d->timers[i].handle, wd_on_daemon_timer, d->timers[i].spec->first_ms,
+                       d->timers[i].spec->interval_ms);
 }
 
 static void wd_try_connect(wd *d)
@@ -371,11 +390,40 @@ static void wd_on_signal(uv_signal_t *s, int signum)
     wd_begin_exit(s->data, "signal");
 }
 
+const worker_daemon *const worker_daemon_table[DAEMON_COUNT] = {
+    [DAEMON_DISCOVERY] = &worker_discovery_daemon,
+    [DAEMON_COMPILATION] = &worker_compilation_daemon,
+    [DAEMON_BUILD] = &worker_build_daemon,
+    [DAEMON_ERROR_HANDLER] = &worker_error_handler_daemon,
+    [DAEMON_WATCHER] = &worker_watcher_daemon,
+};
+
+static void wd_timers_init(wd *d)
+{
+    const worker_timer *specs = d->desc->timers;
+    while (specs && specs[d->timer_count].fire)
+        d->timer_count++;
+    if (d->timer_count == 0)
+        return;
+    d->timers = xcalloc(d->timer_count, sizeof *d->timers);
+    for (size_t i = 0; i < d->timer_count; i++) {
+        uv_timer_init(d->loop, &d->timers[i].handle);
+        d->timers[i].handle.data = &d->timers[i];
+        d->timers[i].d = d;
+        d->timers[i].spec = &specs[i];
+    }
+}
+
 int worker_main(daemon_kind kind, const char *home)
 {
+    if ((unsigned)kind >= DAEMON_COUNT || !worker_daemon_table[kind]) {
+        fprintf(stderr, "jmake: '%s' is not a worker daemon\n",
+                (unsigned)kind < DAEMON_COUNT ? daemon_table[kind].name : "?");
+        return 1;
+    }
     wd d;
     memset(&d, 0, sizeof d);
-    d.kind = kind;
+    d.desc = worker_daemon_table[kind];
     d.home = xstrdup(home);
     diag_list diags = {0};
     config_load(&d.cfg, home, &diags);
@@ -392,12 +440,15 @@ int worker_main(daemon_kind kind, const char *home)
     }
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&d.mu, NULL);
-    if (kind == DAEMON_COMPILATION)
-        d.state = worker_compilation_state_new(&d.cfg, home);
+    d.ctx.cfg = &d.cfg;
+    d.ctx.home = d.home;
+    if (d.desc->start)
+        d.ctx.state = d.desc->start(&d.cfg, home);
     wire_decoder_init(&d.dec, WIRE_MAX_REPLY);
     d.loop = uv_default_loop();
     uv_timer_init(d.loop, &d.timer);
     d.timer.data = &d;
+    wd_timers_init(&d);
     uv_async_init(d.loop, &d.async, wd_on_async);
     d.async.data = &d;
     uv_signal_init(d.loop, &d.sigterm);
@@ -408,8 +459,9 @@ int worker_main(daemon_kind kind, const char *home)
     uv_run(d.loop, UV_RUN_DEFAULT);
     uv_loop_close(d.loop);
     wire_decoder_free(&d.dec);
-    if (kind == DAEMON_COMPILATION)
-        worker_compilation_state_free(d.state);
+    if (d.desc->stop)
+        d.desc->stop(d.ctx.state);
+    free(d.timers);
     pthread_mutex_destroy(&d.mu);
     log_info("%s daemon exits", name);
     log_close();
