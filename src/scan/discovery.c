@@ -2,10 +2,13 @@
 /*
  * Decisions a caller may rely on (see also discovery.h):
  * - skip_dirs == NULL means the default list { "build" }; an empty list (just
- *   the NULL terminator) skips nothing but .git and hidden folders. An entry
+ *   the NULL terminator) skips nothing but hidden entries (.git). An entry
  *   matches a folder's name or its path relative to root ("third_party/out").
- * - Symbolic links to files are followed; symbolic links to folders are not,
- *   so a link cycle cannot make the scan run forever.
+ * - The tree is read by walk_tree (walk.h), as source listing reads it:
+ *   hidden files and folders are passed over; links to files and to folders
+ *   are followed, each folder entered once by (device, inode), so link
+ *   cycles end and a folder skipped by name is not entered through a link.
+ * - Sources and headers are told by the extension table of srcscan.h.
  * - Binary kinds: ELF ET_REL is "object", ET_EXEC "executable", ET_DYN is
  *   "shared" unless it has a program interpreter and no ".so" in its name (a
  *   position-independent executable), then "executable". discovery.h also
@@ -36,9 +39,10 @@
  */
 #include "discovery.h"
 
+#include "srcscan.h"
 #include "util.h"
+#include "walk.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,21 +76,11 @@ typedef struct scan_state {
 
 static const char *const default_skip_dirs[] = {"build", NULL};
 
-static const char *const source_exts[] = {".c", ".cc", ".cpp", ".cxx", ".C", ".S", ".s", NULL};
-static const char *const header_exts[] = {".h", ".hh", ".hpp", ".hxx", ".inc", NULL};
 
 static void set_err(char *err, size_t errsize, const char *msg)
 {
     if (err && errsize > 0)
         snprintf(err, errsize, "%s", msg);
-}
-
-static bool ext_in(const char *ext, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(ext, list[i]) == 0)
-            return true;
-    return false;
 }
 
 /* True when the caller asked to stop; checked on the first call and then
@@ -101,10 +95,9 @@ static bool poll_cancel(scan_state *st)
     return atomic_load(st->cancel) != 0;
 }
 
+/* Hidden folders (.git, .cache, ...) the walker passes over by itself. */
 static bool is_skipped_dir(const scan_state *st, const char *name, const char *rel)
 {
-    if (name[0] == '.')
-        return true; /* .git, .cache, .bridge_cache and other hidden folders */
     for (size_t i = 0; st->skip_dirs[i]; i++)
         if (strcmp(name, st->skip_dirs[i]) == 0 || strcmp(rel, st->skip_dirs[i]) == 0)
             return true;
@@ -280,12 +273,11 @@ static int cmp_binary(const void *a, const void *b)
 
 static void visit_file(scan_state *st, const char *full, const char *rel, const char *name)
 {
-    const char *ext = path_extension(name);
-    if (ext_in(ext, source_exts)) {
+    if (srcscan_language(name) != SRC_NONE) {
         strvec_push(&st->sources, rel);
         return;
     }
-    if (ext_in(ext, header_exts)) {
+    if (srcscan_is_header(name)) {
         strvec_push(&st->headers, rel);
         return;
     }
@@ -294,70 +286,32 @@ static void visit_file(scan_state *st, const char *full, const char *rel, const 
         add_binary(st, &b, rel);
 }
 
-/* Walks with an explicit stack of relative folder paths ("" is root) rather
- * than recursion, so deep trees cannot exhaust the daemon thread's stack.
- * Returns -1 when cancelled. */
+static walk_action visit_entry(const walk_entry *e, void *ctx)
+{
+    scan_state *st = ctx;
+    switch (e->kind) {
+    case WALK_UNREADABLE:
+        strvec_push_owned(&st->warnings,
+                          xasprintf("cannot read folder %s: %s", e->rel[0] ? e->rel : ".", strerror(e->error)));
+        break;
+    case WALK_DIR:
+        if (is_skipped_dir(st, e->name, e->rel))
+            return WALK_PRUNE;
+        if (strcmp(e->name, "include") == 0)
+            strvec_push(&st->include_named_dirs, e->rel);
+        break;
+    case WALK_FILE:
+        visit_file(st, e->path, e->rel, e->name);
+        break;
+    }
+    return WALK_CONTINUE;
+}
+
+/* Returns -1 when cancelled. */
 static int walk(scan_state *st)
 {
-    strvec stack = {0};
-    strvec_push(&stack, "");
-    int rc = 0;
-    while (stack.n > 0 && rc == 0) {
-        char *rel_dir = stack.v[--stack.n];
-        stack.v[stack.n] = NULL;
-        if (poll_cancel(st)) {
-            free(rel_dir);
-            rc = -1;
-            break;
-        }
-        char *full_dir = rel_dir[0] ? path_join(st->root, rel_dir) : xstrdup(st->root);
-        DIR *d = opendir(full_dir);
-        if (!d) {
-            strvec_push_owned(&st->warnings, xasprintf("cannot read folder %s: %s",
-                                                       rel_dir[0] ? rel_dir : ".", strerror(errno)));
-        } else {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (poll_cancel(st)) {
-                    rc = -1;
-                    break;
-                }
-                const char *name = e->d_name;
-                if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                    continue;
-                char *rel = rel_dir[0] ? path_join(rel_dir, name) : xstrdup(name);
-                char *full = path_join(full_dir, name);
-                unsigned char type = e->d_type;
-                if (type == DT_UNKNOWN) {
-                    struct stat sb;
-                    if (lstat(full, &sb) == 0)
-                        type = S_ISDIR(sb.st_mode) ? DT_DIR : S_ISREG(sb.st_mode) ? DT_REG
-                                                          : S_ISLNK(sb.st_mode) ? DT_LNK : DT_UNKNOWN;
-                }
-                if (type == DT_LNK) {
-                    struct stat sb;
-                    type = (stat(full, &sb) == 0 && S_ISREG(sb.st_mode)) ? DT_REG : DT_UNKNOWN;
-                }
-                if (type == DT_DIR) {
-                    if (!is_skipped_dir(st, name, rel)) {
-                        if (strcmp(name, "include") == 0)
-                            strvec_push(&st->include_named_dirs, rel);
-                        strvec_push_owned(&stack, rel);
-                        rel = NULL;
-                    }
-                } else if (type == DT_REG) {
-                    visit_file(st, full, rel, name);
-                }
-                free(rel);
-                free(full);
-            }
-            closedir(d);
-        }
-        free(full_dir);
-        free(rel_dir);
-    }
-    strvec_free(&stack);
-    return rc;
+    walk_options opt = {.cancel = st->cancel};
+    return walk_tree(st->root, &opt, visit_entry, st) == WALK_CANCELLED ? -1 : 0;
 }
 
 /* ---- include directives ------------------------------------------------ */
