@@ -34,24 +34,24 @@
  *   suggested.source is the top-level folder holding the most sources ("."
  *   for files at root; ties prefer "src"), so tests/ or examples/ with fewer
  *   sources do not pull the whole tree into the library.
- * - Cost: one readdir pass, one 64-byte read per unknown file (ELF/archive
- *   magic), one whole read per source/header; ~0.1 s for 10,000 files.
+ * - Binaries are read by elfsyms_classify (elfsyms.h, libelf), the project's
+ *   one ELF reader.
+ * - Cost: one readdir pass, one 8-byte read per unknown file (ELF/archive
+ *   magic; libelf only for ELF files), one whole read per source/header;
+ *   ~0.1 s for 10,000 files.
  */
 #include "discovery.h"
 
+#include "elfsyms.h"
 #include "srcscan.h"
 #include "util.h"
 #include "walk.h"
 
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* How many entries the scan handles between two looks at the cancel flag. */
 #define CANCEL_POLL_EVERY 100
@@ -160,98 +160,24 @@ static void sorted_insert(strvec *sv, const char *s)
 
 /* ---- binaries ---------------------------------------------------------- */
 
-static uint16_t rd16(const unsigned char *p, bool le)
-{
-    return le ? (uint16_t)(p[0] | p[1] << 8) : (uint16_t)(p[1] | p[0] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p, bool le)
-{
-    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-              : (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
-}
-
-static uint64_t rd64(const unsigned char *p, bool le)
-{
-    uint64_t lo = rd32(p + (le ? 0 : 4), le), hi = rd32(p + (le ? 4 : 0), le);
-    return hi << 32 | lo;
-}
-
-static const char *elf_machine_name(uint16_t m)
-{
-    switch (m) {
-    case EM_X86_64: return "x86_64";
-    case EM_386: return "i386";
-    case EM_AARCH64: return "aarch64";
-    case EM_ARM: return "arm";
-    case EM_RISCV: return "riscv";
-    case EM_PPC64: return "ppc64";
-    case EM_PPC: return "ppc";
-    case EM_S390: return "s390";
-    case EM_MIPS: return "mips";
-    case EM_LOONGARCH: return "loongarch";
-    case EM_BPF: return "bpf";
-    default: return "unknown";
-    }
-}
-
-/* A PIE and a shared library are both ET_DYN; the interpreter request
- * (PT_INTERP) is what makes the loader treat a file as a program. */
-static bool elf_has_interp(int fd, const unsigned char *h, bool is64, bool le)
-{
-    uint64_t phoff = is64 ? rd64(h + 32, le) : rd32(h + 28, le);
-    uint16_t phentsize = rd16(h + (is64 ? 54 : 42), le);
-    uint16_t phnum = rd16(h + (is64 ? 56 : 44), le);
-    if (phoff == 0 || phnum == 0 || phentsize < 4 || phnum > 4096)
-        return false;
-    size_t total = (size_t)phentsize * phnum;
-    unsigned char *ph = xmalloc(total);
-    bool found = false;
-    ssize_t got = pread(fd, ph, total, (off_t)phoff);
-    if (got == (ssize_t)total)
-        for (uint16_t i = 0; i < phnum && !found; i++)
-            found = rd32(ph + (size_t)i * phentsize, le) == PT_INTERP;
-    free(ph);
-    return found;
-}
-
-/* Classifies a regular file that is not a source or header by its first
- * bytes. Returns false for anything that is not an ELF file or archive. */
+/* The binary entry for a regular file that is not a source or header, or
+ * false for anything that is not an ELF file or archive. */
 static bool classify_binary(const char *full, const char *name, binary_entry *out)
 {
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return false;
-    unsigned char h[64];
-    ssize_t n = pread(fd, h, sizeof h, 0);
-    bool ok = false;
+    elfsyms_info info;
     memset(out, 0, sizeof *out);
-    if (n >= 8 && (memcmp(h, "!<arch>\n", 8) == 0 || memcmp(h, "!<thin>\n", 8) == 0)) {
-        out->kind = "static";
-        ok = true;
-    } else if (n >= 52 && memcmp(h, ELFMAG, SELFMAG) == 0 &&
-               (h[EI_CLASS] == ELFCLASS32 || (h[EI_CLASS] == ELFCLASS64 && n >= 64)) &&
-               (h[EI_DATA] == ELFDATA2LSB || h[EI_DATA] == ELFDATA2MSB)) {
-        bool is64 = h[EI_CLASS] == ELFCLASS64, le = h[EI_DATA] == ELFDATA2LSB;
-        uint16_t type = rd16(h + 16, le);
-        out->bits = is64 ? 64 : 32;
-        out->machine = elf_machine_name(rd16(h + 18, le));
-        switch (type) {
-        case ET_REL: out->kind = "object"; break;
-        case ET_EXEC: out->kind = "executable"; break;
-        case ET_DYN:
-            out->kind = (!strstr(name, ".so") && elf_has_interp(fd, h, is64, le)) ? "executable" : "shared";
-            break;
-        default: out->kind = "other"; break;
-        }
-        ok = true;
+    switch (elfsyms_classify(full, &info)) {
+    case ELFSYMS_NOT_BINARY: return false;
+    case ELFSYMS_ARCHIVE: out->kind = "static"; break;
+    case ELFSYMS_OBJECT: out->kind = "object"; break;
+    case ELFSYMS_EXEC: out->kind = "executable"; break;
+    case ELFSYMS_DYN: out->kind = (!strstr(name, ".so") && info.has_interp) ? "executable" : "shared"; break;
+    case ELFSYMS_OTHER: out->kind = "other"; break;
     }
-    if (ok) {
-        struct stat sb;
-        out->size = fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0;
-    }
-    close(fd);
-    return ok;
+    out->machine = info.machine;
+    out->bits = info.bits;
+    out->size = info.size;
+    return true;
 }
 
 static void add_binary(scan_state *st, binary_entry *b, const char *rel)
