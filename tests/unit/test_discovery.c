@@ -332,6 +332,39 @@ static void test_source_suggestion_at_root(void **state)
     remove_tree(tmpl);
 }
 
+/* The ELF reader's edges: a thin archive is static, a truncated ELF header
+ * and a text file named .so are not binaries, a non-PIE program is an
+ * ET_EXEC executable. */
+static void test_binary_edges(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/jmake-disc-elf-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    put(tmpl, "thin.a", "!<thin>\n");
+    put(tmpl, "trunc.o", "\177ELF\002\001\001");
+    put(tmpl, "text.so", "not ELF at all\n");
+    put(tmpl, "main.c", "int main(void) { return 0; }\n");
+    char *cmd = xasprintf("cd %s && cc -no-pie -fno-pie main.c -o nopie", tmpl);
+    run(cmd);
+    free(cmd);
+    cJSON *res = scan_ok(tmpl, NULL);
+    const cJSON *bins = cJSON_GetObjectItem(res, "binaries");
+    char *text = cJSON_PrintUnformatted(bins);
+    if (cJSON_GetArraySize(bins) != 2)
+        fail_msg("binaries: %s", text);
+    const cJSON *nopie = cJSON_GetArrayItem(bins, 0), *thin = cJSON_GetArrayItem(bins, 1);
+    assert_string_equal(cJSON_GetObjectItem(nopie, "path")->valuestring, "nopie");
+    assert_string_equal(cJSON_GetObjectItem(nopie, "kind")->valuestring, "executable");
+    assert_int_equal(cJSON_GetObjectItem(nopie, "bits")->valueint, (int)(sizeof(void *) * 8));
+    assert_string_equal(cJSON_GetObjectItem(thin, "path")->valuestring, "thin.a");
+    assert_string_equal(cJSON_GetObjectItem(thin, "kind")->valuestring, "static");
+    assert_null(cJSON_GetObjectItem(thin, "machine"));
+    assert_int_equal(cJSON_GetObjectItem(thin, "size")->valueint, 8);
+    free(text);
+    cJSON_Delete(res);
+    remove_tree(tmpl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_source_suggestion_at_root),
+        cmocka_unit_test(test_binary_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
