@@ -225,8 +225,8 @@ static bool orch_all_final(orch *o, const strvec *ids, bool summary, cJSON **job
     bool all = true;
     if (!jobs_out) {
         for (size_t i = 0; i < ids->n && all; i++) {
-            int state = jobstore_state(o->store, ids->v[i]);
-            if (state >= 0 && !job_state_is_final((job_state)state))
+            job_state state;
+            if (jobstore_state(o->store, ids->v[i], &state) == JOBSTORE_OK && !job_state_is_final(state))
                 all = false;
         }
         return all;
