@@ -637,6 +637,37 @@ static void test_state_names(void **state)
     assert_true(job_state_is_final(JOB_CANCELLED));
 }
 
+/* Each lookup and change tells "no such job" from a failing database: with
+ * the jobs table gone, every statement fails to prepare. */
+static void test_not_found_versus_db_error(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("here", "compilation", 1), 1);
+    job_record rec;
+    job_state st = JOB_CANCELLED;
+    assert_int_equal(jobstore_get(fx->store, "gone", &rec), JOBSTORE_NOT_FOUND);
+    assert_int_equal(jobstore_state(fx->store, "gone", &st), JOBSTORE_NOT_FOUND);
+    assert_int_equal(jobstore_state(fx->store, "here", &st), JOBSTORE_OK);
+    assert_int_equal(st, JOB_PENDING);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "gone", 2), JOBSTORE_NOT_FOUND);
+    assert_int_equal(jobstore_requeue(fx->store, "gone", 0, "x"), JOBSTORE_NOT_FOUND);
+    assert_int_equal(jobstore_finish(fx->store, "here", JOB_PENDING, NULL, NULL, 2), JOBSTORE_NOT_FOUND);
+
+    jobstore_close(fx->store);
+    fx->store = NULL;
+    exec_or_fail(fx->db_path, "ALTER TABLE jobs RENAME TO jobs_elsewhere");
+    char err[256] = "";
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    assert_non_null(fx->store);
+    assert_int_equal(jobstore_get(fx->store, "here", &rec), JOBSTORE_DB_ERROR);
+    assert_int_equal(jobstore_state(fx->store, "here", &st), JOBSTORE_DB_ERROR);
+    assert_int_equal(jobstore_mark_running(fx->store, "here", "t", 3), JOBSTORE_DB_ERROR);
+    assert_int_equal(jobstore_requeue(fx->store, "here", 0, "x"), JOBSTORE_DB_ERROR);
+    assert_int_equal(jobstore_finish(fx->store, "here", JOB_FAILED, NULL, "x", 3), JOBSTORE_DB_ERROR);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "here", 3), JOBSTORE_DB_ERROR);
+    assert_int_equal(jobstore_next_runnable(fx->store, 3, NULL, &rec), JOBSTORE_PICK_DB_ERROR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hundred_thousand_finished, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_found_versus_db_error, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
