@@ -893,6 +893,11 @@ jobstore_pick jobstore_next_runnable(jobstore *store, int64_t now_ms, const char
     return found ? JOBSTORE_PICK_FOUND : JOBSTORE_PICK_NONE;
 }
 
+struct sqlite3 *jobstore_connection(jobstore *store)
+{
+    return store->db;
+}
+
 /* State changes of jobs that are already acknowledged need not wait for an
  * fsync: in WAL mode they survive a crash of the process (kill -9) without
  * one, and the next durable commit (a submit) syncs them too. Only a power
