@@ -31,6 +31,9 @@ void strvec_free(strvec *sv);                  /* frees strings and array, leave
 void strvec_sort_unique(strvec *sv, size_t from);
 /* strcmp of two char * elements, for qsort and bsearch over string arrays. */
 int strptr_cmp(const void *a, const void *b);
+/* Replaces every byte of s that is not part of a valid UTF-8 sequence with
+ * '?', in place: text that quotes user input stays valid in JSON. */
+void utf8_sanitize(char *s);
 /* True when s is one of the strings of the NULL-terminated list (borrowed). */
 bool str_in_list(const char *const *list, const char *s);
 /* printf into a caller's error buffer; nothing when err is NULL or errsize 0. */
