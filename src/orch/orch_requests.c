@@ -229,6 +229,7 @@ static cJSON *op_job_wait(orch *o, conn *c, const cJSON *req)
     } else {
         w->next = o->waiters;
         o->waiters = w;
+        c->blocked = true;   /* replies stay in request order: nothing more is read until this one is out */
     }
     return NULL; /* answered above, or by orch_check_waiters */
 }

@@ -85,6 +85,12 @@ static void queue_for_commit(orch *o, conn *c, const orch_request *request, cJSO
     uv_idle_start(&o->batch_idle, on_batch_idle);
 }
 
+void orch_conn_resume(conn *c)
+{
+    c->blocked = false;
+    drain_conn(c);
+}
+
 static void handle_frame(conn *c, const char *frame, size_t len)
 {
     orch *o = c->o;

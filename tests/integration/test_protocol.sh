@@ -63,6 +63,15 @@ elif case == "utf8":               # an error that quotes invalid UTF-8 is still
     body = read_exact(struct.unpack(">I", head)[0])
     r = json.loads(body.decode("utf-8"))   # strict: raises on invalid UTF-8
     print(r["code"], "?" in r["error"])
+elif case == "wait-then-ping":     # a job_wait answered later still comes before the next reply
+    sock.sendall(frame({"v": 1, "op": "job_wait", "ids": [sys.argv[3]], "timeout_ms": 1500}) +
+                 frame({"v": 1, "op": "ping"}))
+    out = []
+    for _ in range(2):
+        head = read_exact(4)
+        r = json.loads(read_exact(struct.unpack(">I", head)[0]))
+        out.append("wait" if "jobs" in r else "ping" if "version" in r else "other")
+    print(" ".join(out))
 elif case == "oversized":          # announced length over the 1 MiB limit: an error reply, then closed
     sock.sendall(struct.pack(">I", 2 << 20) + b"{")
     print(reply(), reply())
@@ -83,6 +92,10 @@ check_eq "wrong field types, a fractional version and trailing bytes are refused
 check "no daemon was stopped by a mistyped stop" jm status
 check_eq "no job was cleaned by a mistyped clean" completed "$(job_state kept)"
 check_eq "error replies never echo invalid UTF-8" "bad_request True" "$(python3 "$WORK/wire.py" "$sock" utf8 2>&1)"
+make_slow_project "$WORK/slow" 3
+slow=$(jm submit --type compilation --config "$WORK/slow/jmake.toml")
+check_eq "pipelined job_wait then ping: replies in request order" "wait ping" \
+    "$(python3 "$WORK/wire.py" "$sock" wait-then-ping "$slow" 2>&1)"
 check "other clients are still served" jm status
 
 finish
