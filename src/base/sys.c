@@ -2,6 +2,7 @@
 #include "sys.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +79,11 @@ void sys_for_each_in_session(pid_t sid, void (*fn)(pid_t pid, void *ctx), void *
             fn((pid_t)pid, ctx);
     }
     closedir(d);
+}
+
+void sys_release_free_memory(void)
+{
+    malloc_trim(0);
 }
 
 int sys_peer_uid(int fd, uid_t *uid)

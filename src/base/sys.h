@@ -19,6 +19,9 @@ long sys_self_rss_kib(void);
  * of another user may be listed too: kill tells). */
 void sys_for_each_in_session(pid_t sid, void (*fn)(pid_t pid, void *ctx), void *ctx);
 
+/* Hands memory that malloc keeps after large frees back to the system. */
+void sys_release_free_memory(void);
+
 /* The uid of the peer of a connected Unix socket. 0 or -errno. */
 int sys_peer_uid(int fd, uid_t *uid);
 

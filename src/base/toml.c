@@ -1349,12 +1349,12 @@ toml_value *toml_parse(const char *data, size_t len, toml_error *err)
 toml_value *toml_parse_file(const char *path, toml_error *err)
 {
     size_t len = 0;
-    char *data = read_file(path, &len);
+    char why[128] = "";
+    char *data = read_user_file(path, TOML_MAX_FILE_BYTES, &len, why, sizeof why);
     if (!data) {
         if (err) {
-            int e = errno;
             memset(err, 0, sizeof *err);
-            snprintf(err->message, sizeof err->message, "cannot read %s: %s", path, strerror(e));
+            snprintf(err->message, sizeof err->message, "cannot read %s: %s", path, why);
         }
         return NULL;
     }

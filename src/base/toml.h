@@ -60,6 +60,9 @@ typedef struct toml_error {
  * (free with toml_free), or NULL with *err filled in. */
 toml_value *toml_parse(const char *data, size_t len, toml_error *err);
 /* Reads and parses a file; on error err->message holds the reason (I/O errors too). */
+/* Job files and configurations larger than this are refused: a mistake (a
+ * log passed as a job file), and a whole-file parse must stay short. */
+#define TOML_MAX_FILE_BYTES ((size_t)16 << 20)
 toml_value *toml_parse_file(const char *path, toml_error *err);
 void toml_free(toml_value *value);
 

@@ -341,6 +341,39 @@ char *read_file(const char *path, size_t *len)
     return read_file_stat(path, len, NULL);
 }
 
+static const char *file_kind(mode_t mode)
+{
+    return S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+         : S_ISSOCK(mode) ? "a socket" : S_ISDIR(mode) ? "a folder" : "not a plain file";
+}
+
+char *read_user_file(const char *path, size_t max_bytes, size_t *len, char *why, size_t whysize)
+{
+    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        err_set(why, whysize, "%s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    bool ok = false;
+    if (fstat(fd, &st) < 0)
+        err_set(why, whysize, "%s", strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        err_set(why, whysize, "not a regular file (%s)", file_kind(st.st_mode));
+    else if ((uint64_t)st.st_size > max_bytes)
+        err_set(why, whysize, "%lld bytes is over the limit of %zu MiB", (long long)st.st_size, max_bytes >> 20);
+    else
+        ok = true;
+    close(fd);
+    if (!ok)
+        return NULL;
+    char *data = read_file(path, len);
+    if (!data)
+        err_set(why, whysize, "%s", strerror(errno));
+    return data;
+}
+
 char *read_file_stat(const char *path, size_t *len, struct stat *st_out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

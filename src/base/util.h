@@ -59,6 +59,12 @@ const char *path_extension(const char *path);             /* ".c", or "" */
 char *read_file(const char *path, size_t *len);
 /* The same, also giving the file's stat from the open descriptor (st may be NULL). */
 char *read_file_stat(const char *path, size_t *len, struct stat *st);
+/* A file a user named (a job file, a jmake.toml, a configuration): only a
+ * regular file is read (a FIFO would block the reader until a writer comes, a
+ * device might never end), and only up to max_bytes. NULL with the reason in
+ * why ("not a regular file (a FIFO)", "1.2 GiB is over the 16 MiB limit",
+ * or strerror) when it cannot be read; else as read_file (caller frees). */
+char *read_user_file(const char *path, size_t max_bytes, size_t *len, char *why, size_t whysize);
 /* Writes through a temporary file in the same folder and rename(2), so readers
  * see the old or the new contents, never a half-written file. Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -105,6 +105,9 @@ struct orch {
     uint64_t stop_deadline_ms;  /* running jobs are re-queued after this */
     bool workers_told_to_stop;
     bool schedule_again;
+    /* A large request (a big job file, a long list) freed much memory: the
+     * next tick hands it back to the system (malloc keeps it otherwise). */
+    bool trim_due;
     int exit_code;
 };
 

@@ -37,6 +37,9 @@ cJSON *orch_reply_error(const char *code, const char *fmt, ...)
     return r;
 }
 
+/* Past this many jobs in one request, its memory is handed back afterwards. */
+#define ORCH_LARGE_REQUEST_JOBS 1000
+
 static bool wants_summary(const cJSON *req)
 {
     const char *r = cJSON_GetStringValue(cJSON_GetObjectItem(req, "result"));
@@ -127,6 +130,7 @@ static cJSON *op_submit_file(orch *o, conn *c, const cJSON *req)
     for (size_t i = 0; i < count; i++)
         job_spec_free(&specs[i]);
     free(specs);
+    o->trim_due |= count > ORCH_LARGE_REQUEST_JOBS;
     diag_free(&diags);
     return r;
 }
@@ -284,6 +288,7 @@ static cJSON *op_job_list(orch *o, conn *c, const cJSON *req)
         job_record_free(&recs[i]);
     }
     free(recs);
+    o->trim_due |= n > ORCH_LARGE_REQUEST_JOBS;
     return r;
 }
 

@@ -244,6 +244,10 @@ static void on_tick(uv_timer_t *t)
     if (o->stopping)
         orch_supervise_stop_workers(o, now);
     orch_supervise_tick(o, now);
+    if (o->trim_due) {
+        o->trim_due = false;
+        sys_release_free_memory();
+    }
     if (o->stopping && o->workers_told_to_stop && orch_all_workers_gone(o)) {
         orch_check_waiters(o, now);
         finish_stop(o);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hashmap.h"
 #include "jobtype.h"
 #include "project.h"
 #include "toml.h"
@@ -469,6 +470,8 @@ int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *d
     char *dir = path_dirname(path);
     job_spec *out = xcalloc(n, sizeof *out);
     pos *id_at = xcalloc(n, sizeof *id_at);
+    hashmap seen;   /* id -> index of its first entry + 1: duplicates found in linear time */
+    hashmap_init(&seen);
     for (size_t i = 0; i < n; i++) {
         const toml_value *table = jobs->u.array.items[i];
         if (table->type != TOML_TABLE) {
@@ -481,15 +484,16 @@ int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *d
         if (!out[i].id)
             continue;
         id_at[i] = w.id;
-        for (size_t k = 0; k < i; k++) {
-            if (out[k].id && strcmp(out[k].id, out[i].id) == 0) {
-                diag_add(diags, DIAG_ERROR, path, w.id.line, w.id.col,
-                         "duplicate job id '%s' (first defined at line %d, column %d)", out[i].id, id_at[k].line,
-                         id_at[k].col);
-                break;
-            }
+        size_t first = (size_t)(intptr_t)hashmap_get(&seen, out[i].id);   /* index + 1 */
+        if (first) {
+            diag_add(diags, DIAG_ERROR, path, w.id.line, w.id.col,
+                     "duplicate job id '%s' (first defined at line %d, column %d)", out[i].id, id_at[first - 1].line,
+                     id_at[first - 1].col);
+        } else {
+            hashmap_put(&seen, out[i].id, (void *)(intptr_t)(i + 1));
         }
     }
+    hashmap_free(&seen);
     free(id_at);
     free(dir);
     toml_free(root);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "hashmap.h"
 #include "jobtype.h"
 
 /* Bump together with a new entry in schema_steps; see docs/QUEUE.md. */
@@ -545,26 +546,23 @@ static char *depends_to_json(const strvec *deps)
     return copy;
 }
 
-/* Index of id among the batch's ids, or -1. */
-static long batch_index(char **ids, size_t count, const char *id)
+/* Index of id among the batch's ids (index maps each id to its index + 1), or -1. */
+static long batch_index(const hashmap *index, const char *id)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(ids[i], id) == 0)
-            return (long)i;
-    return -1;
+    return (long)(intptr_t)hashmap_get(index, id) - 1;
 }
 
 /* A cycle can only form inside one batch (a dependency must exist when its
  * dependent is submitted); such jobs would wait forever, so refuse them.
  * Depth-first search with colours: 0 unseen, 1 on the path, 2 done. */
-static int batch_cycle_from(const job_spec *specs, char **ids, size_t count, size_t node, char *colour)
+static int batch_cycle_from(const job_spec *specs, const hashmap *index, size_t node, char *colour)
 {
     colour[node] = 1;
     for (size_t d = 0; d < specs[node].depends_on.n; d++) {
-        long next = batch_index(ids, count, specs[node].depends_on.v[d]);
+        long next = batch_index(index, specs[node].depends_on.v[d]);
         if (next < 0 || colour[next] == 2)
             continue;
-        if (colour[next] == 1 || batch_cycle_from(specs, ids, count, (size_t)next, colour))
+        if (colour[next] == 1 || batch_cycle_from(specs, index, (size_t)next, colour))
             return 1;
     }
     colour[node] = 2;
@@ -581,6 +579,8 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     char **ids = xcalloc(count, sizeof *ids);
     int64_t *seqs = xcalloc(count, sizeof *seqs);
     char *colour = NULL;
+    hashmap index;   /* the batch's ids so far: duplicate and cycle checks stay linear */
+    hashmap_init(&index);
     int result = -1;
     int64_t first_seq = store->next_seq;
     if (tx_begin(store) < 0) {
@@ -593,7 +593,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
             err_set(err, errsize, "job %zu has no type", i + 1);
             goto fail;
         }
-        if (spec->id && (batch_index(ids, i, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
+        if (spec->id && (batch_index(&index, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
             err_set(err, errsize, "job id '%s' already exists", spec->id);
             goto fail;
         }
@@ -603,12 +603,13 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
         } else {
             /* "job-<seq>" unless a user already took that name for one of their jobs. */
             char *generated = xasprintf("job-%lld", (long long)seqs[i]);
-            for (int n = 2; batch_index(ids, i, generated) >= 0 || id_exists(store, generated) != 0; n++) {
+            for (int n = 2; batch_index(&index, generated) >= 0 || id_exists(store, generated) != 0; n++) {
                 free(generated);
                 generated = xasprintf("job-%lld-%d", (long long)seqs[i], n);
             }
             ids[i] = generated;
         }
+        hashmap_put(&index, ids[i], (void *)(intptr_t)(i + 1));
         sqlite3_stmt *st = stmt_get(store, ST_INSERT);
         if (!st)
             goto sql_fail;
@@ -654,7 +655,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     }
     colour = xcalloc(count, 1);
     for (size_t i = 0; i < count; i++) {
-        if (colour[i] == 0 && batch_cycle_from(specs, ids, count, i, colour)) {
+        if (colour[i] == 0 && batch_cycle_from(specs, &index, i, colour)) {
             err_set(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
             goto fail;
         }
@@ -679,6 +680,7 @@ out:
         else
             free(ids[i]);
     }
+    hashmap_free(&index);
     free(ids);
     free(seqs);
     free(colour);
