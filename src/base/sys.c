@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,6 +80,25 @@ void sys_for_each_in_session(pid_t sid, void (*fn)(pid_t pid, void *ctx), void *
             fn((pid_t)pid, ctx);
     }
     closedir(d);
+}
+
+long sys_fd_limit(void)
+{
+    struct rlimit rl;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : -1;
+}
+
+long sys_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return sys_fd_limit();
+    }
+    return (long)rl.rlim_cur;
 }
 
 void sys_release_free_memory(void)

@@ -19,6 +19,12 @@ long sys_self_rss_kib(void);
  * of another user may be listed too: kill tells). */
 void sys_for_each_in_session(pid_t sid, void (*fn)(pid_t pid, void *ctx), void *ctx);
 
+/* Raises the soft limit on open descriptors to the hard limit (a daemon
+ * serving many clients needs them); returns the limit now in force, or -1. */
+long sys_raise_fd_limit(void);
+/* The soft limit on open descriptors, or -1. */
+long sys_fd_limit(void);
+
 /* Hands memory that malloc keeps after large frees back to the system. */
 void sys_release_free_memory(void);
 

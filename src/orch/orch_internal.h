@@ -21,6 +21,14 @@ typedef struct orch orch;
 typedef struct worker worker;
 typedef struct orch_request orch_request;
 
+/* Replies queued on one connection that its peer has not read yet: past this
+ * the connection is closed (a reply is at most WIRE_MAX_REPLY, so one full
+ * reply always fits). */
+#define ORCH_MAX_QUEUED_REPLY_BYTES (WIRE_MAX_REPLY + (16u << 20))
+/* Descriptors never given to clients: the job database, logs, the listening
+ * socket, the five workers' connections and what spawning one needs. */
+#define ORCH_RESERVED_FDS 32
+
 /* One accepted connection: a client, or a worker once it has registered. */
 typedef struct conn {
     uv_pipe_t pipe;
@@ -41,6 +49,7 @@ struct worker {
     bool wanted;            /* should be running: false after "stop DAEMON" */
     pid_t pid;
     conn *conn;             /* its registered connection, or NULL (borrowed) */
+    char *refused;          /* owned: why its connection was dropped (an oversized message), for the jobs' reason */
     int restarts;
     uint64_t restart_at_ms; /* monotonic; 0 = no restart scheduled */
     uint64_t ping_sent_ms;  /* outstanding ping, 0 = none */
@@ -108,6 +117,8 @@ struct orch {
     /* A large request (a big job file, a long list) freed much memory: the
      * next tick hands it back to the system (malloc keeps it otherwise). */
     bool trim_due;
+    uint64_t accept_failures, accept_failure_logged_ms;   /* connections refused for lack of descriptors */
+    size_t open_conns;          /* accepted and not yet freed, clients and workers */
     int exit_code;
 };
 

@@ -401,6 +401,8 @@ static cJSON *op_register(orch *o, conn *c, const cJSON *req)
                                 name, cJSON_IsNumber(pid) ? (int)pid->valuedouble : -1);
     w->conn = c;
     c->worker = w;
+    /* Workers send results (a discovery of a large tree, a library's symbols): up to the reply limit. */
+    c->dec.max_frame = WIRE_MAX_REPLY;
     w->ping_sent_ms = 0;
     log_info("%s daemon registered (PID %d)", name, (int)pid->valuedouble);
     o->schedule_again = true;

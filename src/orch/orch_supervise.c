@@ -33,6 +33,13 @@ static void on_worker_exit(uv_process_t *proc, int64_t exit_status, int term_sig
     char *why = term_signal ? xasprintf("%s daemon killed by signal %d", daemon_table[w->kind].name, term_signal)
                             : xasprintf("%s daemon exited with status %lld", daemon_table[w->kind].name,
                                         (long long)exit_status);
+    if (w->refused) {
+        char *longer = xasprintf("%s after %s", why, w->refused);
+        free(why);
+        why = longer;
+        free(w->refused);
+        w->refused = NULL;
+    }
     if (o->stopping || !w->wanted)
         log_info("%s", why);
     else

@@ -28,6 +28,7 @@ static void drain_conn(conn *c);
 static void on_conn_closed(uv_handle_t *h)
 {
     conn *c = h->data;
+    c->o->open_conns--;
     wire_decoder_free(&c->dec);
     free(c);
 }
@@ -59,6 +60,17 @@ void orch_send(conn *c, cJSON *msg)
 {
     if (c->closing) {
         cJSON_Delete(msg);
+        return;
+    }
+    /* A client that sends requests and never reads the replies would make the
+       orchestrator queue them without end: past the bound its connection goes. */
+    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    if (queued > ORCH_MAX_QUEUED_REPLY_BYTES) {
+        log_warn("a client does not read its replies (%zu bytes queued, limit %u); closing its connection", queued,
+                 ORCH_MAX_QUEUED_REPLY_BYTES);
+        cJSON_Delete(msg);
+        orch_close_conn(c);
+        c->o->trim_due = true;   /* its queued replies are freed with it */
         return;
     }
     if (uvwire_send((uv_stream_t *)&c->pipe, msg) < 0)
@@ -136,8 +148,18 @@ static void drain_conn(conn *c)
         if (r == 0)
             break;
         if (r < 0) {
-            /* The stream cannot be resynchronised; answer and hang up on this client only. */
-            orch_send(c, orch_reply_error("bad_request", "request larger than %u bytes", WIRE_MAX_REQUEST));
+            /* The stream cannot be resynchronised; answer and hang up on this peer only. */
+            if (c->worker) {
+                free(c->worker->refused);
+                c->worker->refused = xasprintf("its message of %zu bytes was over the %zu-byte limit", len,
+                                               c->dec.max_frame);
+                log_error("%s daemon: %s; dropping its connection", daemon_table[c->worker->kind].name,
+                          c->worker->refused);
+            } else {
+                log_warn("client sent a frame of %zu bytes, over the %zu-byte limit; closing its connection", len,
+                         c->dec.max_frame);
+                orch_send(c, orch_reply_error("bad_request", "request larger than %zu bytes", c->dec.max_frame));
+            }
             orch_close_conn(c);
             break;
         }
@@ -185,17 +207,48 @@ static void on_batch_check(uv_check_t *h)
 static void on_connection(uv_stream_t *server, int status)
 {
     orch *o = server->data;
-    if (status < 0)
+    if (status < 0) {
+        /* Out of descriptors: libuv keeps one in reserve and uses it to accept
+           and close the waiting connections (their clients see the connection
+           closed), so that the listening socket does not spin. Say so, once a second. */
+        uint64_t now = clock_monotonic_ms();
+        o->accept_failures++;
+        if (now - o->accept_failure_logged_ms >= 1000) {
+            log_error("cannot accept connections: %s (%llu refused so far; descriptor limit %ld)", uv_strerror(status),
+                      (unsigned long long)o->accept_failures, sys_fd_limit());
+            o->accept_failure_logged_ms = now;
+        }
         return;
+    }
     conn *c = xcalloc(1, sizeof *c);
     c->o = o;
     uv_pipe_init(o->loop, &c->pipe, 0);
     c->pipe.data = c;
+    o->open_conns++;
     if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
         uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
         return;
     }
     wire_decoder_init(&c->dec, WIRE_MAX_REQUEST);
+    /* Descriptors are kept in reserve (the database, logs, workers, spawning):
+       past the limit a client is told why and closed, instead of libuv's
+       silent close once none is left. */
+    long limit = sys_fd_limit();
+    if (limit > 0 && (long)o->open_conns > limit - ORCH_RESERVED_FDS) {
+        uint64_t now = clock_monotonic_ms();
+        o->accept_failures++;
+        if (now - o->accept_failure_logged_ms >= 1000) {
+            log_error("too many connections: %zu open, descriptor limit %ld (%llu refused so far)", o->open_conns,
+                      limit, (unsigned long long)o->accept_failures);
+            o->accept_failure_logged_ms = now;
+        }
+        uvwire_try_send((uv_stream_t *)&c->pipe,
+                        orch_reply_error("unavailable", "too many connections (%zu open; the orchestrator's "
+                                         "descriptor limit is %ld)", o->open_conns, limit));
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+        return;
+    }
     /* Only our own user may drive the daemons. */
     uv_os_fd_t fd;
     uid_t peer = (uid_t)-1;
@@ -297,6 +350,7 @@ int orchestrator_main(const char *home)
     int cfg_rc = config_load(&o.cfg, home, &diags);
     log_open(home, "orchestrator", o.cfg.logging.log_level, o.cfg.logging.max_size_kb * 1024,
              (int)o.cfg.logging.keep_files);
+    log_info("descriptor limit %ld", sys_raise_fd_limit());   /* every client holds one */
     for (size_t i = 0; i < diags.count; i++) {
         char *line = diag_format(&diags.items[i]);
         if (diags.items[i].severity == DIAG_ERROR)

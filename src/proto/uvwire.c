@@ -27,6 +27,19 @@ static void uvwire_on_written(uv_write_t *req, int status)
     free(w);
 }
 
+int uvwire_try_send(uv_stream_t *stream, cJSON *msg)
+{
+    char *text = cJSON_PrintUnformatted(msg);
+    cJSON_Delete(msg);
+    size_t len;
+    char *frame = wire_frame(text, strlen(text), &len);
+    free(text);
+    uv_buf_t b = uv_buf_init(frame, (unsigned)len);
+    int rc = uv_try_write(stream, &b, 1);
+    free(frame);
+    return rc == (int)len ? 0 : rc < 0 ? rc : UV_EAGAIN;
+}
+
 int uvwire_send(uv_stream_t *stream, cJSON *msg)
 {
     char *text = cJSON_PrintUnformatted(msg);

@@ -10,4 +10,9 @@ void uvwire_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 /* Frames msg (consumed) and queues it on stream. 0, or a negative libuv error. */
 int uvwire_send(uv_stream_t *stream, cJSON *msg);
 
+/* Sends msg (consumed) at once if the socket takes it whole (a new
+ * connection's buffer does), without queueing: for a reply sent just before
+ * the handle is closed, which would cancel a queued write. 0 or a libuv error. */
+int uvwire_try_send(uv_stream_t *stream, cJSON *msg);
+
 #endif

@@ -57,8 +57,11 @@ int wire_decoder_next(wire_decoder *dec, char **frame, size_t *frame_len)
     if (dec->len < 4)
         return 0;
     uint32_t n = wire_read_u32(dec->buf);
-    if (n > dec->max_frame)
+    if (n > dec->max_frame) {
+        if (frame_len)
+            *frame_len = n;
         return -1;
+    }
     if (dec->len < 4 + (size_t)n)
         return 0;
     char *out = wire_alloc((size_t)n + 1);

@@ -20,7 +20,8 @@ void wire_decoder_init(wire_decoder *dec, size_t max_frame);
 void wire_decoder_free(wire_decoder *dec);
 void wire_decoder_feed(wire_decoder *dec, const char *data, size_t len);
 /* 1: *frame (NUL-terminated, caller frees) holds the next frame; 0: need more
- * bytes; -1: the announced frame exceeds max_frame (the stream is unusable). */
+ * bytes; -1: the announced frame exceeds max_frame (the stream is unusable;
+ * *frame_len then holds the announced length, for the log). */
 int wire_decoder_next(wire_decoder *dec, char **frame, size_t *frame_len);
 
 /* Header + payload in one new buffer (caller frees); *out_len its length. */

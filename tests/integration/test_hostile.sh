@@ -25,6 +25,31 @@ check_eq "a job file over 16 MiB is refused (exit 2)" 2 "$rc"
 check "with the limit in the message" has "$err" 'over the limit of 16 MiB'
 check "the daemons still serve others" jm job list
 
+# A client that sends and never reads: its connection is dropped past the bound, others are served.
+before=$(rss_kib)
+out=$(python3 - "$TEST_HOME/run/jmake.sock" <<'PY'
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+body = json.dumps({"op": "status"}).encode()
+frame = struct.pack(">I", len(body)) + body
+sent = 0
+try:
+    for _ in range(400000):
+        s.sendall(frame * 50)
+        sent += 50
+    print("never dropped")
+except OSError:
+    print("dropped")
+PY
+)
+check_eq "a client that never reads is dropped" dropped "$out"
+check "the log says why" grep -q 'does not read its replies' "$TEST_HOME/logs/orchestrator.log"
+check "others are still served" jm job list --state running
+wait_for 3 sh -c "[ \$(awk '/^VmRSS:/ {print \$2}' /proc/$(pid_of orchestrator)/status) -lt $((before * 2 + 20000)) ]"
+after=$(rss_kib)
+check "orchestrator memory back near its level after it (before $before KiB, after $after KiB)" [ "$after" -lt $((before * 2 + 20000)) ]
+
 # A large valid file: accepted, in time linear in its size, and the memory it took is returned.
 before=$(rss_kib)
 python3 - "$WORK" <<'PY'
@@ -40,5 +65,35 @@ check_eq "the first and the last are queued" "pending pending" "$(job_state m0) 
 wait_for 3 sh -c "[ \$(awk '/^VmRSS:/ {print \$2}' /proc/$(pid_of orchestrator)/status) -lt $((before * 2 + 20000)) ]"
 after=$(rss_kib)
 check "orchestrator memory back near its level (before $before KiB, after $after KiB)" [ "$after" -lt $((before * 2 + 20000)) ]
+
+# A result bigger than a request may be (discovery of /usr/include: over 1 MiB) reaches the store.
+jm start discovery >/dev/null
+d=$(jm submit --type discovery --path /usr/include --priority 0)
+jm job wait "$d" --timeout 120 >/dev/null; rc=$?
+check_eq "discovery of /usr/include completes" 0 "$rc"
+size=$(jm job result "$d" | wc -c)
+check "its result (${size} bytes) is over the 1 MiB request limit and complete" [ "$size" -gt 1048576 ]
+check "its result lists stdio.h" sh -c "$JMAKE --home $TEST_HOME job result $d | grep -q '\"stdio.h\"'"
+
+# Out of descriptors: past the limit (less a reserve) a client is told why, the log says so,
+# and the orchestrator serves again once clients leave.
+jm stop >/dev/null
+prlimit --nofile=64:64 "$JMAKE" --home "$TEST_HOME" start >/dev/null || fail "start with 64 descriptors"
+out=$(python3 - "$TEST_HOME/run/jmake.sock" <<'PY'
+import json, socket, struct, sys
+held = []
+for _ in range(60):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+last = held[-1]
+last.settimeout(5)
+head = last.recv(4)
+print(json.loads(last.recv(struct.unpack(">I", head)[0]))["error"])
+PY
+)
+check "a client past the limit is told why" has "$out" '^too many connections \([0-9]+ open; .*descriptor limit is 64\)$'
+check "the orchestrator logs it" grep -q 'too many connections: [0-9]* open, descriptor limit 64' "$TEST_HOME/logs/orchestrator.log"
+check "and serves again once they are gone" wait_for 5 jm job list --state running
 
 finish
