@@ -38,7 +38,8 @@ for part in 0 1 2 3; do
                 printf '[[jobs]]\nid = "k%s-%s-%s"\ntype = "discovery"\npriority = 9\nargs = { path = "%s" }\n' \
                     "$part" "$i" "$j" "$WORK/scan"
             done > "$f"
-            jm submit "$f" >/dev/null 2>&1 || break
+            # No autostart: a client must see the kill, not start new daemons.
+            JMAKE_NO_AUTOSTART=1 jm submit "$f" >/dev/null 2>&1 || break
             echo "k$part-$i"
         done > "$WORK/acked.$part"
     ) &
