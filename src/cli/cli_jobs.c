@@ -269,6 +269,14 @@ static cJSON *follow_job(cli *c, jmake_client *client, const char *id, int64_t t
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
     }
+    if (view.tty) {
+        /* Something on the line at once, not only when the first poll answers. */
+        cJSON *queued = cJSON_CreateObject();
+        cJSON_AddStringToObject(queued, "id", id);
+        cJSON_AddStringToObject(queued, "state", "pending");
+        progress_show(&view, queued);
+        cJSON_Delete(queued);
+    }
     cJSON *final = NULL;
     for (;;) {
         /* A short long-poll: the reply comes the moment the job ends, or after
