@@ -30,8 +30,10 @@ static void emit(FILE *out, const char *prefix, const char *cur, const char *wor
     }
 }
 
-/* The ids of the jobs the running daemons know; nothing when they are down
- * (no socket, no error message: completion must stay quiet). */
+/* The ids of the jobs the running daemons know, starting with what is typed; nothing
+ * when they are down (no error message either: completion must stay quiet).
+ * `brief` and `id_prefix` keep the reply to the matching ids with their state and
+ * type: whole records of 10,000 jobs are 5 MB and half a second. */
 static void emit_job_ids(FILE *out, const char *home_option, const char *prefix, const char *cur)
 {
     char *home = home_resolve(home_option);
@@ -44,7 +46,15 @@ static void emit_job_ids(FILE *out, const char *home_option, const char *prefix,
     jmake_client *client = NULL;
     if (jmake_connect(home, &client) == JMAKE_OK) {
         char *reply_text = NULL;
-        if (jmake_request(client, "{\"op\":\"job_list\"}", &reply_text) == JMAKE_OK) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "op", "job_list");
+        cJSON_AddBoolToObject(req, "brief", true);
+        cJSON_AddStringToObject(req, "id_prefix", cur + strlen(prefix));
+        char *req_text = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        int rc = jmake_request(client, req_text, &reply_text);
+        free(req_text);
+        if (rc == JMAKE_OK) {
             cJSON *reply = cJSON_Parse(reply_text);
             const cJSON *j;
             cJSON_ArrayForEach(j, cJSON_GetObjectItem(reply, "jobs"))

@@ -848,10 +848,20 @@ static cJSON *orch_op_job_list(orch *o, const cJSON *req)
         return orch_reply_error("internal", "cannot list jobs");
     cJSON *r = orch_reply_ok();
     cJSON *arr = cJSON_AddArrayToObject(r, "jobs");
+    /* Shell completion (`id_prefix`, `brief`): the matching ids with state and type only. */
+    const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id_prefix"));
+    bool brief = cJSON_IsTrue(cJSON_GetObjectItem(req, "brief"));
     for (size_t i = 0; i < n; i++) {
-        cJSON *j = orch_job_json(o, &recs[i], true);
-        cJSON_DeleteItemFromObject(j, "result"); /* lists stay small; job result has it */
-        cJSON_AddItemToArray(arr, j);
+        if (!prefix || strncmp(recs[i].id, prefix, strlen(prefix)) == 0) {
+            cJSON *j = brief ? cJSON_CreateObject() : orch_job_json(o, &recs[i], true);
+            if (brief) {
+                cJSON_AddStringToObject(j, "id", recs[i].id);
+                cJSON_AddStringToObject(j, "state", job_state_name(recs[i].state));
+                cJSON_AddStringToObject(j, "type", recs[i].type);
+            }
+            cJSON_DeleteItemFromObject(j, "result"); /* lists stay small; job result has it */
+            cJSON_AddItemToArray(arr, j);
+        }
         job_record_free(&recs[i]);
     }
     free(recs);
