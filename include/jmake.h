@@ -9,6 +9,14 @@
 extern "C" {
 #endif
 
+/* Marks the library's interface: libjmake is built with hidden visibility,
+ * so only what carries this is exported from libjmake.so. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define JMAKE_EXTERN __attribute__((visibility("default")))
+#else
+#define JMAKE_EXTERN
+#endif
+
 /* Every call returns one of these (0 on success). After a failure,
  * jmake_last_error(client) holds a one-line human message (several lines, one
  * per problem, when a job file was rejected). */
@@ -41,12 +49,12 @@ typedef struct jmake_client jmake_client;
  * $XDG_STATE_HOME/jmake, else ~/.local/state/jmake). On success *out is a new
  * handle the caller closes with jmake_disconnect. On failure *out is still a
  * handle (so that jmake_last_error works) unless memory ran out; close it too. */
-int jmake_connect(const char *home, jmake_client **out);
-void jmake_disconnect(jmake_client *client);
+JMAKE_EXTERN int jmake_connect(const char *home, jmake_client **out);
+JMAKE_EXTERN void jmake_disconnect(jmake_client *client);
 /* The message of the last failed call; owned by the handle, valid until the next call. */
-const char *jmake_last_error(const jmake_client *client);
+JMAKE_EXTERN const char *jmake_last_error(const jmake_client *client);
 /* The home this handle talks to; owned by the handle. */
-const char *jmake_home(const jmake_client *client);
+JMAKE_EXTERN const char *jmake_home(const jmake_client *client);
 
 typedef struct jmake_job_options {
     const char *type;               /* "compilation", "wrapping", "discovery", "error_analysis" */
@@ -61,27 +69,27 @@ typedef struct jmake_job_options {
 } jmake_job_options;
 
 /* Submits one job. On success *job_id is a new string the caller frees with jmake_free. */
-int jmake_submit_job(jmake_client *client, const jmake_job_options *options, char **job_id);
+JMAKE_EXTERN int jmake_submit_job(jmake_client *client, const jmake_job_options *options, char **job_id);
 /* Submits every [[jobs]] entry of a TOML job file, all or nothing. On success
  * *ids is a new array of *count new strings; free with jmake_free_strings. */
-int jmake_submit_file(jmake_client *client, const char *path, char ***ids, size_t *count);
-int jmake_get_job_status(jmake_client *client, const char *job_id, jmake_job_state *state);
+JMAKE_EXTERN int jmake_submit_file(jmake_client *client, const char *path, char ***ids, size_t *count);
+JMAKE_EXTERN int jmake_get_job_status(jmake_client *client, const char *job_id, jmake_job_state *state);
 /* Waits until the job is completed, failed or cancelled, or timeout_ms passes
  * (negative: no limit; JMAKE_ERR_TIMEOUT then). *state gets the final state. */
-int jmake_wait_for_job(jmake_client *client, const char *job_id, int64_t timeout_ms,
+JMAKE_EXTERN int jmake_wait_for_job(jmake_client *client, const char *job_id, int64_t timeout_ms,
                        jmake_job_state *state);
 /* The job's record and result as a JSON object text; caller frees with jmake_free. */
-int jmake_get_job_results(jmake_client *client, const char *job_id, char **json);
+JMAKE_EXTERN int jmake_get_job_results(jmake_client *client, const char *job_id, char **json);
 /* Cancels a pending job at once or stops a running one within a second. */
-int jmake_cancel_job(jmake_client *client, const char *job_id);
+JMAKE_EXTERN int jmake_cancel_job(jmake_client *client, const char *job_id);
 
 /* Sends one raw protocol request (a JSON object text) and returns the reply
  * text (caller frees with jmake_free); for requests without a wrapper above. */
-int jmake_request(jmake_client *client, const char *request_json, char **reply_json);
+JMAKE_EXTERN int jmake_request(jmake_client *client, const char *request_json, char **reply_json);
 
-const char *jmake_job_state_name(jmake_job_state state);
-void jmake_free(void *ptr);
-void jmake_free_strings(char **strings, size_t count);
+JMAKE_EXTERN const char *jmake_job_state_name(jmake_job_state state);
+JMAKE_EXTERN void jmake_free(void *ptr);
+JMAKE_EXTERN void jmake_free_strings(char **strings, size_t count);
 
 #ifdef __cplusplus
 }

@@ -13,10 +13,13 @@ typedef struct engine_options {
     const char *cache_dir;      /* content-addressed object cache (absolute) */
     bool cache_enabled;
     int64_t cache_size_mb;
-    int max_parallel;           /* compiler processes at once */
+    int max_parallel;           /* commands (compilers, linkers) at once over every build of
+                                   this engine, however many projects build at the same time */
     int64_t build_timeout_s;    /* whole build */
     bool incremental;
     const char *llvm_toolchain_path; /* daemon default for [llvm] projects */
+    struct runner *runner;      /* where commands run (runner.h), borrowed: it must outlive the
+                                   engine; NULL = local processes (the engine makes its own) */
 } engine_options;
 
 /* Called from the thread running engine_build as files finish: after every
@@ -34,16 +37,19 @@ typedef struct engine_job {
                                    a second and every compiler process group is killed */
 } engine_job;
 
-/* The engine keeps per-project build state in memory (loaded from state_dir on
- * first use, saved after every build) so that later callers (the watcher) can
- * tell it what changed instead of rescanning. */
+/* One engine serves every project of a daemon: it keeps per-project build
+ * state in memory (loaded from state_dir on first use, saved after every
+ * build) so that later callers (the watcher) can tell it what changed instead
+ * of rescanning, and it bounds the commands of all its builds together. */
 typedef struct engine engine;
 
 engine *engine_new(const engine_options *options);  /* copies options */
 void engine_free(engine *eng);
 
-/* Builds one project; blocking, safe to call from a worker thread (one build
- * per engine at a time). Returns 0 when the artifact is up to date or was
+/* Builds one project; blocking, safe to call from several threads at once:
+ * builds of different projects run side by side (sharing max_parallel), a
+ * second build of the same project waits for the first (a cancel still stops
+ * the wait). Returns 0 when the artifact is up to date or was
  * built, 1 when the build failed (compile or link errors, diagnostics in the
  * result), -1 when the job could not run (bad configuration, cancelled,
  * timeout): *reason is then set (caller frees). *result is set in every case

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "jobtype.h"
 #include "util.h"
 
 static cJSON *id_request(const char *op, const char *id)
@@ -300,8 +301,10 @@ static cJSON *follow_job(cli *c, jmake_client *client, const char *id, int64_t t
             final = job;
             break;
         }
-        if (absent.kind < 0)
-            absent.kind = daemon_for_job_type(str_of(job, "type"));
+        if (absent.kind < 0) {
+            int t = job_type_from_name(str_of(job, "type"));
+            absent.kind = t < 0 ? -1 : (int)job_type_table[t].daemon;
+        }
         if (show)
             progress_show(&view, job);
         bool give_up = daemon_absent_too_long(c, &absent, job, &view);

@@ -34,21 +34,6 @@ int daemon_from_name(const char *name)
     return -1;
 }
 
-int daemon_for_job_type(const char *type)
-{
-    if (!type)
-        return -1;
-    if (strcmp(type, "compilation") == 0)
-        return DAEMON_COMPILATION;
-    if (strcmp(type, "discovery") == 0)
-        return DAEMON_DISCOVERY;
-    if (strcmp(type, "wrapping") == 0)
-        return DAEMON_BUILD;
-    if (strcmp(type, "error_analysis") == 0)
-        return DAEMON_ERROR_HANDLER;
-    return -1;
-}
-
 static pid_t daemon_read_pid(int fd)
 {
     char buf[32] = {0};

@@ -24,8 +24,6 @@ extern const daemon_info daemon_table[DAEMON_COUNT];
 
 /* -1 when name is not a daemon ("error-handler" is accepted for error_handler). */
 int daemon_from_name(const char *name);
-/* The daemon that runs jobs of a type, or -1 for an unknown type. */
-int daemon_for_job_type(const char *type);
 
 /* Takes home/run/<name>.pid: creates run/ (0700), locks the file so that a
  * second instance fails, writes our PID. A file left by a killed process is

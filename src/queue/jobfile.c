@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "jobtype.h"
 #include "project.h"
 #include "toml.h"
 #include "util.h"
@@ -26,10 +27,7 @@ static const char *const known_fields[] = {"id",          "type",       "priorit
 
 bool jobfile_type_known(const char *type)
 {
-    for (size_t i = 0; type && job_types[i]; i++)
-        if (strcmp(job_types[i], type) == 0)
-            return true;
-    return false;
+    return job_type_from_name(type) >= 0;
 }
 
 bool jobfile_id_valid(const char *id)
@@ -43,13 +41,6 @@ bool jobfile_id_valid(const char *id)
     return true;
 }
 
-static bool in_list(const char *const *list, const char *name)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
-}
 
 /* Where each checked value was written, so an error can point at it; all
  * zero (file NULL) for specs that came from the command line or the wire. */
@@ -59,9 +50,9 @@ typedef struct pos {
 
 typedef struct spec_where {
     const char *file;
-    pos entry, id, type, priority, config_file, binary_path, depends_on, timeout, args, args_path, args_log,
-        args_job;
-    const char *config_written, *binary_written, *path_written, *log_written; /* as the user wrote them */
+    pos entry, id, type, priority, depends_on, timeout, args;
+    pos field[JOB_FIELD_COUNT];                 /* config_file, binary_path, args.path, ... */
+    const char *written[JOB_FIELD_COUNT];       /* a path field as the user wrote it, or NULL */
 } spec_where;
 
 static bool is_regular_file(const char *path)
@@ -85,7 +76,8 @@ static void missing_path(diag_list *diags, const spec_where *w, pos at, const ch
 /* A compilation job is only worth queueing when its project loads and has something to compile. */
 static void check_project(const char *config_file, const spec_where *w, diag_list *diags)
 {
-    const char *shown = w->config_written ? w->config_written : config_file;
+    const char *shown = w->written[JOB_FIELD_CONFIG_FILE] ? w->written[JOB_FIELD_CONFIG_FILE] : config_file;
+    pos at = w->field[JOB_FIELD_CONFIG_FILE];
     diag_list project_diags = {0};
     project_config project;
     memset(&project, 0, sizeof project);
@@ -96,22 +88,79 @@ static void check_project(const char *config_file, const spec_where *w, diag_lis
     }
     diag_free(&project_diags);
     if (rc < 0) {
-        diag_add(diags, DIAG_ERROR, w->file, w->config_file.line, w->config_file.col,
+        diag_add(diags, DIAG_ERROR, w->file, at.line, at.col,
                  "config_file '%s' is not a valid project configuration (errors above)", shown);
         project_free(&project); /* project_load fills defaults even when it fails */
         return;
     }
     if (project.sources.n == 0 && !dir_exists(project.source_dir))
-        diag_add(diags, DIAG_ERROR, w->file, w->config_file.line, w->config_file.col,
-                 "config_file '%s': source folder '%s' does not exist", shown, project.source_dir);
+        diag_add(diags, DIAG_ERROR, w->file, at.line, at.col, "config_file '%s': source folder '%s' does not exist", shown, project.source_dir);
     else if (project.sources.n > 0 && !dir_exists(project.root))
-        diag_add(diags, DIAG_ERROR, w->file, w->config_file.line, w->config_file.col,
-                 "config_file '%s': project root '%s' does not exist", shown, project.root);
+        diag_add(diags, DIAG_ERROR, w->file, at.line, at.col, "config_file '%s': project root '%s' does not exist", shown, project.root);
     project_free(&project);
 }
 
-/* The type-specific contents of args. */
-static void check_args(const job_spec *spec, const spec_where *w, diag_list *diags)
+/* The fields that are members of args (job_field_table rows with an args_key). */
+static unsigned args_fields(void)
+{
+    unsigned mask = 0;
+    for (int f = 0; f < JOB_FIELD_COUNT; f++)
+        if (job_field_table[f].args_key)
+            mask |= JOB_FIELD_BIT(f);
+    return mask;
+}
+
+/* Whether the job gives field f; args is the parsed args object or NULL. */
+static bool field_given(const job_spec *spec, const cJSON *args, job_field f)
+{
+    switch (f) {
+    case JOB_FIELD_CONFIG_FILE:
+        return spec->config_file != NULL;
+    case JOB_FIELD_BINARY_PATH:
+        return spec->binary_path != NULL;
+    default:
+        return cJSON_GetObjectItemCaseSensitive(args, job_field_table[f].args_key) != NULL;
+    }
+}
+
+/* The type's "needs at least one of" rule; errors go to diags. */
+static void check_needs(const job_spec *spec, const cJSON *args, const job_type_info *type, const spec_where *w,
+                        diag_list *diags)
+{
+    if (type->needs == 0)
+        return;
+    for (int f = 0; f < JOB_FIELD_COUNT; f++)
+        if ((type->needs & JOB_FIELD_BIT(f)) && field_given(spec, args, (job_field)f))
+            return;
+    diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col, "%s job needs %s", type->name,
+             type->needs_text);
+}
+
+/* One member of args that the type reads, as its job_field_table row says it must be. */
+static void check_arg(const cJSON *item, job_field f, const spec_where *w, diag_list *diags)
+{
+    const job_field_info *info = &job_field_table[f];
+    pos at = w->field[f];
+    if (info->value == JOB_VALUE_JOB_ID) {
+        if (!cJSON_IsString(item) || !jobfile_id_valid(item->valuestring))
+            diag_add(diags, DIAG_ERROR, w->file, at.line, at.col, "%s must be a job id string", info->name);
+        return;
+    }
+    bool folder = info->value == JOB_VALUE_FOLDER;
+    if (!cJSON_IsString(item))
+        diag_add(diags, DIAG_ERROR, w->file, at.line, at.col, "%s must be a string", info->name);
+    else if (item->valuestring[0] != '/')
+        diag_add(diags, DIAG_ERROR, w->file, at.line, at.col, "%s '%s' must be an absolute path", info->name,
+                 item->valuestring);
+    else if (folder ? !dir_exists(item->valuestring) : !is_regular_file(item->valuestring))
+        missing_path(diags, w, at, info->name, w->written[f], item->valuestring,
+                     folder ? "is not an existing folder" : "does not exist");
+}
+
+/* The type-specific contents of args; with needs_from_args, the type's
+ * "needs" rule too, which can only be judged once args is known to be an object. */
+static void check_args(const job_spec *spec, const job_type_info *type, bool needs_from_args, const spec_where *w,
+                       diag_list *diags)
 {
     cJSON *args = spec->args_json ? cJSON_Parse(spec->args_json) : NULL;
     if (spec->args_json && !cJSON_IsObject(args)) {
@@ -119,36 +168,15 @@ static void check_args(const job_spec *spec, const spec_where *w, diag_list *dia
         cJSON_Delete(args);
         return;
     }
-    if (strcmp(spec->type, "discovery") == 0) {
-        const cJSON *path = cJSON_GetObjectItemCaseSensitive(args, "path");
-        if (path && !cJSON_IsString(path))
-            diag_add(diags, DIAG_ERROR, w->file, w->args_path.line, w->args_path.col, "args.path must be a string");
-        else if (path && path->valuestring[0] != '/')
-            diag_add(diags, DIAG_ERROR, w->file, w->args_path.line, w->args_path.col,
-                     "args.path '%s' must be an absolute path", path->valuestring);
-        else if (path && !dir_exists(path->valuestring))
-            missing_path(diags, w, w->args_path, "args.path", w->path_written, path->valuestring,
-                         "is not an existing folder");
-        else if (!path && !spec->config_file)
-            diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col,
-                     "discovery job needs config_file (a jmake.toml) or args.path (a folder)");
-    } else if (strcmp(spec->type, "error_analysis") == 0) {
-        const cJSON *job = cJSON_GetObjectItemCaseSensitive(args, "job");
-        const cJSON *log = cJSON_GetObjectItemCaseSensitive(args, "log");
-        if (job && (!cJSON_IsString(job) || !jobfile_id_valid(job->valuestring)))
-            diag_add(diags, DIAG_ERROR, w->file, w->args_job.line, w->args_job.col,
-                     "args.job must be a job id string");
-        if (log && !cJSON_IsString(log))
-            diag_add(diags, DIAG_ERROR, w->file, w->args_log.line, w->args_log.col, "args.log must be a string");
-        else if (log && log->valuestring[0] != '/')
-            diag_add(diags, DIAG_ERROR, w->file, w->args_log.line, w->args_log.col,
-                     "args.log '%s' must be an absolute path", log->valuestring);
-        else if (log && !is_regular_file(log->valuestring))
-            missing_path(diags, w, w->args_log, "args.log", w->log_written, log->valuestring, "does not exist");
-        if (!job && !log)
-            diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col,
-                     "error_analysis job needs args.job (a job id) or args.log (a compiler log file)");
+    for (int f = 0; f < JOB_FIELD_COUNT; f++) {
+        if (!(type->reads_args & JOB_FIELD_BIT(f)))
+            continue;
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(args, job_field_table[f].args_key);
+        if (item)
+            check_arg(item, (job_field)f, w, diags);
     }
+    if (needs_from_args)
+        check_needs(spec, args, type, w, diags);
     cJSON_Delete(args);
 }
 
@@ -159,16 +187,19 @@ static void check_spec(const job_spec *spec, const spec_where *w, diag_list *dia
         diag_add(diags, DIAG_ERROR, w->file, w->id.line, w->id.col,
                  "invalid job id '%s': use 1-%d letters, digits or ._:@+- (not starting with '-')", spec->id,
                  JOBFILE_ID_MAX);
+    char type_names[256];
     if (!spec->type) {
-        diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col,
-                 "missing required field 'type' (compilation, wrapping, discovery or error_analysis)");
+        diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col, "missing required field 'type' (%s)",
+                 job_type_names_text(type_names, sizeof type_names));
         return;
     }
-    if (!jobfile_type_known(spec->type)) {
-        diag_add(diags, DIAG_ERROR, w->file, w->type.line, w->type.col,
-                 "unknown job type '%s' (expected compilation, wrapping, discovery or error_analysis)", spec->type);
+    int type_index = job_type_from_name(spec->type);
+    if (type_index < 0) {
+        diag_add(diags, DIAG_ERROR, w->file, w->type.line, w->type.col, "unknown job type '%s' (expected %s)",
+                 spec->type, job_type_names_text(type_names, sizeof type_names));
         return;
     }
+    const job_type_info *type = &job_type_table[type_index];
     if (spec->priority < 0)
         diag_add(diags, DIAG_ERROR, w->file, w->priority.line, w->priority.col,
                  "priority must be 0 (highest) or more, not %d", spec->priority);
@@ -186,40 +217,39 @@ static void check_spec(const job_spec *spec, const spec_where *w, diag_list *dia
                      "job '%s' depends on itself", dep);
     }
 
+    /* config_file and binary_path are checked on every job that has one, whatever its type. */
     bool config_ok = false;
+    const pos config_at = w->field[JOB_FIELD_CONFIG_FILE], binary_at = w->field[JOB_FIELD_BINARY_PATH];
     if (spec->config_file) {
+        const char *written = w->written[JOB_FIELD_CONFIG_FILE];
         if (spec->config_file[0] != '/')
-            diag_add(diags, DIAG_ERROR, w->file, w->config_file.line, w->config_file.col,
+            diag_add(diags, DIAG_ERROR, w->file, config_at.line, config_at.col,
                      "config_file '%s' must be an absolute path", spec->config_file);
         else if (dir_exists(spec->config_file))
-            missing_path(diags, w, w->config_file, "config_file", w->config_written, spec->config_file,
+            missing_path(diags, w, config_at, "config_file", written, spec->config_file,
                          "is a folder; name the project's jmake.toml");
         else if (!is_regular_file(spec->config_file))
-            missing_path(diags, w, w->config_file, "config_file", w->config_written, spec->config_file,
-                         "does not exist");
+            missing_path(diags, w, config_at, "config_file", written, spec->config_file, "does not exist");
         else
             config_ok = true;
     }
     if (spec->binary_path) {
         if (spec->binary_path[0] != '/')
-            diag_add(diags, DIAG_ERROR, w->file, w->binary_path.line, w->binary_path.col,
+            diag_add(diags, DIAG_ERROR, w->file, binary_at.line, binary_at.col,
                      "binary_path '%s' must be an absolute path", spec->binary_path);
         else if (!is_regular_file(spec->binary_path))
-            missing_path(diags, w, w->binary_path, "binary_path", w->binary_written, spec->binary_path,
+            missing_path(diags, w, binary_at, "binary_path", w->written[JOB_FIELD_BINARY_PATH], spec->binary_path,
                          "does not exist");
     }
 
-    if (strcmp(spec->type, "compilation") == 0) {
-        if (!spec->config_file)
-            diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col,
-                     "compilation job needs config_file (the project's jmake.toml)");
-        else if (config_ok)
-            check_project(spec->config_file, w, diags);
-    } else if (strcmp(spec->type, "wrapping") == 0 && !spec->binary_path) {
-        diag_add(diags, DIAG_ERROR, w->file, w->entry.line, w->entry.col,
-                 "wrapping job needs binary_path (the library to wrap)");
-    }
-    check_args(spec, w, diags);
+    /* A need that only the job's own fields can meet is judged now; one that
+     * args may meet waits until args is known to be an object. */
+    bool needs_from_args = (type->needs & args_fields()) != 0;
+    if (!needs_from_args)
+        check_needs(spec, NULL, type, w, diags);
+    if ((type->flags & JOB_TYPE_LOADS_PROJECT) && config_ok)
+        check_project(spec->config_file, w, diags);
+    check_args(spec, type, needs_from_args, w, diags);
 }
 
 int jobfile_validate_spec(const job_spec *spec, diag_list *diags)
@@ -281,20 +311,21 @@ static void wrong_type(diag_list *diags, const char *file, const toml_value *v, 
              toml_type_name(v->type));
 }
 
-/* Resolves a path-valued string member of args against the job file's folder. */
-static void resolve_arg_path(cJSON *args, const toml_value *args_value, const char *key, const char *dir, pos *at,
-                             const char **written)
+/* Notes where an args member was written and resolves a path-valued one
+ * against the job file's folder (whatever the type: check_args decides
+ * whether the type reads it). */
+static void locate_arg(cJSON *args, const toml_value *args_value, job_field f, const char *dir, spec_where *w)
 {
-    const toml_entry *e = toml_table_find(args_value, key);
+    const job_field_info *info = &job_field_table[f];
+    const toml_entry *e = toml_table_find(args_value, info->args_key);
     if (!e)
         return;
-    at->line = e->value->line;
-    at->col = e->value->column;
-    if (e->value->type != TOML_STRING)
-        return; /* check_args reports it */
-    *written = e->value->u.string.ptr;
+    w->field[f] = (pos){e->value->line, e->value->column};
+    if (info->value == JOB_VALUE_JOB_ID || e->value->type != TOML_STRING)
+        return; /* check_args reports a wrong type */
+    w->written[f] = e->value->u.string.ptr;
     char *abs = path_absolute(dir, e->value->u.string.ptr);
-    cJSON_ReplaceItemInObjectCaseSensitive(args, key, cJSON_CreateString(abs));
+    cJSON_ReplaceItemInObjectCaseSensitive(args, info->args_key, cJSON_CreateString(abs));
     free(abs);
 }
 
@@ -312,10 +343,10 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
         const toml_value *v = e->value;
         pos at = {v->line, v->column};
         const char *key = e->key;
-        if (in_list(legacy_fields, key)) {
+        if (str_in_list(legacy_fields, key)) {
             diag_add(diags, DIAG_WARNING, file, e->line, e->column,
                      "field '%s' of the original JMake is not used by jmake; ignored", key);
-        } else if (!in_list(known_fields, key)) {
+        } else if (!str_in_list(known_fields, key)) {
             diag_add(diags, DIAG_ERROR, file, e->line, e->column,
                      "unknown field '%s' in [[jobs]] (known: id, type, priority, config_file, binary_path, "
                      "depends_on, timeout_seconds, args)",
@@ -340,12 +371,12 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
                 w->type = at;
             } else if (key[0] == 'c') {
                 spec->config_file = path_absolute(dir, text);
-                w->config_file = at;
-                w->config_written = text;
+                w->field[JOB_FIELD_CONFIG_FILE] = at;
+                w->written[JOB_FIELD_CONFIG_FILE] = text;
             } else {
                 spec->binary_path = path_absolute(dir, text);
-                w->binary_path = at;
-                w->binary_written = text;
+                w->field[JOB_FIELD_BINARY_PATH] = at;
+                w->written[JOB_FIELD_BINARY_PATH] = text;
             }
         } else if (strcmp(key, "priority") == 0) {
             w->priority = at;
@@ -386,11 +417,9 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
                 continue;
             }
             cJSON *args = toml_to_json(v);
-            resolve_arg_path(args, v, "path", dir, &w->args_path, &w->path_written);
-            resolve_arg_path(args, v, "log", dir, &w->args_log, &w->log_written);
-            const toml_entry *job = toml_table_find(v, "job");
-            if (job)
-                w->args_job = (pos){job->value->line, job->value->column};
+            for (int f = 0; f < JOB_FIELD_COUNT; f++)
+                if (job_field_table[f].args_key)
+                    locate_arg(args, v, (job_field)f, dir, w);
             spec->args_json = json_print(args);
             cJSON_Delete(args);
         }

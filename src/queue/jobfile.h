@@ -25,7 +25,7 @@ int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *d
  * Returns 0, or -1 with at least one error in diags. */
 int jobfile_validate_spec(const job_spec *spec, diag_list *diags);
 
-/* A type name of job_types[]. */
+/* A type name of job_type_table (jobtype.h). */
 bool jobfile_type_known(const char *type);
 /* Job ids: 1-128 characters of [A-Za-z0-9._:@+-], not starting with '-' (it
  * would read as an option on the command line) and without '/' (ids name log files). */

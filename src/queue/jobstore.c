@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "jobtype.h"
+
 /* Bump together with a new entry in schema_steps; see docs/QUEUE.md. */
 #define JOBSTORE_SCHEMA_VERSION 2
 
@@ -182,8 +184,6 @@ struct jobstore {
     int64_t next_seq;   /* the next submission number to hand out */
 };
 
-const char *const job_types[] = {"compilation", "wrapping", "discovery", "error_analysis", NULL};
-
 static const char *const state_names[] = {
     [JOB_PENDING] = "pending",
     [JOB_RUNNING] = "running",
@@ -243,16 +243,6 @@ void job_record_free(job_record *rec)
     memset(rec, 0, sizeof *rec);
 }
 
-static void set_err(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsize, const char *fmt, ...)
-{
-    if (!err || errsize == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-}
 
 /* Returns the cached statement, reset and unbound, or NULL when it does not prepare. */
 static sqlite3_stmt *stmt_get(jobstore *store, stmt_id which)
@@ -381,7 +371,7 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errsize, con
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        set_err(err, errsize, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        err_set(err, errsize, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;
     }
@@ -408,11 +398,11 @@ static int schema_upgrade(jobstore *store, char *err, size_t errsize)
         return -1;
     int version = 0;
     if (read_user_version(db, &version) < 0) {
-        set_err(err, errsize, "%s: cannot read the schema version: %s", store->path, sqlite3_errmsg(db));
+        err_set(err, errsize, "%s: cannot read the schema version: %s", store->path, sqlite3_errmsg(db));
         goto fail;
     }
     if (version > JOBSTORE_SCHEMA_VERSION) {
-        set_err(err, errsize,
+        err_set(err, errsize,
                 "%s: job database has schema version %d but this jmake knows up to %d; "
                 "run a newer jmake or move the file away to start an empty queue",
                 store->path, version, JOBSTORE_SCHEMA_VERSION);
@@ -428,7 +418,7 @@ static int schema_upgrade(jobstore *store, char *err, size_t errsize)
             tables = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
         if (tables > 0) {
-            set_err(err, errsize, "%s: not a jmake job database (it has tables but no jmake schema version)",
+            err_set(err, errsize, "%s: not a jmake job database (it has tables but no jmake schema version)",
                     store->path);
             goto fail;
         }
@@ -486,7 +476,7 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errsize, "%s: cannot open job database: %s", path,
+        err_set(err, errsize, "%s: cannot open job database: %s", path,
                 store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
         jobstore_close(store);
         return NULL;
@@ -585,7 +575,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
                     char *err, size_t errsize)
 {
     if (count == 0) {
-        set_err(err, errsize, "nothing to submit");
+        err_set(err, errsize, "nothing to submit");
         return -1;
     }
     char **ids = xcalloc(count, sizeof *ids);
@@ -594,17 +584,17 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     int result = -1;
     int64_t first_seq = store->next_seq;
     if (tx_begin(store) < 0) {
-        set_err(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
+        err_set(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
         goto out;
     }
     for (size_t i = 0; i < count; i++) {
         const job_spec *spec = &specs[i];
         if (!spec->type || !*spec->type) {
-            set_err(err, errsize, "job %zu has no type", i + 1);
+            err_set(err, errsize, "job %zu has no type", i + 1);
             goto fail;
         }
         if (spec->id && (batch_index(ids, i, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
-            set_err(err, errsize, "job id '%s' already exists", spec->id);
+            err_set(err, errsize, "job id '%s' already exists", spec->id);
             goto fail;
         }
         seqs[i] = store->next_seq++;
@@ -643,14 +633,14 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
         for (size_t d = 0; d < specs[i].depends_on.n; d++) {
             const char *dep = specs[i].depends_on.v[d];
             if (strcmp(dep, ids[i]) == 0) {
-                set_err(err, errsize, "job '%s' depends on itself", ids[i]);
+                err_set(err, errsize, "job '%s' depends on itself", ids[i]);
                 goto fail;
             }
             int exists = id_exists(store, dep);
             if (exists < 0)
                 goto sql_fail;
             if (!exists) {
-                set_err(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
+                err_set(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
                 goto fail;
             }
             sqlite3_stmt *st = stmt_get(store, ST_INSERT_DEP);
@@ -665,7 +655,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     colour = xcalloc(count, 1);
     for (size_t i = 0; i < count; i++) {
         if (colour[i] == 0 && batch_cycle_from(specs, ids, count, i, colour)) {
-            set_err(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
+            err_set(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
             goto fail;
         }
     }
@@ -678,7 +668,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
             store->cascade_due = true;
     goto out;
 sql_fail:
-    set_err(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
+    err_set(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
 fail:
     tx_rollback(store);
     store->next_seq = first_seq;
@@ -695,30 +685,47 @@ out:
     return result;
 }
 
-int jobstore_get(jobstore *store, const char *id, job_record *out)
+/* A single-row lookup's sqlite3_step code as a jobstore_result. */
+static jobstore_result step_result(int rc)
 {
-    sqlite3_stmt *st = stmt_get(store, ST_GET);
-    if (!st || !id)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    if (found)
-        row_to_record(st, out);
-    sqlite3_reset(st);
-    return found ? 0 : -1;
+    return rc == SQLITE_ROW ? JOBSTORE_OK : rc == SQLITE_DONE ? JOBSTORE_NOT_FOUND : JOBSTORE_DB_ERROR;
 }
 
-int jobstore_state(jobstore *store, const char *id)
+jobstore_result jobstore_get(jobstore *store, const char *id, job_record *out)
 {
-    sqlite3_stmt *st = stmt_get(store, ST_STATE);
-    if (!st || !id)
-        return -1;
+    if (!id)
+        return JOBSTORE_NOT_FOUND;
+    sqlite3_stmt *st = stmt_get(store, ST_GET);
+    if (!st)
+        return JOBSTORE_DB_ERROR;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int state = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        state = job_state_from_name((const char *)sqlite3_column_text(st, 0));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        row_to_record(st, out);
     sqlite3_reset(st);
-    return state;
+    return step_result(rc);
+}
+
+/* The state column of the row st (stepped to SQLITE_ROW) holds; an unreadable one reads as failed, as in row_to_record. */
+static job_state column_state(sqlite3_stmt *st, int col)
+{
+    int state = job_state_from_name((const char *)sqlite3_column_text(st, col));
+    return state < 0 ? JOB_FAILED : (job_state)state;
+}
+
+jobstore_result jobstore_state(jobstore *store, const char *id, job_state *state)
+{
+    if (!id)
+        return JOBSTORE_NOT_FOUND;
+    sqlite3_stmt *st = stmt_get(store, ST_STATE);
+    if (!st)
+        return JOBSTORE_DB_ERROR;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *state = column_state(st, 0);
+    sqlite3_reset(st);
+    return step_result(rc);
 }
 
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count)
@@ -827,14 +834,15 @@ static int cascade_failures(jobstore *store, int64_t now_ms)
     }
 }
 
-int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types, job_record *out)
+jobstore_pick jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types,
+                                     job_record *out)
 {
     if (store->cascade_due) {
         if (tx_begin(store) < 0)
-            return -1;
+            return JOBSTORE_PICK_DB_ERROR;
         if (cascade_failures(store, now_ms) < 0 || tx_commit(store) < 0) {
             tx_rollback(store);
-            return -1;
+            return JOBSTORE_PICK_DB_ERROR;
         }
         store->cascade_due = false;
     }
@@ -842,30 +850,42 @@ int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *s
      * best of those. Jobs of skipped types are never walked, however many wait. */
     sqlite3_stmt *st = stmt_get(store, ST_RUNNABLE);
     if (!st)
-        return -1;
-    int found = 0;
-    for (size_t t = 0; job_types[t]; t++) {
+        return JOBSTORE_PICK_DB_ERROR;
+    bool found = false;
+    for (int t = 0; t < JOB_TYPE_COUNT; t++) {
+        const char *type = job_type_table[t].name;
         bool skipped = false;
         for (size_t i = 0; skip_types && skip_types[i]; i++)
-            if (strcmp(skip_types[i], job_types[t]) == 0)
+            if (strcmp(skip_types[i], type) == 0)
                 skipped = true;
         if (skipped)
             continue;
         sqlite3_bind_int64(st, 1, now_ms);
-        sqlite3_bind_text(st, 2, job_types[t], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
             int priority = sqlite3_column_int(st, 3);
             int64_t seq = sqlite3_column_int64(st, 0);
             if (!found || priority < out->priority || (priority == out->priority && seq < out->seq)) {
                 if (found)
                     job_record_free(out);
                 row_to_record(st, out);
-                found = 1;
+                found = true;
             }
         }
         sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            if (found)
+                job_record_free(out);
+            return JOBSTORE_PICK_DB_ERROR;
+        }
     }
-    return found;
+    return found ? JOBSTORE_PICK_FOUND : JOBSTORE_PICK_NONE;
+}
+
+struct sqlite3 *jobstore_connection(jobstore *store)
+{
+    return store->db;
 }
 
 /* State changes of jobs that are already acknowledged need not wait for an
@@ -878,48 +898,49 @@ static void sync_relaxed(jobstore *store, bool relaxed)
     stmt_run(stmt_get(store, relaxed ? ST_SYNC_NORMAL : ST_SYNC_FULL));
 }
 
-/* Runs one single-row UPDATE keyed by id; 0 when a row changed, -1 otherwise. */
-static int update_one(jobstore *store, sqlite3_stmt *st)
+/* Runs one single-row UPDATE keyed by id (and the states it may leave);
+ * NOT_FOUND when no row matched. */
+static jobstore_result update_one(jobstore *store, sqlite3_stmt *st)
 {
-    if (!st)
-        return -1;
-    int rc = stmt_run(st);
-    return rc == SQLITE_DONE && sqlite3_changes(store->db) == 1 ? 0 : -1;
+    if (!st || stmt_run(st) != SQLITE_DONE)
+        return JOBSTORE_DB_ERROR;
+    return sqlite3_changes(store->db) == 1 ? JOBSTORE_OK : JOBSTORE_NOT_FOUND;
 }
 
-int jobstore_mark_running(jobstore *store, const char *id, const char *worker, int64_t now_ms)
+jobstore_result jobstore_mark_running(jobstore *store, const char *id, const char *worker, int64_t now_ms)
 {
     sqlite3_stmt *st = stmt_get(store, ST_MARK_RUNNING);
     if (!st)
-        return -1;
+        return JOBSTORE_DB_ERROR;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     bind_text_or_null(st, 2, worker);
     sqlite3_bind_int64(st, 3, now_ms);
     sync_relaxed(store, true);
-    int rc = update_one(store, st);
+    jobstore_result rc = update_one(store, st);
     sync_relaxed(store, false);
     return rc;
 }
 
-static int finish_tx(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
-                     int64_t now_ms);
+static jobstore_result finish_tx(jobstore *store, const char *id, job_state state, const char *result_json,
+                                 const char *reason, int64_t now_ms);
 
-int jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
-                    int64_t now_ms)
+jobstore_result jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json,
+                                const char *reason, int64_t now_ms)
 {
     if (!job_state_is_final(state))
-        return -1;
+        return JOBSTORE_NOT_FOUND;
     sync_relaxed(store, true);
-    int rc = finish_tx(store, id, state, result_json, reason, now_ms);
+    jobstore_result rc = finish_tx(store, id, state, result_json, reason, now_ms);
     sync_relaxed(store, false);
     return rc;
 }
 
-static int finish_tx(jobstore *store, const char *id, job_state state, const char *result_json, const char *reason,
-                     int64_t now_ms)
+static jobstore_result finish_tx(jobstore *store, const char *id, job_state state, const char *result_json,
+                                 const char *reason, int64_t now_ms)
 {
     if (tx_begin(store) < 0)
-        return -1;
+        return JOBSTORE_DB_ERROR;
+    jobstore_result rc = JOBSTORE_DB_ERROR;
     sqlite3_stmt *st = stmt_get(store, ST_FINISH);
     if (!st)
         goto fail;
@@ -928,29 +949,33 @@ static int finish_tx(jobstore *store, const char *id, job_state state, const cha
     bind_text_or_null(st, 3, result_json);
     bind_text_or_null(st, 4, reason);
     sqlite3_bind_int64(st, 5, now_ms);
-    if (update_one(store, st) < 0 || drop_deps(store, id) < 0)
+    rc = update_one(store, st);
+    if (rc != JOBSTORE_OK)
+        goto fail;
+    rc = JOBSTORE_DB_ERROR;
+    if (drop_deps(store, id) < 0)
         goto fail;
     /* Dependents learn at once, so their status is right before the next scheduling pass. */
     if (state != JOB_COMPLETED && cascade_failures(store, now_ms) < 0)
         goto fail;
     if (tx_commit(store) < 0)
         goto fail;
-    return 0;
+    return JOBSTORE_OK;
 fail:
     tx_rollback(store);
-    return -1;
+    return rc;
 }
 
-int jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason)
+jobstore_result jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason)
 {
     sqlite3_stmt *st = stmt_get(store, ST_REQUEUE);
     if (!st)
-        return -1;
+        return JOBSTORE_DB_ERROR;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, not_before_ms);
     bind_text_or_null(st, 3, reason);
     sync_relaxed(store, true);
-    int rc = update_one(store, st);
+    jobstore_result rc = update_one(store, st);
     sync_relaxed(store, false);
     return rc;
 }
@@ -966,22 +991,24 @@ int jobstore_requeue_all_running(jobstore *store)
 int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms)
 {
     if (tx_begin(store) < 0)
-        return -1;
+        return JOBSTORE_DB_ERROR;
     sqlite3_stmt *st = stmt_get(store, ST_STATE_OF);
     if (!st)
         goto fail;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int state = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        state = job_state_from_name((const char *)sqlite3_column_text(st, 0));
+    int rc = sqlite3_step(st);
+    int state = rc == SQLITE_ROW ? (int)column_state(st, 0) : JOBSTORE_NOT_FOUND;
     sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        goto fail;
     if (state == JOB_PENDING) {
         st = stmt_get(store, ST_CANCEL);
         if (!st)
             goto fail;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, now_ms);
-        if (update_one(store, st) < 0 || drop_deps(store, id) < 0 || cascade_failures(store, now_ms) < 0)
+        /* The row was pending a moment ago inside this transaction: no match is a failure too. */
+        if (update_one(store, st) != JOBSTORE_OK || drop_deps(store, id) < 0 || cascade_failures(store, now_ms) < 0)
             goto fail;
     }
     if (tx_commit(store) < 0)
@@ -989,7 +1016,7 @@ int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms)
     return state;
 fail:
     tx_rollback(store);
-    return -1;
+    return JOBSTORE_DB_ERROR;
 }
 
 int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms, strvec *removed_ids)

@@ -10,9 +10,6 @@
 
 typedef enum job_state { JOB_PENDING, JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED } job_state;
 
-/* The job types there are, NULL-terminated; a job of a type not listed here is never scheduled. */
-extern const char *const job_types[];
-
 const char *job_state_name(job_state state);        /* "pending" ... */
 int job_state_from_name(const char *name);          /* -1 when unknown */
 bool job_state_is_final(job_state state);
@@ -20,7 +17,7 @@ bool job_state_is_final(job_state state);
 /* What a submit carries (already validated by jobfile.c). */
 typedef struct job_spec {
     char *id;               /* NULL: the store generates one ("job-<seq>") */
-    char *type;             /* compilation | wrapping | discovery | error_analysis */
+    char *type;             /* a name of job_type_table (jobtype.h) */
     int priority;           /* 0 highest */
     char *config_file;      /* absolute or NULL */
     char *binary_path;      /* absolute or NULL */
@@ -46,8 +43,11 @@ typedef struct job_record {
 } job_record;
 void job_record_free(job_record *rec);
 
-/* One handle belongs to one thread (it caches prepared statements); other
- * processes may open the same file at the same time (WAL, busy timeout). */
+/* One handle belongs to one thread (it caches prepared statements). The
+ * handle holds the file's lock for its whole life (locking_mode = EXCLUSIVE,
+ * docs/QUEUE.md): while it is open no other connection, in this process or
+ * another, can read or write the database; a second jobstore_open of the same
+ * file waits out the busy timeout (5 s) and fails. */
 typedef struct jobstore jobstore;
 
 /* Opens (creating) the database at path: WAL, synchronous=FULL so that an
@@ -55,6 +55,11 @@ typedef struct jobstore jobstore;
  * NULL on failure with the reason in err. */
 jobstore *jobstore_open(const char *path, char *err, size_t errsize);
 void jobstore_close(jobstore *store);
+
+/* The store's own SQLite connection (borrowed, valid until jobstore_close),
+ * for tests that must see what the store's commits really run with (e.g. the
+ * synchronous level): nothing else may use it. */
+struct sqlite3 *jobstore_connection(jobstore *store);
 
 /* Inserts all specs in one transaction, all or nothing. A duplicate id (in
  * the batch or already stored) or an unknown depends_on id (neither stored nor
@@ -71,31 +76,50 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
 int jobstore_batch_begin(jobstore *store);
 int jobstore_batch_end(jobstore *store);
 
-/* 0 and *out filled (caller frees with job_record_free), or -1 when no such job. */
-int jobstore_get(jobstore *store, const char *id, job_record *out);
-/* The job's state without loading its record (results can be large), or -1 when no such job. */
-int jobstore_state(jobstore *store, const char *id);
+/* What a lookup or a change of one job came to. The values of OK and
+ * NOT_FOUND are those of the 0 / -1 the store returned before it told a
+ * missing job from a failing database. */
+typedef enum jobstore_result {
+    JOBSTORE_DB_ERROR = -2,     /* SQLite failed (I/O, corruption, busy past the timeout) */
+    JOBSTORE_NOT_FOUND = -1,    /* no such job; for a change of state: none in a state that allows it */
+    JOBSTORE_OK = 0,
+} jobstore_result;
+
+/* JOBSTORE_OK with *out filled (caller frees with job_record_free); otherwise *out is untouched. */
+jobstore_result jobstore_get(jobstore *store, const char *id, job_record *out);
+/* The job's state without loading its record (results can be large): JOBSTORE_OK with *state set. */
+jobstore_result jobstore_state(jobstore *store, const char *id, job_state *state);
 /* All jobs (state_filter < 0) or those in one state, in submission order. *out owned by caller
  * (free each with job_record_free, then free the array). */
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count);
 
+typedef enum jobstore_pick {
+    JOBSTORE_PICK_DB_ERROR = JOBSTORE_DB_ERROR,
+    JOBSTORE_PICK_NONE = 0,     /* nothing may start now */
+    JOBSTORE_PICK_FOUND = 1,    /* *out filled, caller frees with job_record_free */
+} jobstore_pick;
+
 /* First pending job that may start now: lowest priority number, then
  * submission order; dependencies all completed; not_before_ms <= now_ms.
  * Pending jobs whose dependency failed or was cancelled are failed here with
- * reason "dependency <id> failed" / "... was cancelled". Returns 1 with *out
- * filled, 0 when none. skip_types (NULL-terminated, may be NULL) lists types
- * that cannot be started now (their daemon is down or busy). */
-int jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types,
-                           job_record *out);
-int jobstore_mark_running(jobstore *store, const char *id, const char *worker, int64_t now_ms); /* attempts++ */
-/* Final state (completed, failed, cancelled) with result and reason (either may be NULL). */
-int jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json,
-                    const char *reason, int64_t now_ms);
-/* Back to pending, not before not_before_ms (a retry or a job whose daemon died). */
-int jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason);
-/* At orchestrator start: every running job goes back to pending. Returns how many. */
+ * reason "dependency <id> failed" / "... was cancelled". skip_types
+ * (NULL-terminated, may be NULL; borrowed) lists types that cannot be started
+ * now (their daemon is down or busy). */
+jobstore_pick jobstore_next_runnable(jobstore *store, int64_t now_ms, const char *const *skip_types,
+                                     job_record *out);
+/* Pending -> running, attempts + 1. NOT_FOUND: no pending job with that id. */
+jobstore_result jobstore_mark_running(jobstore *store, const char *id, const char *worker, int64_t now_ms);
+/* Final state (completed, failed, cancelled) with result and reason (either
+ * may be NULL). NOT_FOUND: no pending or running job with that id, or state is not final. */
+jobstore_result jobstore_finish(jobstore *store, const char *id, job_state state, const char *result_json,
+                                const char *reason, int64_t now_ms);
+/* Back to pending, not before not_before_ms (a retry or a job whose daemon
+ * died). NOT_FOUND: no pending or running job with that id. */
+jobstore_result jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason);
+/* At orchestrator start: every running job goes back to pending. Returns how many, or -1. */
 int jobstore_requeue_all_running(jobstore *store);
-/* Pending -> cancelled at once; returns the state the job was in, or -1 when unknown. */
+/* Pending -> cancelled at once. Returns the state the job was in (a job_state,
+ * >= 0; only a pending one changes), or JOBSTORE_NOT_FOUND / JOBSTORE_DB_ERROR. */
 int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms);
 /* Forgets finished jobs that finished before cutoff_ms; returns how many, or -1.
  * removed_ids (may be NULL) receives their ids (owned by the vector). */

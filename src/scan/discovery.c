@@ -2,10 +2,13 @@
 /*
  * Decisions a caller may rely on (see also discovery.h):
  * - skip_dirs == NULL means the default list { "build" }; an empty list (just
- *   the NULL terminator) skips nothing but .git and hidden folders. An entry
+ *   the NULL terminator) skips nothing but hidden entries (.git). An entry
  *   matches a folder's name or its path relative to root ("third_party/out").
- * - Symbolic links to files are followed; symbolic links to folders are not,
- *   so a link cycle cannot make the scan run forever.
+ * - The tree is read by walk_tree (walk.h), as source listing reads it:
+ *   hidden files and folders are passed over; links to files and to folders
+ *   are followed, each folder entered once by (device, inode), so link
+ *   cycles end and a folder skipped by name is not entered through a link.
+ * - Sources and headers are told by the extension table of srcscan.h.
  * - Binary kinds: ELF ET_REL is "object", ET_EXEC "executable", ET_DYN is
  *   "shared" unless it has a program interpreter and no ".so" in its name (a
  *   position-independent executable), then "executable". discovery.h also
@@ -31,23 +34,24 @@
  *   suggested.source is the top-level folder holding the most sources ("."
  *   for files at root; ties prefer "src"), so tests/ or examples/ with fewer
  *   sources do not pull the whole tree into the library.
- * - Cost: one readdir pass, one 64-byte read per unknown file (ELF/archive
- *   magic), one whole read per source/header; ~0.1 s for 10,000 files.
+ * - Binaries are read by elfsyms_classify (elfsyms.h, libelf), the project's
+ *   one ELF reader.
+ * - Cost: one readdir pass, one 8-byte read per unknown file (ELF/archive
+ *   magic; libelf only for ELF files), one whole read per source/header;
+ *   ~0.1 s for 10,000 files.
  */
 #include "discovery.h"
 
+#include "elfsyms.h"
+#include "srcscan.h"
 #include "util.h"
+#include "walk.h"
 
-#include <dirent.h>
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* How many entries the scan handles between two looks at the cancel flag. */
 #define CANCEL_POLL_EVERY 100
@@ -72,22 +76,7 @@ typedef struct scan_state {
 
 static const char *const default_skip_dirs[] = {"build", NULL};
 
-static const char *const source_exts[] = {".c", ".cc", ".cpp", ".cxx", ".C", ".S", ".s", NULL};
-static const char *const header_exts[] = {".h", ".hh", ".hpp", ".hxx", ".inc", NULL};
 
-static void set_err(char *err, size_t errsize, const char *msg)
-{
-    if (err && errsize > 0)
-        snprintf(err, errsize, "%s", msg);
-}
-
-static bool ext_in(const char *ext, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(ext, list[i]) == 0)
-            return true;
-    return false;
-}
 
 /* True when the caller asked to stop; checked on the first call and then
  * every CANCEL_POLL_EVERY calls so that the atomic load stays out of the
@@ -101,49 +90,28 @@ static bool poll_cancel(scan_state *st)
     return atomic_load(st->cancel) != 0;
 }
 
+/* Hidden folders (.git, .cache, ...) the walker passes over by itself. */
 static bool is_skipped_dir(const scan_state *st, const char *name, const char *rel)
 {
-    if (name[0] == '.')
-        return true; /* .git, .cache, .bridge_cache and other hidden folders */
     for (size_t i = 0; st->skip_dirs[i]; i++)
         if (strcmp(name, st->skip_dirs[i]) == 0 || strcmp(rel, st->skip_dirs[i]) == 0)
             return true;
     return false;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void sort_strvec(strvec *sv)
 {
     if (sv->n > 1)
-        qsort(sv->v, sv->n, sizeof(char *), cmp_str);
+        qsort(sv->v, sv->n, sizeof(char *), strptr_cmp);
 }
 
-/* Sorts and drops repeated strings in place. */
-static void sort_unique(strvec *sv)
-{
-    sort_strvec(sv);
-    size_t w = 0;
-    for (size_t r = 0; r < sv->n; r++) {
-        if (w > 0 && strcmp(sv->v[w - 1], sv->v[r]) == 0) {
-            free(sv->v[r]);
-            continue;
-        }
-        sv->v[w++] = sv->v[r];
-    }
-    sv->n = w;
-    if (sv->v)
-        sv->v[w] = NULL;
-}
 
 /* dirs-style sets: a strvec kept sorted so membership is a binary search;
  * insertion shifts, which is cheap because include folders are few. */
 static bool sorted_contains(const strvec *sv, const char *s)
 {
-    return sv->n > 0 && bsearch(&s, sv->v, sv->n, sizeof(char *), cmp_str) != NULL;
+    return sv->n > 0 && bsearch(&s, sv->v, sv->n, sizeof(char *), strptr_cmp) != NULL;
 }
 
 static void sorted_insert(strvec *sv, const char *s)
@@ -167,98 +135,24 @@ static void sorted_insert(strvec *sv, const char *s)
 
 /* ---- binaries ---------------------------------------------------------- */
 
-static uint16_t rd16(const unsigned char *p, bool le)
-{
-    return le ? (uint16_t)(p[0] | p[1] << 8) : (uint16_t)(p[1] | p[0] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p, bool le)
-{
-    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-              : (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
-}
-
-static uint64_t rd64(const unsigned char *p, bool le)
-{
-    uint64_t lo = rd32(p + (le ? 0 : 4), le), hi = rd32(p + (le ? 4 : 0), le);
-    return hi << 32 | lo;
-}
-
-static const char *elf_machine_name(uint16_t m)
-{
-    switch (m) {
-    case EM_X86_64: return "x86_64";
-    case EM_386: return "i386";
-    case EM_AARCH64: return "aarch64";
-    case EM_ARM: return "arm";
-    case EM_RISCV: return "riscv";
-    case EM_PPC64: return "ppc64";
-    case EM_PPC: return "ppc";
-    case EM_S390: return "s390";
-    case EM_MIPS: return "mips";
-    case EM_LOONGARCH: return "loongarch";
-    case EM_BPF: return "bpf";
-    default: return "unknown";
-    }
-}
-
-/* A PIE and a shared library are both ET_DYN; the interpreter request
- * (PT_INTERP) is what makes the loader treat a file as a program. */
-static bool elf_has_interp(int fd, const unsigned char *h, bool is64, bool le)
-{
-    uint64_t phoff = is64 ? rd64(h + 32, le) : rd32(h + 28, le);
-    uint16_t phentsize = rd16(h + (is64 ? 54 : 42), le);
-    uint16_t phnum = rd16(h + (is64 ? 56 : 44), le);
-    if (phoff == 0 || phnum == 0 || phentsize < 4 || phnum > 4096)
-        return false;
-    size_t total = (size_t)phentsize * phnum;
-    unsigned char *ph = xmalloc(total);
-    bool found = false;
-    ssize_t got = pread(fd, ph, total, (off_t)phoff);
-    if (got == (ssize_t)total)
-        for (uint16_t i = 0; i < phnum && !found; i++)
-            found = rd32(ph + (size_t)i * phentsize, le) == PT_INTERP;
-    free(ph);
-    return found;
-}
-
-/* Classifies a regular file that is not a source or header by its first
- * bytes. Returns false for anything that is not an ELF file or archive. */
+/* The binary entry for a regular file that is not a source or header, or
+ * false for anything that is not an ELF file or archive. */
 static bool classify_binary(const char *full, const char *name, binary_entry *out)
 {
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return false;
-    unsigned char h[64];
-    ssize_t n = pread(fd, h, sizeof h, 0);
-    bool ok = false;
+    elfsyms_info info;
     memset(out, 0, sizeof *out);
-    if (n >= 8 && (memcmp(h, "!<arch>\n", 8) == 0 || memcmp(h, "!<thin>\n", 8) == 0)) {
-        out->kind = "static";
-        ok = true;
-    } else if (n >= 52 && memcmp(h, ELFMAG, SELFMAG) == 0 &&
-               (h[EI_CLASS] == ELFCLASS32 || (h[EI_CLASS] == ELFCLASS64 && n >= 64)) &&
-               (h[EI_DATA] == ELFDATA2LSB || h[EI_DATA] == ELFDATA2MSB)) {
-        bool is64 = h[EI_CLASS] == ELFCLASS64, le = h[EI_DATA] == ELFDATA2LSB;
-        uint16_t type = rd16(h + 16, le);
-        out->bits = is64 ? 64 : 32;
-        out->machine = elf_machine_name(rd16(h + 18, le));
-        switch (type) {
-        case ET_REL: out->kind = "object"; break;
-        case ET_EXEC: out->kind = "executable"; break;
-        case ET_DYN:
-            out->kind = (!strstr(name, ".so") && elf_has_interp(fd, h, is64, le)) ? "executable" : "shared";
-            break;
-        default: out->kind = "other"; break;
-        }
-        ok = true;
+    switch (elfsyms_classify(full, &info)) {
+    case ELFSYMS_NOT_BINARY: return false;
+    case ELFSYMS_ARCHIVE: out->kind = "static"; break;
+    case ELFSYMS_OBJECT: out->kind = "object"; break;
+    case ELFSYMS_EXEC: out->kind = "executable"; break;
+    case ELFSYMS_DYN: out->kind = (!strstr(name, ".so") && info.has_interp) ? "executable" : "shared"; break;
+    case ELFSYMS_OTHER: out->kind = "other"; break;
     }
-    if (ok) {
-        struct stat sb;
-        out->size = fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0;
-    }
-    close(fd);
-    return ok;
+    out->machine = info.machine;
+    out->bits = info.bits;
+    out->size = info.size;
+    return true;
 }
 
 static void add_binary(scan_state *st, binary_entry *b, const char *rel)
@@ -280,12 +174,11 @@ static int cmp_binary(const void *a, const void *b)
 
 static void visit_file(scan_state *st, const char *full, const char *rel, const char *name)
 {
-    const char *ext = path_extension(name);
-    if (ext_in(ext, source_exts)) {
+    if (srcscan_language(name) != SRC_NONE) {
         strvec_push(&st->sources, rel);
         return;
     }
-    if (ext_in(ext, header_exts)) {
+    if (srcscan_is_header(name)) {
         strvec_push(&st->headers, rel);
         return;
     }
@@ -294,70 +187,32 @@ static void visit_file(scan_state *st, const char *full, const char *rel, const 
         add_binary(st, &b, rel);
 }
 
-/* Walks with an explicit stack of relative folder paths ("" is root) rather
- * than recursion, so deep trees cannot exhaust the daemon thread's stack.
- * Returns -1 when cancelled. */
+static walk_action visit_entry(const walk_entry *e, void *ctx)
+{
+    scan_state *st = ctx;
+    switch (e->kind) {
+    case WALK_UNREADABLE:
+        strvec_push_owned(&st->warnings,
+                          xasprintf("cannot read folder %s: %s", e->rel[0] ? e->rel : ".", strerror(e->error)));
+        break;
+    case WALK_DIR:
+        if (is_skipped_dir(st, e->name, e->rel))
+            return WALK_PRUNE;
+        if (strcmp(e->name, "include") == 0)
+            strvec_push(&st->include_named_dirs, e->rel);
+        break;
+    case WALK_FILE:
+        visit_file(st, e->path, e->rel, e->name);
+        break;
+    }
+    return WALK_CONTINUE;
+}
+
+/* Returns -1 when cancelled. */
 static int walk(scan_state *st)
 {
-    strvec stack = {0};
-    strvec_push(&stack, "");
-    int rc = 0;
-    while (stack.n > 0 && rc == 0) {
-        char *rel_dir = stack.v[--stack.n];
-        stack.v[stack.n] = NULL;
-        if (poll_cancel(st)) {
-            free(rel_dir);
-            rc = -1;
-            break;
-        }
-        char *full_dir = rel_dir[0] ? path_join(st->root, rel_dir) : xstrdup(st->root);
-        DIR *d = opendir(full_dir);
-        if (!d) {
-            strvec_push_owned(&st->warnings, xasprintf("cannot read folder %s: %s",
-                                                       rel_dir[0] ? rel_dir : ".", strerror(errno)));
-        } else {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (poll_cancel(st)) {
-                    rc = -1;
-                    break;
-                }
-                const char *name = e->d_name;
-                if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                    continue;
-                char *rel = rel_dir[0] ? path_join(rel_dir, name) : xstrdup(name);
-                char *full = path_join(full_dir, name);
-                unsigned char type = e->d_type;
-                if (type == DT_UNKNOWN) {
-                    struct stat sb;
-                    if (lstat(full, &sb) == 0)
-                        type = S_ISDIR(sb.st_mode) ? DT_DIR : S_ISREG(sb.st_mode) ? DT_REG
-                                                          : S_ISLNK(sb.st_mode) ? DT_LNK : DT_UNKNOWN;
-                }
-                if (type == DT_LNK) {
-                    struct stat sb;
-                    type = (stat(full, &sb) == 0 && S_ISREG(sb.st_mode)) ? DT_REG : DT_UNKNOWN;
-                }
-                if (type == DT_DIR) {
-                    if (!is_skipped_dir(st, name, rel)) {
-                        if (strcmp(name, "include") == 0)
-                            strvec_push(&st->include_named_dirs, rel);
-                        strvec_push_owned(&stack, rel);
-                        rel = NULL;
-                    }
-                } else if (type == DT_REG) {
-                    visit_file(st, full, rel, name);
-                }
-                free(rel);
-                free(full);
-            }
-            closedir(d);
-        }
-        free(full_dir);
-        free(rel_dir);
-    }
-    strvec_free(&stack);
-    return rc;
+    walk_options opt = {.cancel = st->cancel};
+    return walk_tree(st->root, &opt, visit_entry, st) == WALK_CANCELLED ? -1 : 0;
 }
 
 /* ---- include directives ------------------------------------------------ */
@@ -501,7 +356,7 @@ static int cmp_by_base(const void *a, const void *b)
 
 static bool known_file(char *const *sorted, size_t n, const char *path)
 {
-    return bsearch(&path, sorted, n, sizeof(char *), cmp_str) != NULL;
+    return bsearch(&path, sorted, n, sizeof(char *), strptr_cmp) != NULL;
 }
 
 /* Joins a relative folder ("" = root) and an include name, normalised; NULL
@@ -740,13 +595,13 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     if (!abs_root) {
         char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "cannot open project folder %s: %s", root, strerror(errno));
-        set_err(err, errsize, msg);
+        err_set(err, errsize, "%s", msg);
         return -1;
     }
     if (!dir_exists(abs_root)) {
         char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "%s is not a folder", root);
-        set_err(err, errsize, msg);
+        err_set(err, errsize, "%s", msg);
         free(abs_root);
         return -1;
     }
@@ -754,7 +609,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     if (walk(&st) != 0) {
         free_state(&st);
         free(abs_root);
-        set_err(err, errsize, "cancelled");
+        err_set(err, errsize, "%s", "cancelled");
         return -1;
     }
     sort_strvec(&st.sources);
@@ -771,7 +626,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     if (st.headers.n)
         memcpy(known + st.sources.n, st.headers.v, st.headers.n * sizeof(char *));
     if (nknown > 1)
-        qsort(known, nknown, sizeof(char *), cmp_str);
+        qsort(known, nknown, sizeof(char *), strptr_cmp);
 
     file_info *files = xcalloc(nknown + 1, sizeof *files);
     int rc = 0;
@@ -821,12 +676,12 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
                     strvec_push_owned(&external, xasprintf("%s%c", item, item[0] == '<' ? '>' : '"'));
                 }
             }
-            sort_unique(&edges);
+            strvec_sort_unique(&edges, 0);
             cJSON_AddItemToObject(graph, files[i].path, string_array(&edges));
             strvec_free(&edges);
         }
         if (rc == 0) {
-            sort_unique(&external);
+            strvec_sort_unique(&external, 0);
             out = cJSON_CreateObject();
             cJSON_AddStringToObject(out, "root", abs_root);
             cJSON_AddItemToObject(out, "sources", string_array(&st.sources));
@@ -882,7 +737,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     free_state(&st);
     free(abs_root);
     if (rc != 0) {
-        set_err(err, errsize, "cancelled");
+        err_set(err, errsize, "%s", "cancelled");
         return -1;
     }
     *result = out;

@@ -5,8 +5,8 @@
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 
-/* Scans root recursively (skipping .git, the build folder names in skip_dirs,
- * hidden folders). Result object:
+/* Scans root recursively with walk_tree (skipping hidden entries such as
+ * .git, and the folders named in skip_dirs). Result object:
  *   root, sources[], headers[], include_dirs[] (folders holding headers that
  *   are included by their path relative to that folder), binaries[] {path,
  *   kind: shared|static|executable|object|relocatable}, include_graph {file: [resolved includes]},

@@ -1,10 +1,32 @@
-/* elfsyms.h - the symbols a built artifact exports, read with libelf. */
+/* elfsyms.h - the project's one ELF reader (libelf): what kind of binary a file is, and the symbols it exports. */
 #ifndef JMAKE_ELFSYMS_H
 #define JMAKE_ELFSYMS_H
 
 #include <stdbool.h>
 
 #include "util.h"
+
+/* What a file is, by its contents alone. */
+typedef enum elfsyms_kind {
+    ELFSYMS_NOT_BINARY, /* neither an ELF file nor an ar archive, or unreadable */
+    ELFSYMS_ARCHIVE,    /* "!<arch>" or "!<thin>" (static library) */
+    ELFSYMS_OBJECT,     /* ELF ET_REL */
+    ELFSYMS_EXEC,       /* ELF ET_EXEC */
+    ELFSYMS_DYN,        /* ELF ET_DYN: a shared library or a position-independent executable */
+    ELFSYMS_OTHER,      /* ELF of another type (core dumps) */
+} elfsyms_kind;
+
+typedef struct elfsyms_info {
+    elfsyms_kind kind;
+    const char *machine; /* static string ("x86_64", ..., "unknown"); NULL unless an ELF kind */
+    int bits;            /* 32 or 64; 0 unless an ELF kind */
+    bool has_interp;     /* a PT_INTERP program header: the loader runs it as a program */
+    long long size;      /* bytes; 0 for ELFSYMS_NOT_BINARY */
+} elfsyms_info;
+
+/* Classifies path (borrowed) into *out and returns out->kind. Reads 8 bytes of
+ * a file that is neither, so it is cheap to ask of every file of a tree. */
+elfsyms_kind elfsyms_classify(const char *path, elfsyms_info *out);
 
 /* Appends the sorted, unique names of defined GLOBAL/WEAK FUNC/OBJECT symbols
  * of path to out (strings owned by out): from .dynsym when dynamic is true

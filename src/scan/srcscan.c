@@ -1,57 +1,77 @@
-/* srcscan.c - lists a project's translation units: a recursive walk with d_type, globs, excludes. */
+/* srcscan.c - lists a project's translation units (the walker, globs, excludes); the one table of source and header extensions. */
 #include "srcscan.h"
 
-#include <dirent.h>
+#include "walk.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-src_lang srcscan_language(const char *path)
+/* The one table of file kinds by extension, for source listing, discovery
+ * and the watcher alike (so they cannot disagree on .c++ again). */
+static const struct {
+    const char *ext;
+    src_lang lang;   /* SRC_NONE: a header */
+} extension_table[] = {
+    {".c", SRC_C},      {".cc", SRC_CXX},    {".cpp", SRC_CXX},   {".cxx", SRC_CXX},  {".C", SRC_CXX},
+    {".c++", SRC_CXX},  {".S", SRC_ASM_PP},  {".s", SRC_ASM},     {".h", SRC_NONE},   {".hh", SRC_NONE},
+    {".hpp", SRC_NONE}, {".hxx", SRC_NONE},  {".inc", SRC_NONE},
+};
+
+/* The table row for path's extension, or -1. */
+static int extension_row(const char *path)
 {
     const char *ext = path_extension(path);
-    if (!strcmp(ext, ".c"))
-        return SRC_C;
-    if (!strcmp(ext, ".cc") || !strcmp(ext, ".cpp") || !strcmp(ext, ".cxx") || !strcmp(ext, ".C") ||
-        !strcmp(ext, ".c++"))
-        return SRC_CXX;
-    if (!strcmp(ext, ".S"))
-        return SRC_ASM_PP;
-    if (!strcmp(ext, ".s"))
-        return SRC_ASM;
-    return SRC_NONE;
+    for (size_t i = 0; i < sizeof extension_table / sizeof extension_table[0]; i++)
+        if (!strcmp(ext, extension_table[i].ext))
+            return (int)i;
+    return -1;
+}
+
+src_lang srcscan_language(const char *path)
+{
+    int row = extension_row(path);
+    return row < 0 ? SRC_NONE : extension_table[row].lang;
+}
+
+bool srcscan_is_header(const char *path)
+{
+    int row = extension_row(path);
+    return row >= 0 && extension_table[row].lang == SRC_NONE;
+}
+
+typedef struct list_walk {
+    const char *skip_dir;   /* borrowed, absolute; may be NULL */
+    struct stat skip_st;    /* of skip_dir, when have_skip_st */
+    bool have_skip_st;
+    bool only_sources;
+    strvec *out;            /* borrowed */
+} list_walk;
+
+static walk_action list_visit(const walk_entry *e, void *ctx)
+{
+    list_walk *lw = ctx;
+    if (e->kind == WALK_DIR) {
+        /* By inode too, so the build folder is skipped when a link leads into it. */
+        bool is_skip = lw->skip_dir && (strcmp(e->path, lw->skip_dir) == 0 ||
+                                        (lw->have_skip_st && e->st->st_dev == lw->skip_st.st_dev &&
+                                         e->st->st_ino == lw->skip_st.st_ino));
+        return is_skip ? WALK_PRUNE : WALK_CONTINUE;
+    }
+    if (e->kind == WALK_FILE && (!lw->only_sources || srcscan_language(e->name) != SRC_NONE))
+        strvec_push(lw->out, e->path);
+    return WALK_CONTINUE;
 }
 
 /* Regular files under dir (skipping hidden entries and skip_dir) as absolute paths. */
 static void walk(const char *dir, const char *skip_dir, bool only_sources, strvec *out)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        unsigned char type = de->d_type;
-        if (type == DT_UNKNOWN || type == DT_LNK) {   /* d_type saves a stat per file elsewhere */
-            struct stat st;
-            if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
-                continue;
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-        }
-        if (type == DT_DIR) {
-            char *sub = path_join(dir, de->d_name);
-            if (!skip_dir || strcmp(sub, skip_dir) != 0)
-                walk(sub, skip_dir, only_sources, out);
-            free(sub);
-        } else if (type == DT_REG && (!only_sources || srcscan_language(de->d_name) != SRC_NONE)) {
-            strvec_push_owned(out, path_join(dir, de->d_name));
-        }
-    }
-    closedir(d);
+    list_walk lw = {.skip_dir = skip_dir, .only_sources = only_sources, .out = out};
+    lw.have_skip_st = skip_dir && stat(skip_dir, &lw.skip_st) == 0;
+    walk_tree(dir, NULL, list_visit, &lw);
 }
 
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static bool is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
@@ -94,19 +114,5 @@ void srcscan_list(const project_config *P, strvec *rels)
             strvec_push_owned(rels, r);
     }
     strvec_free(&abs);
-    size_t n = rels->n - first;
-    char **v = rels->v + first;
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_strp);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (o && strcmp(v[o - 1], v[i]) == 0) {
-            free(v[i]);
-            continue;
-        }
-        v[o++] = v[i];
-    }
-    rels->n = first + o;
-    if (rels->v)
-        rels->v[rels->n] = NULL;
+    strvec_sort_unique(rels, first);
 }

@@ -1,10 +1,8 @@
 /* worker_jobs.c - what each worker daemon does with a job: discovery scans, compilation builds, cache upkeep. */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "discovery.h"
 #include "engine.h"
@@ -65,8 +63,8 @@ worker_outcome worker_run_discovery(worker_job *job)
         if (project_load(config, &project, &diags) == 0) {
             strvec_push(&skip, path_basename(project.build_dir));
             strvec_push(&skip, path_basename(project.output_dir));
-            project_free(&project);
         }
+        project_free(&project);   /* filled even when the load failed */
         diag_free(&diags);
     } else if (path) {
         root = path_absolute(NULL, path);
@@ -96,36 +94,30 @@ worker_outcome worker_run_discovery(worker_job *job)
 
 /* ---- compilation ---- */
 
-/* One engine per project: builds of one project run one at a time (the engine
- * holds that project's in-memory state), builds of different projects run side by side. */
-typedef struct project_engine {
-    char *config_path;
-    engine *eng;
-    pthread_mutex_t busy;
-    struct project_engine *next;
-} project_engine;
-
+/* One engine for the daemon: it keeps every project's state (one build per
+ * project at a time, builds of different projects side by side) and bounds
+ * the compiler processes of all of them by max_parallel_builds together. */
 typedef struct compilation_state {
-    pthread_mutex_t mu;
-    project_engine *engines;
-    engine_options options;
+    engine *eng;
     char *state_dir;
 } compilation_state;
 
 void *worker_compilation_state_new(const jm_config *cfg, const char *home)
 {
     compilation_state *s = xcalloc(1, sizeof *s);
-    pthread_mutex_init(&s->mu, NULL);
     s->state_dir = home_state_dir(home);
     mkdir_p(s->state_dir, 0700);
-    s->options.state_dir = s->state_dir;
-    s->options.cache_dir = cfg->compilation.cache_dir;
-    s->options.cache_enabled = cfg->compilation.cache_enabled;
-    s->options.cache_size_mb = cfg->compilation.cache_size_mb;
-    s->options.max_parallel = (int)cfg->compilation.max_parallel_builds;
-    s->options.build_timeout_s = cfg->compilation.build_timeout;
-    s->options.incremental = cfg->compilation.incremental_builds;
-    s->options.llvm_toolchain_path = cfg->llvm.toolchain_path;
+    engine_options options = {
+        .state_dir = s->state_dir,
+        .cache_dir = cfg->compilation.cache_dir,
+        .cache_enabled = cfg->compilation.cache_enabled,
+        .cache_size_mb = cfg->compilation.cache_size_mb,
+        .max_parallel = (int)cfg->compilation.max_parallel_builds,
+        .build_timeout_s = cfg->compilation.build_timeout,
+        .incremental = cfg->compilation.incremental_builds,
+        .llvm_toolchain_path = cfg->llvm.toolchain_path,
+    };
+    s->eng = engine_new(&options);
     return s;
 }
 
@@ -134,35 +126,9 @@ void worker_compilation_state_free(void *state)
     compilation_state *s = state;
     if (!s)
         return;
-    while (s->engines) {
-        project_engine *pe = s->engines;
-        s->engines = pe->next;
-        engine_free(pe->eng);
-        pthread_mutex_destroy(&pe->busy);
-        free(pe->config_path);
-        free(pe);
-    }
-    pthread_mutex_destroy(&s->mu);
+    engine_free(s->eng);
     free(s->state_dir);
     free(s);
-}
-
-static project_engine *compilation_engine_for(compilation_state *s, const char *config_path)
-{
-    pthread_mutex_lock(&s->mu);
-    project_engine *pe = s->engines;
-    while (pe && strcmp(pe->config_path, config_path) != 0)
-        pe = pe->next;
-    if (!pe) {
-        pe = xcalloc(1, sizeof *pe);
-        pe->config_path = xstrdup(config_path);
-        pe->eng = engine_new(&s->options);
-        pthread_mutex_init(&pe->busy, NULL);
-        pe->next = s->engines;
-        s->engines = pe;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return pe;
 }
 
 static void compilation_progress(void *ctx, size_t done, size_t total, const char *current)
@@ -177,14 +143,6 @@ worker_outcome worker_run_compilation(worker_job *job)
     if (!config)
         return outcome_failed(false, xstrdup("compilation needs config_file"));
     compilation_state *s = job->daemon_state;
-    project_engine *pe = compilation_engine_for(s, config);
-    /* Waiting for another build of the same project must still honour a cancel. */
-    while (pthread_mutex_trylock(&pe->busy) != 0) {
-        if (atomic_load(&job->cancel))
-            return outcome_failed(false, xstrdup("cancelled"));
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
     job_log(job, "compilation of %s", config);
     engine_job ej = {.config_path = config,
                      .log_path = job->log_path,
@@ -193,8 +151,8 @@ worker_outcome worker_run_compilation(worker_job *job)
                      .cancel = &job->cancel};
     cJSON *result = NULL;
     char *reason = NULL;
-    int rc = engine_build(pe->eng, &ej, &result, &reason);
-    pthread_mutex_unlock(&pe->busy);
+    /* The engine makes a second build of the same project wait (cancel included). */
+    int rc = engine_build(s->eng, &ej, &result, &reason);
     worker_outcome out = {.result = result};
     if (rc == 0) {
         out.completed = true;

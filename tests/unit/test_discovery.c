@@ -9,6 +9,7 @@
 #include "discovery.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,59 @@ static void test_cancel(void **state)
     free(many);
 }
 
+typedef struct scan_run {
+    const char *root;
+    atomic_int cancel;
+    atomic_bool done;
+    int rc;
+    char err[128];
+} scan_run;
+
+static void *scan_thread(void *arg)
+{
+    scan_run *r = arg;
+    cJSON *res = NULL;
+    r->rc = discovery_scan(r->root, NULL, &r->cancel, &res, r->err, sizeof r->err);
+    cJSON_Delete(res);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+/* A cancel that arrives while the scan runs (not before it starts) stops it
+   before the end: the tree is made big enough that a whole scan takes at
+   least ten times as long as the wait before the cancel. */
+static void test_cancel_during_scan(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 4000; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "big/d%02d/f%04d.c", i % 40, i);
+        put(f->root, rel, "#include \"x.h\"\n#include <stdio.h>\nint f(void) { return 1; }\n");
+    }
+    scan_run whole = {.root = f->root};
+    uint64_t t0 = clock_monotonic_ms();
+    scan_thread(&whole);
+    uint64_t full_ms = clock_monotonic_ms() - t0;
+    assert_int_equal(whole.rc, 0);
+
+    scan_run r = {.root = f->root};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, scan_thread, &r), 0);
+    struct timespec ts = {0, (long)(full_ms > 10 ? full_ms / 10 : 1) * 1000000L};
+    nanosleep(&ts, NULL);
+    bool finished_before_cancel = atomic_load(&r.done);
+    atomic_store(&r.cancel, 1);
+    pthread_join(th, NULL);
+    printf("# whole scan %llu ms; cancelled after %llu ms\n", (unsigned long long)full_ms,
+           (unsigned long long)(full_ms / 10));
+    assert_false(finished_before_cancel);
+    assert_int_equal(r.rc, -1);
+    assert_string_equal(r.err, "cancelled");
+    char *big = path_join(f->root, "big");
+    remove_tree(big);
+    free(big);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -332,6 +386,39 @@ static void test_source_suggestion_at_root(void **state)
     remove_tree(tmpl);
 }
 
+/* The ELF reader's edges: a thin archive is static, a truncated ELF header
+ * and a text file named .so are not binaries, a non-PIE program is an
+ * ET_EXEC executable. */
+static void test_binary_edges(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/jmake-disc-elf-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    put(tmpl, "thin.a", "!<thin>\n");
+    put(tmpl, "trunc.o", "\177ELF\002\001\001");
+    put(tmpl, "text.so", "not ELF at all\n");
+    put(tmpl, "main.c", "int main(void) { return 0; }\n");
+    char *cmd = xasprintf("cd %s && cc -no-pie -fno-pie main.c -o nopie", tmpl);
+    run(cmd);
+    free(cmd);
+    cJSON *res = scan_ok(tmpl, NULL);
+    const cJSON *bins = cJSON_GetObjectItem(res, "binaries");
+    char *text = cJSON_PrintUnformatted(bins);
+    if (cJSON_GetArraySize(bins) != 2)
+        fail_msg("binaries: %s", text);
+    const cJSON *nopie = cJSON_GetArrayItem(bins, 0), *thin = cJSON_GetArrayItem(bins, 1);
+    assert_string_equal(cJSON_GetObjectItem(nopie, "path")->valuestring, "nopie");
+    assert_string_equal(cJSON_GetObjectItem(nopie, "kind")->valuestring, "executable");
+    assert_int_equal(cJSON_GetObjectItem(nopie, "bits")->valueint, (int)(sizeof(void *) * 8));
+    assert_string_equal(cJSON_GetObjectItem(thin, "path")->valuestring, "thin.a");
+    assert_string_equal(cJSON_GetObjectItem(thin, "kind")->valuestring, "static");
+    assert_null(cJSON_GetObjectItem(thin, "machine"));
+    assert_int_equal(cJSON_GetObjectItem(thin, "size")->valueint, 8);
+    free(text);
+    cJSON_Delete(res);
+    remove_tree(tmpl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,8 +427,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_include_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_by_relative_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_during_scan, setup, teardown),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_source_suggestion_at_root),
+        cmocka_unit_test(test_binary_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

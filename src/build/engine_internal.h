@@ -1,0 +1,242 @@
+/* engine_internal.h - what the engine's files share: the engine and project state, one build and its units, and the functions each file offers the others. */
+#ifndef JMAKE_ENGINE_INTERNAL_H
+#define JMAKE_ENGINE_INTERNAL_H
+
+/* Not for use outside src/build/: engine.h is the public face. Reading order
+ * of the files (docs/ENGINE.md, "Files"):
+ *   engine.c            the engine object, per-project state, engine_build in its steps
+ *   engine_toolchain.c  compiler drivers, LLVM tools, the children's environment
+ *   engine_cmdline.c    a unit's command line, its hashes, unit paths
+ *   engine_check.c      up-to-date checks and cache restores on the check threads
+ *   engine_compile.c    the compile loop: decisions applied in order, commands through the runner
+ *   engine_link.c       the link (shared, executable, static, [llvm]) and its up-to-date test
+ *   engine_ccjson.c     compile_commands.json
+ *   engine_diag.c       the job log and compiler diagnostics
+ *   engine_result.c     the result JSON and the quiet answer of watched projects */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "buildrecord.h"
+#include "engine.h"
+#include "hashmap.h"
+#include "project.h"
+#include "runner.h"
+#include "slotlimit.h"
+#include "srcscan.h"
+#include "util.h"
+
+/* Above this many bytes of arguments the link goes through a response file;
+   well below ARG_MAX so huge projects never hit E2BIG. */
+#define RSP_THRESHOLD (96 * 1024)
+/* Decided units applied between two looks at the running compilers. */
+#define APPLY_CHUNK 256
+/* Check threads at most (each mostly waits for the file system). */
+#define MAX_CHECKERS 16
+/* The build thread sleeps until the unit this far ahead is decided, not the
+   next one: checks of up-to-date units take microseconds, and one wake-up per
+   unit would cost more than the checks. Delays a compile by a few checks at most. */
+#define WAKE_AHEAD 8
+/* Finished commands taken from the runner per wait. */
+#define DONE_CHUNK 64
+
+/* ------------------------------------------------------ engine, projects */
+
+/* What the engine remembers about one project between builds. */
+typedef struct proj_state {
+    /* Held for the whole of a build: one build per project at a time, builds
+       of different projects side by side. Everything below except watched,
+       noted and rescan belongs to the build holding it. */
+    pthread_mutex_t busy;
+    buildrecord rec;
+    bool loaded;
+    bool watched;           /* a watcher reports every change: quiet builds answer from memory (under eng->lock) */
+    strvec noted;           /* paths reported changed since the last build (under eng->lock) */
+    bool rescan;            /* the watcher lost track: check everything (under eng->lock) */
+    cJSON *quiet_result;    /* result of the last good build, rewritten as "all up to date" */
+    int64_t cfg_size, cfg_mtime, art_size, art_mtime;
+} proj_state;
+
+struct engine {
+    engine_options opt;     /* strings owned; opt.runner borrowed (or == own_runner) */
+    runner *runner;         /* where every command runs */
+    runner *own_runner;     /* the real runner when the options named none; owned */
+    slotlimit slots;        /* commands in flight over every build of this engine */
+    pthread_mutex_t lock;   /* guards projects and every proj_state's notes */
+    hashmap projects;       /* canonical config path -> proj_state* (owned) */
+    pthread_mutex_t cache_lock; /* guards cache_sizes, and serialises automatic eviction */
+    hashmap cache_sizes;    /* cache dir -> int64_t* estimated bytes */
+};
+
+/* ------------------------------------------------------------ one build */
+
+typedef src_lang unit_lang;
+typedef enum unit_status { U_PENDING, U_QUEUED, U_RUNNING, U_UPTODATE, U_CACHED, U_COMPILED, U_FAILED } unit_status;
+/* What a check thread decided; the build thread applies it in unit order. */
+typedef enum unit_outcome { OUT_COMPILE, OUT_MISS, OUT_UPTODATE, OUT_CACHED } unit_outcome;
+
+/* One translation unit of this build. */
+typedef struct unit {
+    char *rel;          /* source relative to the root (absolute when outside it) */
+    char *obj_rel;      /* output as passed to the compiler (relative to the root when under it) */
+    char *obj_abs;
+    char *dep_rel, *dep_abs;
+    unit_lang lang;
+    strvec extra;       /* flags from matching [[compile.overrides]] */
+    XXH128_hash_t cmd_hash;
+    XXH128_hash_t mkey; /* manifest key, when the cache is on and the source was readable */
+    bool have_mkey;
+    br_file *src;
+    unit_status status;
+    unit_outcome outcome;
+    atomic_bool decided;  /* outcome, cmd_hash, mkey are written: release by the check thread */
+} unit;
+
+typedef enum arg_kind { ARG_PLAIN, ARG_OUTPUT } arg_kind;
+typedef void (*emit_fn)(void *ctx, const char *arg, arg_kind kind);
+
+typedef struct build {
+    engine *eng;
+    const engine_job *job;
+    char *config_key;               /* canonical config path; owned */
+    project_config P;
+    proj_state *ps;                 /* its busy lock is held by this build */
+    buildrecord *rec;
+    char *record_path;              /* where rec persists, NULL without a state_dir; owned */
+    bool watched;                   /* as the project was when the build began */
+    bool llvm, cache, incremental;
+    const char *cache_dir;
+    char *cc, *cxx;                 /* resolved compiler drivers */
+    XXH128_hash_t cc_id, cxx_id;
+    strvec common[SRC_LANG_COUNT];  /* arguments after argv[0], per language */
+    bool debug_info;                /* -g given: the working folder lands in the object */
+    char **envp;                    /* children's environment (NULL-terminated, owned) */
+    char *obj_dir_abs, *obj_dir_rel; /* build_dir/obj (or /bc), absolute and as passed to compilers */
+    XXH3_state_t *cmd_prefix[SRC_LANG_COUNT], *mkey_prefix[SRC_LANG_COUNT]; /* see eng_setup_hash_prefixes */
+    unit *units;
+    size_t nunits;
+    /* While check threads run: rec_lock guards the record (its maps and every
+       br_file), dirs_lock guards made_dirs. Counters, diagnostics, the log and
+       progress belong to the build thread alone. */
+    pthread_mutex_t rec_lock, dirs_lock;
+    bool locks_ready;               /* rec_lock and dirs_lock initialised */
+    hashmap made_dirs;
+    int log_fd;
+    cJSON *diag_items;
+    hashmap diag_seen;
+    size_t errors, warnings;
+    size_t compiled, from_cache, up_to_date, failed, hits, misses, done;
+    int64_t stored_bytes;
+    uint64_t t_start, deadline;
+    uint64_t scan_ms, compile_ms, link_ms;
+    char *stop_reason;
+    /* Commands: this build's batch of the engine's runner, and its place in
+       the engine-wide slot queue. wake_fd wakes the build thread (a check
+       thread decided the awaited unit, or a slot was set aside for it). */
+    runner_batch *batch;
+    slot_waiter waiter;
+    int wake_fd;
+    size_t running;                 /* commands of this build in flight (each holds a slot) */
+} build;
+
+/* ------------------------------------------------ engine_toolchain.c */
+
+/* H(realpath, size, mtime) of a tool: an upgrade changes every key it built. */
+XXH128_hash_t eng_tool_identity(const char *path);
+/* An LLVM tool's path (caller frees), or NULL when none is found. */
+char *eng_llvm_tool(build *b, const char *name);
+/* Fills b->envp: the daemon's environment with LC_MESSAGES=C. */
+void eng_setup_env(build *b);
+
+/* -------------------------------------------------- engine_cmdline.c */
+
+/* A path as handed to the compiler (which runs in the root). Caller frees. */
+char *eng_root_relative(const build *b, const char *abs);
+void eng_setup_common_args(build *b);
+void eng_setup_hash_prefixes(build *b);
+/* The unit's driver (borrowed from b), NULL when it was not found. */
+const char *eng_unit_compiler(const build *b, const unit *u);
+/* The one definition of a unit's command line. */
+void eng_unit_emit(const build *b, const unit *u, emit_fn emit, void *ctx);
+void eng_emit_strvec(void *ctx, const char *arg, arg_kind kind);   /* ctx: strvec* */
+void eng_emit_json(void *ctx, const char *arg, arg_kind kind);     /* ctx: cJSON array */
+XXH128_hash_t eng_unit_cmd_hash(const build *b, const unit *u, XXH3_state_t *st);
+XXH128_hash_t eng_unit_manifest_key(const build *b, const unit *u, XXH128_hash_t src_hash, XXH3_state_t *st);
+/* Takes ownership of rel. */
+void eng_init_unit(build *b, unit *u, char *rel);
+void eng_free_unit(unit *u);
+void eng_stat_ns(const struct stat *st, int64_t *size, int64_t *mtime);
+
+/* ---------------------------------------------------- engine_check.c */
+
+/* The check threads; they post b->wake_fd when they decide the unit in wanted. */
+typedef struct checkers {
+    build *b;
+    atomic_size_t next;     /* next unit to take */
+    atomic_size_t wanted;   /* unit the build thread sleeps on, SIZE_MAX when awake */
+    atomic_bool abort;
+    pthread_t *threads;
+    size_t nthreads;
+} checkers;
+
+void eng_checkers_start(build *b, checkers *c);
+void eng_checkers_stop(checkers *c);
+/* Decides one unit (on a check thread, or on the build thread when none started). */
+void eng_check_unit(build *b, unit *u, XXH3_state_t *st);
+/* One mkdir per output folder and build. */
+void eng_ensure_dir_of(build *b, const char *file);
+/* Records the unit's object as built from its source plus headers; caller holds rec_lock. */
+bool eng_record_object(build *b, unit *u, char *const *headers, size_t count, XXH128_hash_t *hashes,
+                       int64_t obj_size, int64_t obj_mtime);
+void eng_object_stat(const unit *u, int64_t *size, int64_t *mtime);
+void eng_report_progress(build *b, const unit *u);
+
+/* -------------------------------------------------- engine_compile.c */
+
+/* true when the build must stop (cancel, timeout); sets b->stop_reason. */
+bool eng_should_stop(build *b);
+/* Checks and compiles every unit; false when stopped (b->stop_reason set). */
+bool eng_run_units(build *b);
+
+typedef enum eng_tool_outcome { TOOL_SUCCEEDED, TOOL_FAILED, TOOL_STOPPED } eng_tool_outcome;
+/* Runs one command to completion in the root through the runner (it takes a
+   slot like a compiler). *out gets its output (caller frees) unless stopped. */
+eng_tool_outcome eng_run_tool(build *b, char *const *argv, char **out, size_t *out_len);
+
+/* ----------------------------------------------------- engine_link.c */
+
+typedef enum eng_link_outcome {
+    LINK_DONE,          /* linked */
+    LINK_UP_TO_DATE,
+    LINK_FAILED,        /* diagnostics added */
+    LINK_STOPPED,       /* cancel or timeout: b->stop_reason */
+    LINK_CANNOT_PLAN,   /* a tool is missing: *reason set */
+} eng_link_outcome;
+eng_link_outcome eng_link_artifact(build *b, char **reason);
+
+/* --------------------------------------------------- engine_ccjson.c */
+
+void eng_write_compile_commands(build *b);
+
+/* ----------------------------------------------------- engine_diag.c */
+
+void eng_log_text(build *b, const char *text, size_t len);
+void eng_log_command(build *b, char *const *argv);
+void eng_add_diag(build *b, const char *file, int line, int col, bool error, const char *msg, size_t msglen);
+/* Diagnostics of one tool's output; returns the number of errors. */
+size_t eng_parse_diagnostics(build *b, const char *out, size_t len, const char *fallback_file);
+
+/* --------------------------------------------------- engine_result.c */
+
+/* The result JSON (caller frees); takes b->diag_items. */
+cJSON *eng_make_result(build *b);
+/* A copy of result rewritten as "all up to date" (caller frees). */
+cJSON *eng_quiet_copy(const cJSON *result);
+/* (size, mtime_ns) of path; (-1, -1) and false when missing. */
+bool eng_stat_pair(const char *path, int64_t *size, int64_t *mtime);
+
+#endif

@@ -1,0 +1,98 @@
+/* runner.h - where the engine's commands run: the seam between build logic and process spawning (real processes, a scripted fake, later distcc). */
+#ifndef JMAKE_RUNNER_H
+#define JMAKE_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One command to run. Everything is borrowed for the duration of the start
+ * call only: a runner copies what it keeps. */
+typedef struct runner_command {
+    char *const *argv;      /* NULL-terminated; argv[0] an absolute path (no PATH search, no shell) */
+    const char *cwd;        /* NULL = the daemon's working folder */
+    char *const *envp;      /* NULL = the daemon's environment */
+    void *tag;              /* the caller's, handed back in the result */
+} runner_command;
+
+/* A finished command. */
+typedef struct runner_result {
+    void *tag;
+    int status;             /* waitpid-style status */
+    char *output;           /* stdout and stderr, NUL-terminated, or NULL when none; caller frees */
+    size_t output_len;
+} runner_result;
+
+/* A runner is shared by every build of one engine (so the ops must be
+ * thread-safe across batches); a batch holds the commands of one build and is
+ * driven by that build's thread only. Implementations embed runner and
+ * runner_batch as their first member. */
+typedef struct runner runner;
+typedef struct runner_batch runner_batch;
+
+typedef struct runner_ops {
+    /* Commands the runner can have in flight at once across every build; 0
+     * means "as many as the engine allows" (max_parallel). A remote runner may
+     * report more than the local cores. */
+    size_t (*slots)(runner *r);
+    runner_batch *(*batch_open)(runner *r);
+    /* Starts cmd. Returns 0, or -errno when it could not start (nothing runs). */
+    int (*start)(runner_batch *b, const runner_command *cmd);
+    /* Waits up to timeout_ms until a command of b finished or wake_fd (may be
+     * -1) became readable (it is then drained). Fills done[0..n) with up to max
+     * finished commands and returns n (0 on timeout or wake-up), or -errno. */
+    int (*wait)(runner_batch *b, int wake_fd, int timeout_ms, runner_result *done, size_t max);
+    /* Kills every command of b still running (their whole process groups);
+     * their results are dropped. */
+    void (*cancel)(runner_batch *b);
+    void (*batch_close)(runner_batch *b);   /* cancels what still runs, frees b */
+    void (*free)(runner *r);
+} runner_ops;
+
+struct runner {
+    const runner_ops *ops;
+};
+
+struct runner_batch {
+    runner *owner;
+};
+
+/* The calls through the ops table. */
+size_t runner_slots(runner *r);
+runner_batch *runner_batch_open(runner *r);     /* close with runner_batch_close */
+int runner_start(runner_batch *b, const runner_command *cmd);
+int runner_wait(runner_batch *b, int wake_fd, int timeout_ms, runner_result *done, size_t max);
+void runner_cancel(runner_batch *b);
+void runner_batch_close(runner_batch *b);
+void runner_free(runner *r);
+
+/* true when the status means "exited with 0". */
+bool runner_result_succeeded(const runner_result *res);
+
+/* The real runner: local child processes through subproc (own process group,
+ * output through one pipe, reaped by pid). Caller frees with runner_free. */
+runner *runner_local_new(void);
+
+/* The fake runner for tests: records every command and completes it after
+ * hold_ms with a scripted result instead of spawning anything. A successful
+ * command writes the files a compiler would: the file after -o (its argv and,
+ * for a compile, the source's bytes) and the depfile after -MF ("obj: source
+ * headers", the headers being the `#include "x"` lines of the source found
+ * beside it or in a -I folder; one level, no system headers). Relative paths
+ * are taken from the command's cwd. Thread-safe. Caller frees with runner_free. */
+runner *runner_fake_new(int hold_ms);
+/* Commands with an argument ending in match exit with exit_code and print
+ * output (both copied) and write no files. */
+void runner_fake_fail(runner *r, const char *match, int exit_code, const char *output);
+/* Commands started since creation or the last runner_fake_reset. */
+size_t runner_fake_count(runner *r);
+/* The i-th started command, arguments joined by spaces; caller frees. NULL past the end. */
+char *runner_fake_command(runner *r, size_t i);
+/* How many started commands had an argument ending in suffix. */
+size_t runner_fake_count_matching(runner *r, const char *suffix);
+/* Most commands in flight at once, over all batches, and most batches with a command in flight at once. */
+size_t runner_fake_max_running(runner *r);
+size_t runner_fake_max_batches(runner *r);
+/* Forgets the recorded commands and maxima (not the failure scripts). */
+void runner_fake_reset(runner *r);
+
+#endif

@@ -1,0 +1,171 @@
+/* orch_internal.h - the orchestrator's state and the functions its files share (orchestrator.c, orch_requests.c, orch_jobs.c, orch_supervise.c). */
+#ifndef JMAKE_ORCH_INTERNAL_H
+#define JMAKE_ORCH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "jobstore.h"
+#include "util.h"
+#include "wire.h"
+
+#define ORCH_TICK_MS 100
+
+typedef struct orch orch;
+typedef struct worker worker;
+typedef struct orch_request orch_request;
+
+/* One accepted connection: a client, or a worker once it has registered. */
+typedef struct conn {
+    uv_pipe_t pipe;
+    orch *o;
+    wire_decoder dec;
+    worker *worker;         /* set once a worker registered on this connection (borrowed) */
+    bool closing;
+    bool blocked;           /* a submit waits for the group commit, or a job_wait for its jobs: the
+                               connection reads nothing more, so its replies stay in request order */
+    struct conn *next;
+} conn;
+
+/* One worker daemon the orchestrator starts and watches (orch_supervise.c). */
+struct worker {
+    daemon_kind kind;
+    uv_process_t proc;
+    bool proc_alive;        /* uv process handle open and child not reaped */
+    bool wanted;            /* should be running: false after "stop DAEMON" */
+    pid_t pid;
+    conn *conn;             /* its registered connection, or NULL (borrowed) */
+    int restarts;
+    uint64_t restart_at_ms; /* monotonic; 0 = no restart scheduled */
+    uint64_t ping_sent_ms;  /* outstanding ping, 0 = none */
+    uint64_t ping_seq;
+    uint64_t kill_at_ms;    /* shutdown: SIGKILL if still alive then */
+};
+
+/* Why the orchestrator asked a worker to stop a job. */
+typedef enum orch_cancel { CANCEL_NONE, CANCEL_USER, CANCEL_TIMEOUT, CANCEL_SHUTDOWN } orch_cancel;
+
+/* A job handed to a worker and not yet settled (orch_jobs.c). */
+typedef struct running_job {
+    char *id;                   /* owned */
+    int type;                   /* job_type (jobtype.h) */
+    daemon_kind kind;
+    uint64_t started_ms;        /* monotonic */
+    int64_t timeout_ms;
+    int attempts;
+    orch_cancel cancel;
+    uint64_t cancel_deadline_ms;
+    int64_t done, total;
+    char *current;              /* owned, or NULL */
+} running_job;
+
+/* A submit waiting for the next group commit. */
+typedef struct pending_submit {
+    conn *c;
+    const orch_request *request;
+    cJSON *req;                 /* owned; after the commit, the reply */
+    struct pending_submit *next;
+} pending_submit;
+
+/* A job_wait waiting for its jobs to end. */
+typedef struct waiter {
+    conn *c;
+    strvec ids;
+    uint64_t deadline_ms;       /* 0 = none */
+    bool summary;               /* "result": "summary" */
+    struct waiter *next;
+} waiter;
+
+struct orch {
+    uv_loop_t *loop;
+    char *home;
+    jm_config cfg;
+    jobstore *store;
+    uv_pipe_t server;
+    char *socket_path;
+    uv_timer_t tick;
+    uv_signal_t sigterm, sigint;
+    conn *conns;
+    worker workers[DAEMON_COUNT];
+    running_job *running;
+    size_t running_count, running_cap;
+    waiter *waiters;
+    pending_submit *batch;          /* submits of this loop iteration, in arrival order */
+    pending_submit **batch_tail;
+    uv_check_t batch_check;         /* commits the batch after each poll */
+    uv_idle_t batch_idle;           /* keeps the poll from blocking while a batch waits */
+    uint64_t next_health_ms;
+    bool stopping;              /* no new jobs start */
+    uint64_t stop_deadline_ms;  /* running jobs are re-queued after this */
+    bool workers_told_to_stop;
+    bool schedule_again;
+    int exit_code;
+};
+
+/* ---- orchestrator.c: loop and connections ---- */
+
+/* Sends msg (takes ownership) on c; a closing connection drops it, a failed write closes c. */
+void orch_send(conn *c, cJSON *msg);
+void orch_close_conn(conn *c);
+/* Unblocks c after its blocking request was answered and handles what it sent meanwhile. */
+void orch_conn_resume(conn *c);
+/* No new jobs start; running ones get grace_seconds, then are re-queued; the server socket closes. */
+void orch_begin_stop(orch *o, double grace_seconds);
+
+/* ---- orch_requests.c: the request table (orch_requests.h) and replies ---- */
+
+cJSON *orch_reply_ok(void);                                 /* caller owns the reply */
+cJSON *orch_reply_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- orch_jobs.c: running jobs, dispatch, completion, waiters ---- */
+
+/* The output log of job id (caller frees). */
+char *orch_job_log_path(orch *o, const char *id);
+running_job *orch_find_running(orch *o, const char *id);   /* borrowed, or NULL */
+size_t orch_running_on(orch *o, daemon_kind kind);
+/* The job as clients see it: the stored record plus live progress and log_path (caller frees). */
+cJSON *orch_job_json(orch *o, const job_record *rec, bool summary);
+/* Starts as many runnable jobs as workers and limits allow. */
+void orch_schedule(orch *o);
+/* A worker reported a job done; rj is removed. result borrowed. */
+void orch_job_finished(orch *o, running_job *rj, const char *state_name, const cJSON *result, const char *reason,
+                       bool retryable);
+/* Every job of worker w, which died, goes back to the queue or fails (an attempt spent). */
+void orch_worker_lost_jobs(orch *o, worker *w, const char *why);
+/* Asks the job's worker to stop it; the tick kills the worker after ORCH_CANCEL_GRACE_MS. */
+void orch_request_stop(orch *o, running_job *rj, orch_cancel why, uint64_t now);
+/* Timeouts and ignored cancels of running jobs; when stopping, the end of the grace period. */
+void orch_jobs_tick(orch *o, uint64_t now);
+/* Answers the waiters whose jobs are all final or whose time is up. */
+void orch_check_waiters(orch *o, uint64_t now);
+/* Answers w now with the jobs as they are (w stays owned by the caller). */
+void orch_answer_waiter(orch *o, waiter *w, bool timed_out);
+/* Whether every job of ids is final (or unknown). */
+bool orch_all_final(orch *o, const strvec *ids);
+void orch_drop_waiters_of(orch *o, conn *c);
+void orch_free_waiters(orch *o);
+void orch_free_running(orch *o);
+
+/* ---- orch_supervise.c: worker processes, restarts, health ---- */
+
+void orch_worker_start(orch *o, worker *w);
+void orch_worker_kill(worker *w, const char *why);
+/* Sends {"op": op} to w when it is registered. */
+void orch_worker_send_simple(worker *w, const char *op);
+/* Stops one worker for good ("stop DAEMON"): asks it to shut down, kills it later if need be. */
+void orch_worker_stop(worker *w);
+/* Kills workers past their stop grace and restarts crashed ones that are due. */
+void orch_supervise_tick(orch *o, uint64_t now);
+/* Pings every registered worker once per health_check_interval, killing one that left the last ping unanswered. */
+void orch_supervise_health_tick(orch *o, uint64_t now);
+/* Shutdown: once no job runs, tells every worker to stop (once). */
+void orch_supervise_stop_workers(orch *o, uint64_t now);
+bool orch_all_workers_gone(orch *o);
+
+#endif

@@ -1,0 +1,359 @@
+/* orch_jobs.c - the orchestrator's running jobs: dispatch to workers, completion, retries, cancels, timeouts, and the clients waiting for them. */
+#include "orch_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "home.h"
+#include "jobfile.h"
+#include "jobtype.h"
+#include "log.h"
+#include "orch_policy.h"
+#include "orch_requests.h"
+
+char *orch_job_log_path(orch *o, const char *id)
+{
+    char *dir = home_jobs_dir(o->home);
+    char *safe = xstrdup(id);
+    for (char *p = safe; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    char *path = xasprintf("%s/%s.log", dir, safe);
+    free(dir);
+    free(safe);
+    return path;
+}
+
+running_job *orch_find_running(orch *o, const char *id)
+{
+    for (size_t i = 0; i < o->running_count; i++)
+        if (strcmp(o->running[i].id, id) == 0)
+            return &o->running[i];
+    return NULL;
+}
+
+static void remove_running(orch *o, running_job *rj)
+{
+    free(rj->id);
+    free(rj->current);
+    size_t idx = (size_t)(rj - o->running);
+    memmove(&o->running[idx], &o->running[idx + 1], (o->running_count - idx - 1) * sizeof *rj);
+    o->running_count--;
+}
+
+size_t orch_running_on(orch *o, daemon_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->running_count; i++)
+        if (o->running[i].kind == kind)
+            n++;
+    return n;
+}
+
+void orch_free_running(orch *o)
+{
+    for (size_t i = 0; i < o->running_count; i++) {
+        free(o->running[i].id);
+        free(o->running[i].current);
+    }
+    free(o->running);
+    o->running = NULL;
+    o->running_count = o->running_cap = 0;
+}
+
+/* With summary, a result's symbol list (hundreds of KB for a large library)
+ * is replaced by its length: progress displays poll this many times. */
+cJSON *orch_job_json(orch *o, const job_record *rec, bool summary)
+{
+    cJSON *j = jobfile_record_to_json(rec);
+    cJSON *result = cJSON_GetObjectItem(j, "result");
+    const cJSON *symbols = cJSON_GetObjectItem(result, "symbols");
+    if (summary && cJSON_IsArray(symbols)) {
+        cJSON_AddNumberToObject(result, "symbol_count", cJSON_GetArraySize(symbols));
+        cJSON_DeleteItemFromObject(result, "symbols");
+    }
+    running_job *rj = rec->state == JOB_RUNNING ? orch_find_running(o, rec->id) : NULL;
+    if (rj && rj->total > 0) {
+        cJSON *p = cJSON_AddObjectToObject(j, "progress");
+        cJSON_AddNumberToObject(p, "done", (double)rj->done);
+        cJSON_AddNumberToObject(p, "total", (double)rj->total);
+        if (rj->current)
+            cJSON_AddStringToObject(p, "current", rj->current);
+    }
+    char *log_path = orch_job_log_path(o, rec->id);
+    cJSON_AddStringToObject(j, "log_path", log_path);
+    free(log_path);
+    return j;
+}
+
+/* ---- waiters (job_wait) ---- */
+
+bool orch_all_final(orch *o, const strvec *ids)
+{
+    for (size_t i = 0; i < ids->n; i++) {
+        job_state state;
+        /* A job that is gone (cleaned) waits for nothing. */
+        if (jobstore_state(o->store, ids->v[i], &state) == JOBSTORE_OK && !job_state_is_final(state))
+            return false;
+    }
+    return true;
+}
+
+void orch_answer_waiter(orch *o, waiter *w, bool timed_out)
+{
+    cJSON *jobs = cJSON_CreateArray();
+    for (size_t i = 0; i < w->ids.n; i++) {
+        job_record rec;
+        if (jobstore_get(o->store, w->ids.v[i], &rec) != JOBSTORE_OK) {
+            cJSON *missing = cJSON_CreateObject();
+            cJSON_AddStringToObject(missing, "id", w->ids.v[i]);
+            cJSON_AddStringToObject(missing, "state", "unknown");
+            cJSON_AddItemToArray(jobs, missing);
+            continue;
+        }
+        cJSON_AddItemToArray(jobs, orch_job_json(o, &rec, w->summary));
+        job_record_free(&rec);
+    }
+    cJSON *r = orch_reply_ok();
+    cJSON_AddItemToObject(r, "jobs", jobs);
+    cJSON_AddBoolToObject(r, "timed_out", timed_out);
+    orch_send(w->c, r);
+}
+
+void orch_check_waiters(orch *o, uint64_t now)
+{
+    /* Answered waiters' connections resume after the walk: what they sent
+       meanwhile (another job_wait, say) may add waiters to the list. */
+    waiter *answered = NULL;
+    waiter **pp = &o->waiters;
+    while (*pp) {
+        waiter *w = *pp;
+        bool done = orch_all_final(o, &w->ids);
+        bool expired = orch_policy_due(w->deadline_ms, now);
+        if (done || expired) {
+            orch_answer_waiter(o, w, !done);
+            *pp = w->next;
+            w->next = answered;
+            answered = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    while (answered) {
+        waiter *w = answered;
+        answered = w->next;
+        if (!w->c->closing)
+            orch_conn_resume(w->c);
+        strvec_free(&w->ids);
+        free(w);
+    }
+}
+
+void orch_drop_waiters_of(orch *o, conn *c)
+{
+    waiter **pp = &o->waiters;
+    while (*pp) {
+        waiter *w = *pp;
+        if (w->c == c) {
+            *pp = w->next;
+            strvec_free(&w->ids);
+            free(w);
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+void orch_free_waiters(orch *o)
+{
+    while (o->waiters) {
+        waiter *w = o->waiters;
+        o->waiters = w->next;
+        strvec_free(&w->ids);
+        free(w);
+    }
+}
+
+/* ---- completion ---- */
+
+/* A job ended without a verdict of its own (daemon died, timeout, spawn
+ * failure): retried while attempts remain, else failed with the reason. */
+static void retry_or_fail(orch *o, const char *id, int attempts, const char *reason)
+{
+    int64_t now = clock_wall_ms();
+    int64_t max_retries = o->cfg.error_handling.max_retries;
+    if (orch_policy_retries(attempts, max_retries)) {
+        char *why = xasprintf("%s; retry %d of %lld", reason, attempts, (long long)max_retries);
+        log_warn("job %s: %s", id, why);
+        jobstore_requeue(o->store, id, orch_policy_retry_at_ms(now, o->cfg.error_handling.retry_delay_seconds),
+                         why);
+        free(why);
+    } else {
+        char *why = xasprintf("%s (after %d attempts)", reason, attempts);
+        log_warn("job %s failed: %s", id, why);
+        jobstore_finish(o->store, id, JOB_FAILED, NULL, why, now);
+        free(why);
+    }
+}
+
+/* A job the orchestrator asked to stop ends the way the asking decided,
+ * whether its worker reported back or died: cancelled, retried after a
+ * timeout, or back to pending for the next start. false when not asked. */
+static bool settle_stopped(orch *o, running_job *rj, const char *result_text)
+{
+    switch (rj->cancel) {
+    case CANCEL_USER:
+        jobstore_finish(o->store, rj->id, JOB_CANCELLED, result_text, "cancelled by request", clock_wall_ms());
+        log_info("job %s cancelled", rj->id);
+        return true;
+    case CANCEL_TIMEOUT: {
+        char *why = xasprintf("timed out after %lld s", (long long)(rj->timeout_ms / 1000));
+        retry_or_fail(o, rj->id, rj->attempts, why);
+        free(why);
+        return true;
+    }
+    case CANCEL_SHUTDOWN:
+        jobstore_requeue(o->store, rj->id, 0, "re-queued: daemons stopped before it finished");
+        return true;
+    case CANCEL_NONE:
+        break;
+    }
+    return false;
+}
+
+void orch_job_finished(orch *o, running_job *rj, const char *state_name, const cJSON *result, const char *reason,
+                       bool retryable)
+{
+    int64_t now = clock_wall_ms();
+    char *result_text = cJSON_IsObject(result) ? cJSON_PrintUnformatted(result) : NULL;
+    const char *why = reason ? reason : "failed";
+    if (settle_stopped(o, rj, result_text)) {
+        /* the reason it was stopped decides, not what the worker said */
+    } else if (strcmp(state_name, "completed") == 0) {
+        jobstore_finish(o->store, rj->id, JOB_COMPLETED, result_text, NULL, now);
+        log_info("job %s completed", rj->id);
+    } else if (retryable) {
+        retry_or_fail(o, rj->id, rj->attempts, why);
+    } else {
+        jobstore_finish(o->store, rj->id, JOB_FAILED, result_text, why, now);
+        log_info("job %s failed: %s", rj->id, why);
+    }
+    free(result_text);
+    bool fills_cache = (job_type_table[rj->type].flags & JOB_TYPE_FILLS_CACHE) != 0;
+    remove_running(o, rj);
+    /* The build daemon keeps the shared cache within its size after builds add to it. */
+    if (fills_cache)
+        orch_worker_send_simple(&o->workers[DAEMON_BUILD], "evict");
+    o->schedule_again = true;
+}
+
+void orch_worker_lost_jobs(orch *o, worker *w, const char *why)
+{
+    for (size_t i = 0; i < o->running_count;) {
+        running_job *rj = &o->running[i];
+        if (rj->kind != w->kind) {
+            i++;
+            continue;
+        }
+        if (!settle_stopped(o, rj, NULL))
+            retry_or_fail(o, rj->id, rj->attempts, why);
+        remove_running(o, rj);
+    }
+    o->schedule_again = true;
+}
+
+void orch_request_stop(orch *o, running_job *rj, orch_cancel why, uint64_t now)
+{
+    rj->cancel = why;
+    rj->cancel_deadline_ms = now + ORCH_CANCEL_GRACE_MS;
+    worker *w = &o->workers[rj->kind];
+    if (!w->conn)
+        return;
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "op", "cancel");
+    cJSON_AddStringToObject(m, "id", rj->id);
+    orch_send(w->conn, m);
+}
+
+void orch_jobs_tick(orch *o, uint64_t now)
+{
+    for (size_t i = 0; i < o->running_count; i++) {
+        running_job *rj = &o->running[i];
+        if (rj->cancel == CANCEL_NONE && orch_policy_timed_out(rj->started_ms, rj->timeout_ms, now)) {
+            log_warn("job %s exceeded its %lld s timeout", rj->id, (long long)(rj->timeout_ms / 1000));
+            orch_request_stop(o, rj, CANCEL_TIMEOUT, now);
+        } else if (rj->cancel != CANCEL_NONE && orch_policy_due(rj->cancel_deadline_ms, now)) {
+            rj->cancel_deadline_ms = 0;
+            orch_worker_kill(&o->workers[rj->kind], "it did not stop a cancelled job in time");
+        }
+    }
+    /* Stopping, and the grace period is over: what still runs is stopped and re-queued. */
+    if (o->stopping && o->running_count > 0 && now >= o->stop_deadline_ms) {
+        for (size_t i = 0; i < o->running_count; i++) {
+            running_job *rj = &o->running[i];
+            if (rj->cancel == CANCEL_NONE)
+                orch_request_stop(o, rj, CANCEL_SHUTDOWN, now);
+        }
+    }
+}
+
+/* ---- dispatch ---- */
+
+static void dispatch(orch *o, worker *w, job_type type, job_record *rec)
+{
+    int64_t now_wall = clock_wall_ms();
+    if (jobstore_mark_running(o->store, rec->id, daemon_table[w->kind].name, now_wall) != JOBSTORE_OK) {
+        log_error("job %s: cannot mark running", rec->id);
+        return;
+    }
+    if (o->running_count == o->running_cap) {
+        o->running_cap = o->running_cap ? o->running_cap * 2 : 8;
+        o->running = xrealloc(o->running, o->running_cap * sizeof *o->running);
+    }
+    running_job *rj = &o->running[o->running_count++];
+    memset(rj, 0, sizeof *rj);
+    rj->id = xstrdup(rec->id);
+    rj->type = type;
+    rj->kind = w->kind;
+    rj->started_ms = clock_monotonic_ms();
+    rj->timeout_ms = orch_policy_timeout_ms(rec->timeout_seconds, o->cfg.queue.job_timeout_seconds);
+    rj->attempts = rec->attempts + 1;
+
+    rec->state = JOB_RUNNING;
+    rec->attempts = rj->attempts;
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "op", "run");
+    cJSON_AddItemToObject(m, "job", jobfile_record_to_json(rec));
+    char *log_path = orch_job_log_path(o, rec->id);
+    cJSON_AddStringToObject(m, "log_path", log_path);
+    free(log_path);
+    orch_send(w->conn, m);
+    log_info("job %s (%s) started on the %s daemon, attempt %d", rec->id, rec->type,
+             daemon_table[w->kind].name, rj->attempts);
+}
+
+void orch_schedule(orch *o)
+{
+    o->schedule_again = false;
+    if (o->stopping)
+        return;
+    for (;;) {
+        if (!orch_policy_may_start(o->running_count, o->cfg.queue.max_concurrent_jobs))
+            return;
+        /* Types whose daemon cannot take a job now are skipped, not blocking others. */
+        bool ready[DAEMON_COUNT];
+        for (int k = 0; k < DAEMON_COUNT; k++)
+            ready[k] = o->workers[k].conn != NULL;
+        const char *skip[JOB_TYPE_COUNT + 1];
+        orch_policy_skip_types(ready, skip);
+        job_record rec;
+        if (jobstore_next_runnable(o->store, clock_wall_ms(), skip, &rec) != JOBSTORE_PICK_FOUND)
+            return;
+        int type = job_type_from_name(rec.type);
+        if (type < 0)
+            jobstore_finish(o->store, rec.id, JOB_FAILED, NULL, "unknown job type", clock_wall_ms());
+        else
+            dispatch(o, &o->workers[job_type_table[type].daemon], (job_type)type, &rec);
+        job_record_free(&rec);
+    }
+}
