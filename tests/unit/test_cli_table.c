@@ -463,6 +463,33 @@ static void test_completion_from_the_table(void **state)
     unsetenv("JMAKE_HOME");
 }
 
+/* The man page is written by hand: every command of the table must be in it. */
+static void test_man_page_has_every_command(void **state)
+{
+    char *path = xasprintf("%s/docs/jmake.1", JMAKE_SOURCE_DIR);
+    size_t len;
+    char *page = read_file(path, &len);
+    if (!page)
+        fail_msg("cannot read %s", path);
+    for (size_t i = 0; i < cli_command_count; i++) {
+        char *entry = xasprintf("\n.BR %s ", cli_commands[i].name);
+        if (!strstr(page, entry))
+            fail_msg("docs/jmake.1 has no entry for '%s'", cli_commands[i].name);
+        free(entry);
+    }
+    for (const cli_option *o = cli_global_options; o->name; o++) {
+        /* roff writes "-" as "\-". */
+        char *escaped = xstrdup(o->name + 2);
+        char *want = xasprintf("\\-\\-%s", escaped);
+        if (!strstr(page, want))
+            fail_msg("docs/jmake.1 does not describe %s", o->name);
+        free(want);
+        free(escaped);
+    }
+    free(page);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors_name_the_option),
         cmocka_unit_test(test_short_aliases),
         cmocka_unit_test(test_completion_from_the_table),
+        cmocka_unit_test(test_man_page_has_every_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
