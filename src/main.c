@@ -1,4 +1,4 @@
-/* main.c - the jmake executable: global options, then a command of the table (cli.c) or, hidden, `jmake daemon NAME`. */
+/* main.c - the jmake executable: a command of the table (cli.c) parsed by cli_parse, or, hidden, `jmake daemon NAME` and `jmake __complete`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,92 +10,78 @@
 #include "util.h"
 #include "worker.h"
 
-/* `jmake daemon NAME` is how the orchestrator is started (by `jmake start`) and how it
- * starts the workers. It lives here, not in the command table, so that the command line
- * library does not depend on the daemons. */
+/* `jmake daemon NAME [--home DIR]` is how the orchestrator is started (by `jmake start`)
+ * and how it starts the workers: always with these words in this order. It lives here,
+ * not in the command table, so that the command line library does not depend on the
+ * daemons. */
 #define DAEMON_COMMAND "daemon"
-#define DAEMON_USAGE "usage: jmake daemon NAME\n"
+#define DAEMON_USAGE "usage: jmake daemon NAME [--home DIR]\n"
+/* `jmake __complete WORD...`: what the completion scripts call (cli_complete.c). */
+#define COMPLETE_COMMAND "__complete"
 
-static int run_daemon(const cli *c, int argc, char **argv)
+static int run_daemon(int argc, char **argv)
 {
-    if (argc != 2) {
+    const char *home_opt = NULL;
+    if (argc == 5 && strcmp(argv[3], "--home") == 0)
+        home_opt = argv[4];
+    else if (argc == 4 && strncmp(argv[3], "--home=", 7) == 0)
+        home_opt = argv[3] + 7;
+    else if (argc != 3) {
         fputs(DAEMON_USAGE, stderr);
         return EXIT_USAGE;
     }
-    int kind = cli_daemon_from_name(argv[1]);
+    int kind = cli_daemon_from_name(argv[2]);
     if (kind < 0)
         return EXIT_USAGE;
-    if (kind == DAEMON_ORCHESTRATOR)
-        return orchestrator_main(c->home);
-    return worker_main((daemon_kind)kind, c->home);
+    char *home = home_resolve(home_opt);
+    if (!home) {
+        fprintf(stderr, "jmake: cannot find a daemon home: give --home DIR or set JMAKE_HOME\n");
+        return EXIT_USAGE;
+    }
+    int rc = kind == DAEMON_ORCHESTRATOR ? orchestrator_main(home) : worker_main((daemon_kind)kind, home);
+    free(home);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    cli c = {0};
-    const char *home_opt = NULL;
-    /* Global options may stand anywhere; the rest keeps its order for the command. */
-    char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
-    int nrest = 0;
-    bool only_positional = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_positional) {
-            rest[nrest++] = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            only_positional = true;
-            rest[nrest++] = argv[i];
-        } else if (strcmp(a, "--home") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "jmake: --home needs a folder\n");
-                free(rest);
-                return EXIT_USAGE;
-            }
-            home_opt = argv[++i];
-        } else if (strncmp(a, "--home=", 7) == 0) {
-            home_opt = a + 7;
-        } else if (strcmp(a, "--json") == 0) {
-            c.json = true;
-        } else if (nrest == 0 && (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)) {
-            printf("jmake %s (protocol %d)\n", JMAKE_VERSION, JMAKE_PROTOCOL_VERSION);
-            free(rest);
-            return EXIT_OK;
-        } else if (nrest == 0 && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+    if (argc >= 2 && strcmp(argv[1], DAEMON_COMMAND) == 0)
+        return run_daemon(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], COMPLETE_COMMAND) == 0)
+        return cli_complete_words(stdout, argc - 2, argv + 2);
+
+    cli c;
+    char err[512];
+    cli_parse_result parsed = cli_parse(&c, argc, argv, err, sizeof err);
+    int rc = EXIT_OK;
+    switch (parsed) {
+    case CLI_PARSE_VERSION:
+        printf("jmake %s (protocol %d)\n", JMAKE_VERSION, JMAKE_PROTOCOL_VERSION);
+        break;
+    case CLI_PARSE_HELP:
+        if (c.command)
+            cli_print_command_help(stdout, c.command);
+        else
             cli_print_help(stdout);
-            free(rest);
-            return EXIT_OK;
-        } else {
-            rest[nrest++] = argv[i];
+        break;
+    case CLI_PARSE_USAGE:
+        fprintf(stderr, "%s\n", err);
+        if (c.command)
+            cli_usage(c.command->name);
+        else if (c.operand_count == 0)
+            fprintf(stderr, "usage: jmake [--home DIR] [--json] [--color WHEN] COMMAND [ARGS] (commands: jmake help)\n");
+        rc = EXIT_USAGE;
+        break;
+    case CLI_PARSE_OK:
+        c.home = home_resolve(c.home_option);
+        if (!c.home) {
+            fprintf(stderr, "jmake: cannot find a daemon home: give --home DIR or set JMAKE_HOME\n");
+            rc = EXIT_USAGE;
+            break;
         }
+        rc = c.command->run(&c, c.operand_count, c.operands);
+        break;
     }
-    if (nrest == 0) {
-        cli_print_help(stderr);
-        free(rest);
-        return EXIT_USAGE;
-    }
-    bool is_daemon = strcmp(rest[0], DAEMON_COMMAND) == 0;
-    const cli_command *cmd = is_daemon ? NULL : cli_command_find(rest[0]);
-    if (!cmd && !is_daemon) {
-        fprintf(stderr, "jmake: unknown command '%s' (see jmake --help)\n", rest[0]);
-        free(rest);
-        return EXIT_USAGE;
-    }
-    for (int i = 1; i < nrest; i++)
-        if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0) {
-            /* The daemon command has no help of its own: help says it is unknown. */
-            char *help_argv[] = {"help", rest[0], NULL};
-            int rc = cli_help(&c, 2, help_argv);
-            free(rest);
-            return rc;
-        }
-    c.home = home_resolve(home_opt);
-    if (!c.home) {
-        fprintf(stderr, "jmake: cannot find a daemon home: give --home DIR or set JMAKE_HOME\n");
-        free(rest);
-        return EXIT_USAGE;
-    }
-    int rc = is_daemon ? run_daemon(&c, nrest, rest) : cmd->run(&c, nrest, rest);
-    free(c.home);
-    free(rest);
+    cli_free(&c);
     return rc;
 }

@@ -8,14 +8,17 @@
 
 /* ---- The command table ---- */
 
+#define END_OPTIONS {NULL, NULL, NULL, NULL}
+#define NO_START_OPTION {"--no-start", NULL, NULL, "refuse (exit 3) instead of starting the daemons when none run"}
+
 static const cli_option stop_options[] = {
     {"--grace", NULL, "SECONDS", "how long running jobs may take to finish (default 30)"},
-    {NULL, NULL, NULL, NULL},
+    END_OPTIONS,
 };
 
 static const cli_option status_options[] = {
     {"--json", NULL, NULL, "the daemons as a JSON array"},
-    {NULL, NULL, NULL, NULL},
+    END_OPTIONS,
 };
 
 static const cli_option submit_options[] = {
@@ -27,30 +30,38 @@ static const cli_option submit_options[] = {
     {"--after", NULL, "ID", "wait for job ID to complete first (repeatable)"},
     {"--timeout", NULL, "SECONDS", "cancel the job after this long"},
     {"--path", NULL, "DIR", "the folder a discovery job scans"},
-    {NULL, NULL, NULL, NULL},
+    NO_START_OPTION,
+    END_OPTIONS,
+};
+
+static const cli_option job_status_options[] = {
+    {"--json", NULL, NULL, "the whole job record, reason included"},
+    END_OPTIONS,
 };
 
 static const cli_option job_wait_options[] = {
     {"--timeout", NULL, "SECONDS", "give up waiting after this long (exit 4); 30, 30s, 2m"},
-    {NULL, NULL, NULL, NULL},
+    {"--json", NULL, NULL, "the final job records as a JSON array"},
+    END_OPTIONS,
 };
 
 static const cli_option job_list_options[] = {
     {"--state", NULL, "STATE", "only jobs in this state"},
-    {NULL, NULL, NULL, NULL},
+    {"--json", NULL, NULL, "the jobs as a JSON array"},
+    END_OPTIONS,
 };
 
 static const cli_option job_clean_options[] = {
     {"--older-than", NULL, "DURATION", "only jobs that finished longer ago (7d, 12h, 30m, 45s)"},
-    {NULL, NULL, NULL, NULL},
+    END_OPTIONS,
 };
 
 static const cli_subcommand job_subcommands[] = {
-    {"status", "ID", NULL, "the job's state (and reason)"},
+    {"status", "ID", job_status_options, "the job's state: pending, running, completed, failed or cancelled"},
     {"wait", "ID...", job_wait_options, "wait until every job ends"},
     {"result", "ID", NULL, "the job's record, result and output log as JSON"},
     {"cancel", "ID", NULL, "cancel a pending or running job"},
-    {"list", NULL, job_list_options, "one line per job"},
+    {"list", NULL, job_list_options, "a table of the jobs: id, type, priority, state, age, duration"},
     {"clean", NULL, job_clean_options, "forget finished jobs"},
     {NULL, NULL, NULL, NULL},
 };
@@ -58,17 +69,31 @@ static const cli_subcommand job_subcommands[] = {
 static const cli_option build_options[] = {
     {"--json", NULL, NULL, "print the job's result JSON instead of progress"},
     {"--priority", NULL, "N", "0 runs first (default 1)"},
-    {NULL, NULL, NULL, NULL},
+    NO_START_OPTION,
+    END_OPTIONS,
+};
+
+static const cli_option config_check_options[] = {
+    {"--json", NULL, NULL, "the files and their problems as JSON"},
+    END_OPTIONS,
+};
+
+static const cli_option config_show_options[] = {
+    {"--json", NULL, NULL, "the keys and values as a JSON object"},
+    END_OPTIONS,
 };
 
 static const cli_subcommand config_subcommands[] = {
-    {"check", "[FILE]...", NULL, "validate daemon or project configuration files"},
+    {"check", "[FILE]...", config_check_options, "validate daemon or project configuration files"},
+    {"show", "[KEY]...", config_show_options, "the daemon configuration in effect, key by key"},
     {NULL, NULL, NULL, NULL},
 };
 
 static const cli_option logs_options[] = {
     {"--follow", "-f", NULL, "keep printing new lines (across rotations)"},
-    {NULL, NULL, NULL, NULL},
+    {"--lines", "-n", "N", "only the last N lines (with --follow: then the new ones)"},
+    {"--json", NULL, NULL, "one JSON object a line: time, level, source, message"},
+    END_OPTIONS,
 };
 
 const cli_command cli_commands[] = {
@@ -76,58 +101,73 @@ const cli_command cli_commands[] = {
      "Starts the orchestrator, which starts and supervises the discovery, compilation, build,\n"
      "error_handler and watcher daemons. Returns once they answer. Starting a running system\n"
      "is a no-op that says so; a PID file or socket left by a killed daemon is cleaned.\n"
+     "With DAEMON on a stopped home, starts the orchestrator and that daemon only.\n"
      "The configuration is checked first: errors print FILE:LINE:COL and nothing starts (exit 2).\n"
      "DEBUG=1 in the environment sets the log level to debug.",
-     "[DAEMON]", NULL, NULL},
+     "jmake start\n  jmake start compilation", "[DAEMON]", NULL, NULL, 0},
     {"stop", cli_stop, "stop [DAEMON] [--grace SECONDS]", "stop gracefully: no job is lost",
      "No new job starts; running jobs get SECONDS (default 30) to finish, then go back to\n"
      "pending and run again after the next start. With DAEMON, stops only that worker (the\n"
-     "orchestrator does not restart it until `jmake start DAEMON`).",
-     "[DAEMON]", stop_options, NULL},
-    {"restart", cli_restart, "restart [DAEMON]", "stop, then start", "Same as `jmake stop` followed by `jmake start`.",
-     "[DAEMON]", NULL, NULL},
+     "orchestrator does not restart it until `jmake start DAEMON`). Exit 3 when nothing runs.",
+     "jmake stop --grace 5", "[DAEMON]", stop_options, NULL, 0},
+    {"restart", cli_restart, "restart [DAEMON]", "stop, then start",
+     "Same as `jmake stop` followed by `jmake start`; on a stopped home it only starts.",
+     "jmake restart compilation", "[DAEMON]", NULL, NULL, 0},
     {"status", cli_status, "status [--json]", "one line per daemon: Running (PID n) or Stopped",
      "Prints \"Orchestrator Daemon: Running (PID 12345)\" and so on, one line per daemon.\n"
      "Exit code: 0 when all run, 3 when none runs, 1 when some are stopped.",
-     NULL, status_options, NULL},
+     "jmake status --json", NULL, status_options, NULL, 0},
     {"submit", cli_submit,
      "submit JOBS.toml | submit --type TYPE [--config F] [--binary PATH] [--priority N] [--id ID]\n"
-     "             [--after ID]... [--timeout SECONDS] [--path DIR]",
+     "             [--after ID]... [--timeout SECONDS] [--path DIR] [--no-start]",
      "queue jobs; prints one job id a line",
      "With a file, queues every [[jobs]] entry, all or nothing: any error (reported as\n"
      "FILE:LINE:COL) queues none of them (exit 2). Types: compilation, wrapping, discovery,\n"
      "error_analysis. --after makes the job wait for another (depends_on); --path is the folder\n"
-     "a discovery job scans.",
-     "[JOBS.toml]", submit_options, NULL},
+     "a discovery job scans. Starts the daemons when none run (see --no-start).",
+     "jmake submit jobs.toml\n  jmake submit --type compilation --config ~/src/mylib/jmake.toml --priority 0",
+     "[JOBS.toml]", submit_options, NULL, CLI_NEEDS_DAEMONS},
     {"job", cli_job,
      "job status ID | job wait ID... [--timeout SECONDS] | job result ID | job cancel ID\n"
      "           | job list [--state STATE] | job clean [--older-than DURATION]",
      "inspect and manage queued jobs",
-     "status: pending, running, completed, failed or cancelled.\n"
+     "status: pending, running, completed, failed or cancelled (the reason: --json, job result).\n"
      "wait: until every job ends; exit 0 if all completed, 1 if one failed or was cancelled,\n"
      "      4 on timeout; shows progress on a terminal.\n"
      "result: the job's record, result and output log as JSON.\n"
      "cancel: a pending job at once, a running one within a second (its processes are killed).\n"
-     "list: one line per job (--state filters). clean: forget finished jobs (default: all;\n"
+     "list: a table of the jobs (--state filters). clean: forget finished jobs (default: all;\n"
      "      --older-than 7d, 12h, 30m, 45s).",
-     NULL, NULL, job_subcommands},
-    {"build", cli_build, "build [DIR] [--json] [--priority N]", "compile DIR's jmake.toml through the daemons",
+     "jmake job wait build-1 --timeout=2m\n  jmake job list --state failed", NULL, NULL, job_subcommands, 0},
+    {"build", cli_build, "build [DIR] [--json] [--priority N] [--no-start]",
+     "compile DIR's jmake.toml through the daemons",
      "Submits a compilation job for DIR/jmake.toml (DIR defaults to .), waits, and shows\n"
-     "progress (\"[37/120] src/vector.cpp\") on a terminal, plain lines otherwise. Exit 0 when\n"
-     "the library was built, 1 when the build failed (diagnostics printed), 3 when the daemons\n"
-     "do not run. --json prints the job's result JSON instead of progress.",
-     "[DIR]", build_options, NULL},
-    {"config", cli_config, "config check [FILE]...", "validate daemon or project configuration",
-     "Checks daemon configuration files (job_queue_design.toml, orchestrator.toml,\n"
+     "progress (\"[37/120] src/vector.cpp  4.2s\") on a terminal, plain lines on stderr\n"
+     "otherwise; the result line goes to stdout. Exit 0 when the library was built, 1 when\n"
+     "the build failed (diagnostics printed), 3 when the daemons cannot be reached. Starts the\n"
+     "daemons when none run (see --no-start). --json prints the job's result JSON instead.",
+     "jmake build\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
+    {"config", cli_config, "config check [FILE]... | config show [KEY]...", "validate or show configuration",
+     "check: daemon configuration files (job_queue_design.toml, orchestrator.toml,\n"
      "compilation.toml: together, as one configuration) and project files (jmake.toml).\n"
      "Prints FILE:LINE:COL: error|warning: message; exit 2 on any error. Without FILE: the\n"
-     "home's configuration and ./jmake.toml.",
-     NULL, NULL, config_subcommands},
-    {"logs", cli_logs, "logs DAEMON [--follow]", "print a daemon's log",
-     "Prints HOME/logs/DAEMON.log; --follow keeps printing new lines (across rotations).",
-     "DAEMON", logs_options, NULL},
+     "home's configuration and ./jmake.toml.\n"
+     "show: every key of the home's daemon configuration (or the KEYs named) with its value.",
+     "jmake config check ~/src/mylib/jmake.toml\n  jmake config show queue.max_concurrent_jobs", NULL, NULL,
+     config_subcommands, 0},
+    {"logs", cli_logs, "logs DAEMON [--follow] [--lines N]", "print a daemon's log",
+     "Prints HOME/logs/DAEMON.log; --lines N only its last N lines; --follow keeps printing\n"
+     "new lines (across rotations) until interrupted.",
+     "jmake logs compilation --lines 50 --follow", "DAEMON", logs_options, NULL, 0},
+    {"completion", cli_completion, "completion SHELL", "print the shell completion script (bash, zsh, fish)",
+     "Prints a completion script for SHELL (bash, zsh or fish). The script asks jmake itself\n"
+     "for the candidates, so it always matches the installed jmake: commands, subcommands,\n"
+     "options, daemon names, job types and states, configuration keys, files and folders,\n"
+     "and the ids of the jobs the running daemons know.",
+     "source <(jmake completion bash)\n  jmake completion fish > ~/.config/fish/completions/jmake.fish", "SHELL",
+     NULL, NULL, 0},
     {"help", cli_help, "help [COMMAND]", "describe a command", "Prints the usage and description of COMMAND.",
-     "[COMMAND]", NULL, NULL},
+     "jmake help build", "[COMMAND]", NULL, NULL, 0},
 };
 
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];
@@ -136,9 +176,10 @@ const cli_option cli_global_options[] = {
     {"--home", NULL, "DIR",
      "the daemon home (default: $JMAKE_HOME, else $XDG_STATE_HOME/jmake,\nelse ~/.local/state/jmake)"},
     {"--json", NULL, NULL, "machine-readable output on read commands"},
+    {"--color", NULL, "WHEN", "colours: auto (on a terminal, unless NO_COLOR is set), always, never"},
     {"--version", "-V", NULL, "print the version"},
-    {"--help", "-h", NULL, "this text"},
-    {NULL, NULL, NULL, NULL},
+    {"--help", "-h", NULL, "this text, or a command's with the command"},
+    END_OPTIONS,
 };
 
 const cli_command *cli_command_find(const char *name)
@@ -149,15 +190,40 @@ const cli_command *cli_command_find(const char *name)
     return NULL;
 }
 
+const cli_subcommand *cli_subcommand_find(const cli_command *cmd, const char *name)
+{
+    for (const cli_subcommand *s = cmd ? cmd->subcommands : NULL; s && s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
+}
+
+static const cli_option *find_in(const cli_option *options, const char *name)
+{
+    for (const cli_option *o = options; o && o->name; o++)
+        if (strcmp(o->name, name) == 0 || (o->alias && strcmp(o->alias, name) == 0))
+            return o;
+    return NULL;
+}
+
+const cli_option *cli_option_find(const cli_command *cmd, const cli_subcommand *sub, const char *name)
+{
+    const cli_option *o = sub ? find_in(sub->options, name) : NULL;
+    if (!o && cmd)
+        o = find_in(cmd->options, name);
+    return o ? o : find_in(cli_global_options, name);
+}
+
 /* ---- Help and usage ---- */
 
-#define HELP_OPTION_WIDTH 12
+#define HELP_OPTION_WIDTH 14
 
 /* "  --home DIR   summary", later lines of the summary under its first. */
 static void print_option(FILE *out, const cli_option *opt)
 {
     char head[64];
-    snprintf(head, sizeof head, "%s%s%s", opt->name, opt->value ? " " : "", opt->value ? opt->value : "");
+    snprintf(head, sizeof head, "%s%s%s%s%s", opt->alias ? opt->alias : "", opt->alias ? ", " : "", opt->name,
+             opt->value ? " " : "", opt->value ? opt->value : "");
     fprintf(out, "  %-*s ", HELP_OPTION_WIDTH, head);
     for (const char *s = opt->summary; *s; s++) {
         fputc(*s, out);
@@ -169,21 +235,39 @@ static void print_option(FILE *out, const cli_option *opt)
 
 void cli_print_help(FILE *out)
 {
-    fprintf(out, "usage: jmake [--home DIR] [--json] COMMAND [ARGS]\n\n"
+    fprintf(out, "usage: jmake [--home DIR] [--json] [--color WHEN] COMMAND [ARGS]\n\n"
                  "jmake keeps C and C++ projects built in the background: six daemons, a persistent\n"
                  "priority job queue, incremental and cached compilation.\n\nCommands:\n");
     for (size_t i = 0; i < cli_command_count; i++)
         fprintf(out, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
-    fprintf(out, "\nOptions:\n");
+    fprintf(out, "\nOptions (anywhere on the line):\n");
     for (const cli_option *opt = cli_global_options; opt->name; opt++)
         print_option(out, opt);
     fprintf(out, "\nExit codes: 0 success, 1 job failed or cancelled, 2 usage or input error,\n"
-                 "3 daemons not running, 4 timeout. `jmake help COMMAND` describes a command.\n");
+                 "3 daemons not running or unreachable, 4 timeout.\n"
+                 "`jmake help COMMAND` or `jmake COMMAND --help` describes a command.\n");
 }
 
 void cli_print_command_help(FILE *out, const cli_command *cmd)
 {
     fprintf(out, "usage: jmake %s\n\n%s.\n\n%s\n", cmd->usage, cmd->summary, cmd->details);
+    if (cmd->subcommands) {
+        fprintf(out, "\nSubcommands:\n");
+        for (const cli_subcommand *sub = cmd->subcommands; sub->name; sub++) {
+            fprintf(out, "  %-10s %s\n", sub->name, sub->summary);
+            for (const cli_option *opt = sub->options; opt && opt->name; opt++) {
+                fputs("  ", out);
+                print_option(out, opt);
+            }
+        }
+    }
+    if (cmd->options) {
+        fprintf(out, "\nOptions:\n");
+        for (const cli_option *opt = cmd->options; opt->name; opt++)
+            print_option(out, opt);
+    }
+    fprintf(out, "\nGlobal options: --home DIR, --json, --color WHEN, --help (see `jmake --help`).\n");
+    fprintf(out, "\nExample:\n  %s\n", cmd->example);
 }
 
 int cli_usage(const char *name)
@@ -233,6 +317,28 @@ jmake_client *cli_connect(cli *c)
         return NULL;
     }
     return client;
+}
+
+jmake_client *cli_connect_autostart(cli *c, int *code)
+{
+    *code = EXIT_UNREACHABLE;
+    jmake_client *client = NULL;
+    if (jmake_connect(c->home, &client) == JMAKE_OK)
+        return client;
+    jmake_disconnect(client);
+    if (c->no_start)
+        return cli_connect(c);
+    /* Under the start lock: either this client starts them, or it waits for the one
+     * that does (a socket not there yet is a start in progress, not a failure). */
+    bool started = false;
+    int rc = cli_ensure_daemons(c, &started);
+    if (rc != EXIT_OK) {
+        *code = rc;
+        return NULL;
+    }
+    if (started)
+        fprintf(stderr, "jmake: the daemons were not running: started them (home %s)\n", c->home);
+    return cli_connect(c);
 }
 
 int cli_fail(jmake_client *client, int status)

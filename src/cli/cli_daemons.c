@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,7 +58,7 @@ static void print_status_lines(const char *home)
 }
 
 /* Double fork so that the orchestrator is nobody's child and outlives the terminal. */
-static int spawn_orchestrator(const char *home)
+static int spawn_orchestrator(const char *home, const char *only_worker)
 {
     char exe[4096];
     int rc = sys_self_exe(exe, sizeof exe);
@@ -85,6 +86,11 @@ static int spawn_orchestrator(const char *home)
             dup2(out, 1);
             dup2(out, 2);
         }
+        /* The orchestrator reads it once, at start-up: `jmake start DAEMON` on a stopped home. */
+        if (only_worker)
+            setenv("JMAKE_START_ONLY", only_worker, 1);
+        else
+            unsetenv("JMAKE_START_ONLY");
         char *args[] = {exe, "daemon", "orchestrator", "--home", (char *)home, NULL};
         execv(exe, args);
         _exit(127);
@@ -120,68 +126,154 @@ static int wait_until_ready(cli *c, int want, int timeout_ms)
     return -1;
 }
 
-int cli_start(cli *c, int argc, char **argv)
+/* Serialises the clients that start daemons: whoever holds HOME/run/start.lock
+ * decides, so twenty concurrent `jmake build` on a stopped home start one set.
+ * Returns the locked fd (closing it unlocks) or -errno. */
+static int start_lock(const char *home)
 {
-    if (argc > 2)
-        return cli_usage("start");
-    const char *name = argc == 2 ? argv[1] : NULL;
-    int kind = name ? cli_daemon_from_name(name) : DAEMON_ORCHESTRATOR;
-    if (kind < 0)
-        return EXIT_USAGE;
+    char *run = home_run_dir(home);
+    int rc = mkdir_p(run, 0700);
+    char *path = path_join(run, "start.lock");
+    free(run);
+    if (rc < 0) {
+        free(path);
+        return rc;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (fd < 0)
+        return -errno;
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int e = -errno;
+            close(fd);
+            return e;
+        }
+    }
+    return fd;
+}
+
+typedef enum start_outcome {
+    START_ALREADY_RUNNING,
+    START_STARTED,
+    START_BAD_CONFIG,   /* printed; exit 2 */
+    START_FAILED,       /* printed; exit 3 */
+} start_outcome;
+
+/* Starts the orchestrator unless one runs (only_worker: it starts that worker and no
+ * other) and waits until it and its workers answer. Under the start lock. */
+static start_outcome start_system(cli *c, const char *only_worker, pid_t *running)
+{
     int rc = mkdir_p(c->home, 0700);
     if (rc < 0) {
         fprintf(stderr, "jmake: %s: cannot create the daemon home: %s\n", c->home, strerror(-rc));
-        return EXIT_USAGE;
+        return START_BAD_CONFIG;
     }
     jm_config cfg;
     if (load_config_or_complain(c->home, &cfg) != 0) {
         config_free(&cfg);
-        return EXIT_USAGE;
+        return START_BAD_CONFIG;
     }
-    int want = wanted_workers(&cfg);
+    int want = only_worker ? 1 : wanted_workers(&cfg);
     config_free(&cfg);
-
-    pid_t running = daemon_pidfile_probe(c->home, "orchestrator");
-    if (running > 0 && kind != DAEMON_ORCHESTRATOR) {
-        pid_t wpid = daemon_pidfile_probe(c->home, daemon_table[kind].name);
-        if (wpid > 0) {
-            printf("%s already running (PID %d)\n", daemon_table[kind].title, (int)wpid);
-            return EXIT_OK;
-        }
-        cJSON *req = cJSON_CreateObject();
-        cJSON_AddStringToObject(req, "op", "start");
-        cJSON_AddStringToObject(req, "daemon", daemon_table[kind].name);
-        int code;
-        cJSON *reply = cli_request(c, req, &code);
-        if (!reply)
-            return code;
-        cJSON_Delete(reply);
-        uint64_t deadline = clock_monotonic_ms() + START_TIMEOUT_MS;
-        while (clock_monotonic_ms() < deadline && (wpid = daemon_pidfile_probe(c->home, daemon_table[kind].name)) <= 0)
-            sleep_ms(50);
-        if (wpid <= 0) {
-            fprintf(stderr, "jmake: %s did not start (see %s/logs/%s.log)\n", daemon_table[kind].title, c->home,
-                    daemon_table[kind].name);
-            return EXIT_UNREACHABLE;
-        }
-        printf("%s: Running (PID %d)\n", daemon_table[kind].title, (int)wpid);
-        return EXIT_OK;
+    int lock = start_lock(c->home);
+    if (lock < 0) {
+        fprintf(stderr, "jmake: %s: cannot lock the daemon home: %s\n", c->home, strerror(-lock));
+        return START_FAILED;
     }
-    if (running > 0) {
-        printf("jmake: daemons already running (orchestrator PID %d, home %s)\n", (int)running, c->home);
-        return EXIT_OK;
-    }
-    rc = spawn_orchestrator(c->home);
-    if (rc < 0) {
+    start_outcome outcome = START_STARTED;
+    *running = daemon_pidfile_probe(c->home, "orchestrator");
+    if (*running > 0) {
+        /* Started by another client a moment ago, maybe not ready yet. */
+        outcome = START_ALREADY_RUNNING;
+        want = 0;
+    } else if ((rc = spawn_orchestrator(c->home, only_worker)) < 0) {
         fprintf(stderr, "jmake: cannot start the orchestrator: %s\n", strerror(-rc));
-        return EXIT_UNREACHABLE;
+        close(lock);
+        return START_FAILED;
     }
     if (wait_until_ready(c, want, START_TIMEOUT_MS) != 0) {
         fprintf(stderr, "jmake: the daemons did not answer within %d s (see %s/logs/)\n", START_TIMEOUT_MS / 1000,
                 c->home);
+        outcome = START_FAILED;
+    }
+    close(lock);
+    return outcome;
+}
+
+int cli_ensure_daemons(cli *c, bool *started)
+{
+    pid_t running;
+    *started = false;
+    switch (start_system(c, NULL, &running)) {
+    case START_ALREADY_RUNNING:
+        return EXIT_OK;
+    case START_STARTED:
+        *started = true;
+        return EXIT_OK;
+    case START_BAD_CONFIG:
+        return EXIT_USAGE;
+    case START_FAILED:
+        break;
+    }
+    return EXIT_UNREACHABLE;
+}
+
+/* Asks the running orchestrator for one worker and waits for its PID file. */
+static int start_one_worker(cli *c, int kind)
+{
+    pid_t wpid = daemon_pidfile_probe(c->home, daemon_table[kind].name);
+    if (wpid > 0) {
+        printf("%s already running (PID %d)\n", daemon_table[kind].title, (int)wpid);
+        return EXIT_OK;
+    }
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "op", "start");
+    cJSON_AddStringToObject(req, "daemon", daemon_table[kind].name);
+    int code;
+    cJSON *reply = cli_request(c, req, &code);
+    if (!reply)
+        return code;
+    cJSON_Delete(reply);
+    uint64_t deadline = clock_monotonic_ms() + START_TIMEOUT_MS;
+    while (clock_monotonic_ms() < deadline && (wpid = daemon_pidfile_probe(c->home, daemon_table[kind].name)) <= 0)
+        sleep_ms(50);
+    if (wpid <= 0) {
+        fprintf(stderr, "jmake: %s did not start (see %s/logs/%s.log)\n", daemon_table[kind].title, c->home,
+                daemon_table[kind].name);
         return EXIT_UNREACHABLE;
     }
-    printf("jmake: daemons started (home %s)\n", c->home);
+    printf("%s: Running (PID %d)\n", daemon_table[kind].title, (int)wpid);
+    return EXIT_OK;
+}
+
+int cli_start(cli *c, int argc, char **argv)
+{
+    const char *name = argc == 2 ? argv[1] : NULL;
+    int kind = name ? cli_daemon_from_name(name) : DAEMON_ORCHESTRATOR;
+    if (kind < 0)
+        return EXIT_USAGE;
+    const char *only = kind != DAEMON_ORCHESTRATOR ? daemon_table[kind].name : NULL;
+    pid_t running = 0;
+    switch (start_system(c, only, &running)) {
+    case START_BAD_CONFIG:
+        return EXIT_USAGE;
+    case START_FAILED:
+        return EXIT_UNREACHABLE;
+    case START_ALREADY_RUNNING:
+        if (only)
+            return start_one_worker(c, kind);
+        printf("jmake: daemons already running (orchestrator PID %d, home %s)\n", (int)running, c->home);
+        return EXIT_OK;
+    case START_STARTED:
+        break;
+    }
+    if (only) {
+        /* The orchestrator started with that worker only. */
+        printf("jmake: started the orchestrator and the %s daemon (home %s)\n", daemon_table[kind].name, c->home);
+    } else {
+        printf("jmake: daemons started (home %s)\n", c->home);
+    }
     print_status_lines(c->home);
     return EXIT_OK;
 }
@@ -196,21 +288,16 @@ static bool any_daemon_alive(const char *home)
 
 int cli_stop(cli *c, int argc, char **argv)
 {
-    const char *name = NULL;
+    const char *name = argc == 2 ? argv[1] : NULL;
     double grace = 30;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
-            int64_t g = parse_duration_seconds(argv[++i]);
-            if (g < 0) {
-                fprintf(stderr, "jmake: --grace: '%s' is not a duration (30, 30s, 2m)\n", argv[i]);
-                return EXIT_USAGE;
-            }
-            grace = (double)g;
-        } else if (!name && argv[i][0] != '-') {
-            name = argv[i];
-        } else {
+    const char *grace_text = cli_opt(c, "--grace");
+    if (grace_text) {
+        int64_t g = parse_duration_seconds(grace_text);
+        if (g < 0) {
+            fprintf(stderr, "jmake stop: --grace: '%s' is not a duration (30, 30s, 2m)\n", grace_text);
             return cli_usage("stop");
         }
+        grace = (double)g;
     }
     int kind = name ? cli_daemon_from_name(name) : DAEMON_ORCHESTRATOR;
     if (kind < 0)
@@ -220,8 +307,9 @@ int cli_stop(cli *c, int argc, char **argv)
         uint64_t deadline = clock_monotonic_ms() + 5000;
         while (any_daemon_alive(c->home) && clock_monotonic_ms() < deadline)
             sleep_ms(50);
-        printf("jmake: daemons not running (home %s)\n", c->home);
-        return EXIT_OK;
+        /* SPEC 2: 3 is "daemons not running"; a script learns that nothing was stopped. */
+        fprintf(stderr, "jmake: daemons not running (home %s)\n", c->home);
+        return EXIT_UNREACHABLE;
     }
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "op", "stop");
@@ -254,14 +342,14 @@ int cli_stop(cli *c, int argc, char **argv)
 
 int cli_restart(cli *c, int argc, char **argv)
 {
-    if (argc > 2)
-        return cli_usage("restart");
-    char *stop_argv[] = {"stop", argc == 2 ? argv[1] : NULL, NULL};
-    int rc = cli_stop(c, argc, stop_argv);
-    if (rc != EXIT_OK)
-        return rc;
-    char *start_argv[] = {"start", argc == 2 ? argv[1] : NULL, NULL};
-    return cli_start(c, argc, start_argv);
+    char *one_argv[] = {"restart", argc == 2 ? argv[1] : NULL, NULL};
+    /* On a stopped home there is nothing to stop: restart only starts. */
+    if (daemon_pidfile_probe(c->home, "orchestrator") > 0) {
+        int rc = cli_stop(c, argc, one_argv);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    return cli_start(c, argc, one_argv);
 }
 
 int cli_status(cli *c, int argc, char **argv)
@@ -301,21 +389,101 @@ int cli_status(cli *c, int argc, char **argv)
     return running == 0 ? EXIT_UNREACHABLE : EXIT_JOB_FAILED;
 }
 
+/* One log line ("2026-11-26T11:28:27.123Z INFO  compilation: message") as JSON. */
+static void print_log_line_json(const char *line, size_t len)
+{
+    char *text = xstrndup(line, len);
+    cJSON *o = cJSON_CreateObject();
+    char *sp1 = strchr(text, ' ');
+    char *colon = sp1 ? strstr(sp1, ": ") : NULL;
+    if (sp1 && colon) {
+        *sp1 = '\0';
+        char *level = sp1 + 1;
+        while (*level == ' ')
+            level++;
+        char *level_end = strchr(level, ' ');
+        if (level_end && level_end < colon) {
+            *level_end = '\0';
+            char *source = level_end + 1;
+            while (*source == ' ')
+                source++;
+            *colon = '\0';
+            cJSON_AddStringToObject(o, "time", text);
+            cJSON_AddStringToObject(o, "level", level);
+            cJSON_AddStringToObject(o, "source", source);
+            cJSON_AddStringToObject(o, "message", colon + 2);
+        }
+    }
+    if (!cJSON_GetObjectItem(o, "message")) {
+        /* Not one of ours (a sanitizer report in daemons.err, say): kept whole. */
+        free(text);
+        text = xstrndup(line, len);
+        cJSON_AddStringToObject(o, "message", text);
+    }
+    char *out = cJSON_PrintUnformatted(o);
+    printf("%s\n", out);
+    free(out);
+    cJSON_Delete(o);
+    free(text);
+}
+
+/* Prints whole lines of buf[0..len) (raw or as JSON) and returns how many bytes it used:
+ * a last line without its newline waits for the rest (while following). */
+static size_t print_log_lines(const cli *c, const char *buf, size_t len, bool flush_partial)
+{
+    size_t used = 0;
+    while (used < len) {
+        const char *nl = memchr(buf + used, '\n', len - used);
+        size_t line_len = nl ? (size_t)(nl - (buf + used)) : len - used;
+        if (!nl && !flush_partial)
+            break;
+        if (c->json)
+            print_log_line_json(buf + used, line_len);
+        else
+            printf("%.*s\n", (int)line_len, buf + used);
+        used += line_len + (nl ? 1 : 0);
+    }
+    fflush(stdout);
+    return used;
+}
+
+/* Where the last n lines of f start: after the n-th newline from the end, not
+ * counting the one that ends the file. */
+static long tail_offset(FILE *f, long n)
+{
+    if (fseek(f, 0, SEEK_END) != 0)
+        return 0;
+    long size = ftell(f);
+    if (n == 0)
+        return size;
+    long pos = size, found = 0;
+    char buf[4096];
+    while (pos > 0) {
+        long chunk = pos < (long)sizeof buf ? pos : (long)sizeof buf;
+        pos -= chunk;
+        if (fseek(f, pos, SEEK_SET) != 0 || fread(buf, 1, (size_t)chunk, f) != (size_t)chunk)
+            return 0;
+        for (long i = chunk - 1; i >= 0; i--)
+            if (buf[i] == '\n' && pos + i != size - 1 && ++found == n)
+                return pos + i + 1;
+    }
+    return 0;
+}
+
 int cli_logs(cli *c, int argc, char **argv)
 {
-    const char *name = NULL;
-    bool follow = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
-            follow = true;
-        else if (!name)
-            name = argv[i];
-        else
+    bool follow = cli_flag(c, "--follow");
+    long lines = -1;
+    const char *lines_text = cli_opt(c, "--lines");
+    if (lines_text) {
+        char *end = NULL;
+        lines = strtol(lines_text, &end, 10);
+        if (*end || lines < 0) {
+            fprintf(stderr, "jmake logs: --lines: '%s' is not a number of lines\n", lines_text);
             return cli_usage("logs");
+        }
     }
-    if (!name)
-        return cli_usage("logs");
-    int kind = cli_daemon_from_name(name);
+    int kind = cli_daemon_from_name(argv[1]);
     if (kind < 0)
         return EXIT_USAGE;
     char *dir = home_log_dir(c->home);
@@ -327,14 +495,20 @@ int cli_logs(cli *c, int argc, char **argv)
         free(path);
         return EXIT_USAGE;
     }
+    if (f && lines >= 0)
+        fseek(f, tail_offset(f, lines), SEEK_SET);
     char buf[65536];
+    size_t have = 0;
     ino_t inode = 0;
     for (;;) {
         if (f) {
             size_t n;
-            while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-                fwrite(buf, 1, n, stdout);
-            fflush(stdout);
+            while ((n = fread(buf + have, 1, sizeof buf - have, f)) > 0) {
+                have += n;
+                size_t used = print_log_lines(c, buf, have, have == sizeof buf);
+                memmove(buf, buf + used, have - used);
+                have -= used;
+            }
             clearerr(f);
             struct stat st;
             if (fstat(fileno(f), &st) == 0)
@@ -351,6 +525,7 @@ int cli_logs(cli *c, int argc, char **argv)
             f = fopen(path, "r");
         }
     }
+    print_log_lines(c, buf, have, true);
     if (f)
         fclose(f);
     free(path);

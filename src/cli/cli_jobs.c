@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
+#include "daemon.h"
+#include "jobtype.h"
 #include "util.h"
 
 static cJSON *id_request(const char *op, const char *id)
@@ -37,6 +40,22 @@ static double num_of(const cJSON *obj, const char *key)
     return cJSON_IsNumber(n) ? n->valuedouble : 0;
 }
 
+/* A whole number option: true with *out set, false after printing why not. */
+static bool number_option(const cli *c, const char *name, long min, long *out)
+{
+    const char *text = cli_opt(c, name);
+    if (!text)
+        return true;
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || v < min) {
+        fprintf(stderr, "jmake %s: %s: '%s' is not a number of at least %ld\n", c->command->name, name, text, min);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 /* ---- submit ---- */
 
 static void print_submit_reply(const cJSON *reply)
@@ -48,51 +67,32 @@ static void print_submit_reply(const cJSON *reply)
 
 int cli_submit(cli *c, int argc, char **argv)
 {
-    const char *file = NULL, *type = NULL, *config = NULL, *binary = NULL, *id = NULL, *path = NULL;
+    const char *file = argc > 1 ? argv[1] : NULL;
+    const char *type = cli_opt(c, "--type");
     long priority = 5, timeout = 0;
-    strvec after = {0};
-    int code = EXIT_USAGE;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (strcmp(a, "--type") == 0 && val)
-            type = argv[++i];
-        else if (strcmp(a, "--config") == 0 && val)
-            config = argv[++i];
-        else if (strcmp(a, "--binary") == 0 && val)
-            binary = argv[++i];
-        else if (strcmp(a, "--id") == 0 && val)
-            id = argv[++i];
-        else if (strcmp(a, "--path") == 0 && val)
-            path = argv[++i];
-        else if (strcmp(a, "--after") == 0 && val)
-            strvec_push(&after, argv[++i]);
-        else if (strcmp(a, "--priority") == 0 && val && (priority = strtol(val, &end, 10), *end == '\0') &&
-                 priority >= 0)
-            i++;
-        else if (strcmp(a, "--timeout") == 0 && val && (timeout = strtol(val, &end, 10), *end == '\0') && timeout > 0)
-            i++;
-        else if (a[0] != '-' && !file)
-            file = a;
-        else {
-            fprintf(stderr, "jmake: submit: bad argument '%s'\n", a);
-            strvec_free(&after);
-            return cli_usage("submit");
-        }
-    }
-    if (!file == !type) {
-        strvec_free(&after);
+    if (!number_option(c, "--priority", 0, &priority) || !number_option(c, "--timeout", 1, &timeout))
+        return cli_usage("submit");
+    if (file && type) {
+        fprintf(stderr, "jmake submit: either a job file or --type, not both\n");
         return cli_usage("submit");
     }
-    jmake_client *client = cli_connect(c);
+    if (!file && !type) {
+        fprintf(stderr, "jmake submit: a job file or --type TYPE is needed\n");
+        return cli_usage("submit");
+    }
+    strvec after = {0};
+    for (size_t i = 0; i < c->value_count; i++)
+        if (strcmp(c->values[i].option->name, "--after") == 0)
+            strvec_push(&after, c->values[i].value);
+    int code = EXIT_USAGE;
+    jmake_client *client = cli_connect_autostart(c, &code);
     if (!client) {
         strvec_free(&after);
-        return EXIT_UNREACHABLE;
+        return code;
     }
-    cJSON *req = cJSON_CreateObject();
     if (file) {
         char *abs = path_absolute(NULL, file);
+        cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "op", "submit_file");
         cJSON_AddStringToObject(req, "path", abs);
         free(abs);
@@ -102,6 +102,7 @@ int cli_submit(cli *c, int argc, char **argv)
         cJSON_Delete(reply);
     } else {
         char *args = NULL;
+        const char *path = cli_opt(c, "--path");
         if (path) {
             char *abs = path_absolute(NULL, path);
             cJSON *a = cJSON_CreateObject();
@@ -110,12 +111,11 @@ int cli_submit(cli *c, int argc, char **argv)
             cJSON_Delete(a);
             free(abs);
         }
-        cJSON_Delete(req);
         jmake_job_options o = {.type = type,
-                               .id = id,
+                               .id = cli_opt(c, "--id"),
                                .priority = (int)priority,
-                               .config_file = config,
-                               .binary_path = binary,
+                               .config_file = cli_opt(c, "--config"),
+                               .binary_path = cli_opt(c, "--binary"),
                                .depends_on = (const char *const *)after.v,
                                .depends_count = after.n,
                                .timeout_seconds = timeout,
@@ -136,26 +136,51 @@ int cli_submit(cli *c, int argc, char **argv)
     return code;
 }
 
-/* ---- progress display ---- */
+/* ---- durations as people read them ---- */
+
+/* "0.4s", "12.0s", "3m12s", "2h05m", "3d04h". */
+static void format_duration(double seconds, char *buf, size_t len)
+{
+    if (seconds < 0)
+        seconds = 0;
+    long s = (long)seconds;
+    if (seconds < 60)
+        snprintf(buf, len, "%.1fs", seconds);
+    else if (s < 3600)
+        snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(buf, len, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
+}
+
+/* ---- following a job: progress, and a daemon that is not there ---- */
 
 typedef struct progress_view {
-    bool tty;
+    const cli *c;
+    bool tty;               /* stderr is a terminal: one line redrawn in place */
     uint64_t started_ms;
     long last_done;
     bool drew;
 } progress_view;
 
+/* On a terminal: "[37/120] src/vector.cpp  4.2s", redrawn, from the moment the job is
+ * queued. Otherwise a plain line each time a file is done, no control characters. */
 static void progress_show(progress_view *v, const cJSON *job)
 {
     const cJSON *p = cJSON_GetObjectItem(job, "progress");
     long done = (long)num_of(p, "done"), total = (long)num_of(p, "total");
-    double elapsed = (double)(clock_monotonic_ms() - v->started_ms) / 1000.0;
+    char elapsed[32];
+    format_duration((double)(clock_monotonic_ms() - v->started_ms) / 1000.0, elapsed, sizeof elapsed);
     const char *state = str_of(job, "state");
     if (v->tty) {
         if (total > 0)
-            fprintf(stderr, "\r\033[K[%ld/%ld] %s  %.1fs", done, total, str_of(p, "current"), elapsed);
+            fprintf(stderr, "\r\033[K[%ld/%ld] %s  %s", done, total, str_of(p, "current"), elapsed);
+        else if (strcmp(state, "pending") == 0)
+            fprintf(stderr, "\r\033[K[queued] %s  %s", str_of(job, "id"), elapsed);
         else
-            fprintf(stderr, "\r\033[K%s %s  %.1fs", str_of(job, "id"), state, elapsed);
+            fprintf(stderr, "\r\033[K[0/?] %s: scanning the project  %s", str_of(job, "id"), elapsed);
+        fflush(stderr);
         v->drew = true;
     } else if (total > 0 && done != v->last_done) {
         fprintf(stderr, "[%ld/%ld] %s\n", done, total, str_of(p, "current"));
@@ -163,10 +188,13 @@ static void progress_show(progress_view *v, const cJSON *job)
     v->last_done = done;
 }
 
-static void progress_end(progress_view *v)
+static void progress_clear(progress_view *v)
 {
-    if (v->tty && v->drew)
+    if (v->tty && v->drew) {
         fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+        v->drew = false;
+    }
 }
 
 static volatile sig_atomic_t interrupted;
@@ -177,15 +205,78 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
+/* A pending job whose daemon is not running waits for nobody: after this long without
+ * the daemon (a restart after a crash takes less), the client says so. */
+#define DAEMON_ABSENT_GRACE_MS 2000
+
+typedef struct absent_daemon {
+    int kind;                   /* the daemon that runs the job, or -1 */
+    uint64_t absent_since_ms;   /* 0 while it runs */
+    bool told;
+    int64_t give_up_ms;         /* the job's own timeout, from when it was told */
+} absent_daemon;
+
+/* The job's timeout: its own, else the home's job_timeout_seconds. */
+static int64_t job_timeout_ms(const cli *c, const cJSON *job)
+{
+    double own = num_of(job, "timeout_seconds");
+    if (own > 0)
+        return (int64_t)(own * 1000);
+    jm_config cfg;
+    diag_list diags = {0};
+    config_load(&cfg, c->home, &diags);
+    int64_t ms = cfg.queue.job_timeout_seconds * 1000;
+    diag_free(&diags);
+    config_free(&cfg);
+    return ms;
+}
+
+/* True when the wait should end: the job's daemon has been away longer than the job's timeout. */
+static bool daemon_absent_too_long(const cli *c, absent_daemon *a, const cJSON *job, progress_view *view)
+{
+    if (a->kind < 0 || strcmp(str_of(job, "state"), "pending") != 0) {
+        a->absent_since_ms = 0;
+        return false;
+    }
+    uint64_t now = clock_monotonic_ms();
+    if (daemon_pidfile_probe(c->home, daemon_table[a->kind].name) > 0) {
+        a->absent_since_ms = 0;
+        return false;
+    }
+    if (a->absent_since_ms == 0)
+        a->absent_since_ms = now;
+    if (!a->told && now - a->absent_since_ms >= DAEMON_ABSENT_GRACE_MS) {
+        a->told = true;
+        a->give_up_ms = job_timeout_ms(c, job);
+        progress_clear(view);
+        char limit[32];
+        format_duration((double)a->give_up_ms / 1000.0, limit, sizeof limit);
+        fprintf(stderr,
+                "jmake: job %s waits for the %s daemon, which is not running; start it with "
+                "`jmake --home %s start %s` (waiting at most %s, the job's timeout)\n",
+                str_of(job, "id"), daemon_table[a->kind].name, c->home, daemon_table[a->kind].name, limit);
+    }
+    return a->told && (int64_t)(now - a->absent_since_ms) >= a->give_up_ms + DAEMON_ABSENT_GRACE_MS;
+}
+
 /* Polls one job until it ends, showing progress; returns its final record (caller deletes) or NULL. */
-static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_ms, bool show, int *code,
+static cJSON *follow_job(cli *c, jmake_client *client, const char *id, int64_t timeout_ms, bool show, int *code,
                          bool cancel_on_interrupt)
 {
-    progress_view view = {.tty = isatty(2) && show, .started_ms = clock_monotonic_ms(), .last_done = -1};
+    progress_view view = {.c = c, .tty = isatty(2) && show, .started_ms = clock_monotonic_ms(), .last_done = -1};
+    absent_daemon absent = {.kind = -1};
     struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
     if (cancel_on_interrupt) {
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
+    }
+    if (view.tty) {
+        /* Something on the line at once, not only when the first poll answers. */
+        cJSON *queued = cJSON_CreateObject();
+        cJSON_AddStringToObject(queued, "id", id);
+        cJSON_AddStringToObject(queued, "state", "pending");
+        progress_show(&view, queued);
+        cJSON_Delete(queued);
     }
     cJSON *final = NULL;
     for (;;) {
@@ -210,9 +301,20 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
             final = job;
             break;
         }
+        if (absent.kind < 0) {
+            int t = job_type_from_name(str_of(job, "type"));
+            absent.kind = t < 0 ? -1 : (int)job_type_table[t].daemon;
+        }
         if (show)
             progress_show(&view, job);
+        bool give_up = daemon_absent_too_long(c, &absent, job, &view);
         cJSON_Delete(job);
+        if (give_up) {
+            progress_clear(&view);
+            fprintf(stderr, "jmake: gave up waiting for job %s; it stays queued\n", id);
+            *code = EXIT_TIMEOUT;
+            break;
+        }
         if (interrupted) {
             /* Like ninja: an interrupted build stops its work. */
             cJSON *r = cli_call(client, id_request("job_cancel", id), code);
@@ -225,8 +327,7 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
             break;
         }
     }
-    if (show)
-        progress_end(&view);
+    progress_clear(&view);
     if (cancel_on_interrupt) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
@@ -236,6 +337,7 @@ static cJSON *follow_job(jmake_client *client, const char *id, int64_t timeout_m
 
 /* ---- job ---- */
 
+/* The state word alone (SPEC 3); the reason is in --json and `job result`. */
 static int job_status(jmake_client *client, cli *c, const char *id)
 {
     int code;
@@ -243,12 +345,10 @@ static int job_status(jmake_client *client, cli *c, const char *id)
     if (!reply)
         return code;
     const cJSON *job = cJSON_GetObjectItem(reply, "job");
-    if (c->json) {
+    if (c->json)
         print_json(job);
-    } else {
-        const char *reason = str_of(job, "reason");
-        printf("%s%s%s\n", str_of(job, "state"), *reason ? ": " : "", reason);
-    }
+    else
+        printf("%s\n", str_of(job, "state"));
     cJSON_Delete(reply);
     return EXIT_OK;
 }
@@ -256,52 +356,44 @@ static int job_status(jmake_client *client, cli *c, const char *id)
 static int job_wait(jmake_client *client, cli *c, int argc, char **argv)
 {
     int64_t timeout_ms = -1;
-    strvec ids = {0};
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-            int64_t t = parse_duration_seconds(argv[++i]);
-            if (t < 0) {
-                fprintf(stderr, "jmake: --timeout: '%s' is not a duration\n", argv[i]);
-                strvec_free(&ids);
-                return EXIT_USAGE;
-            }
-            timeout_ms = t * 1000;
-        } else {
-            strvec_push(&ids, argv[i]);
+    const char *timeout_text = cli_opt(c, "--timeout");
+    if (timeout_text) {
+        int64_t t = parse_duration_seconds(timeout_text);
+        if (t < 0) {
+            fprintf(stderr, "jmake job wait: --timeout: '%s' is not a duration (30, 30s, 2m)\n", timeout_text);
+            return cli_usage("job");
         }
-    }
-    if (ids.n == 0) {
-        strvec_free(&ids);
-        return cli_usage("job");
+        timeout_ms = t * 1000;
     }
     int code = EXIT_OK;
     int exit_code = EXIT_OK;
     uint64_t started = clock_monotonic_ms();
     cJSON *all = cJSON_CreateArray();
-    for (size_t i = 0; i < ids.n; i++) {
+    for (int i = 2; i < argc; i++) {
         int64_t left = timeout_ms < 0 ? -1 : timeout_ms - (int64_t)(clock_monotonic_ms() - started);
         if (timeout_ms >= 0 && left < 0)
             left = 0;
-        cJSON *job = follow_job(client, ids.v[i], left, !c->json, &code, false);
+        cJSON *job = follow_job(c, client, argv[i], left, !c->json, &code, false);
         if (!job) {
             exit_code = code;
-            if (code == EXIT_TIMEOUT)
-                fprintf(stderr, "jmake: job %s did not finish within the timeout\n", ids.v[i]);
+            if (code == EXIT_TIMEOUT && timeout_ms >= 0)
+                fprintf(stderr, "jmake: job %s did not finish within the timeout\n", argv[i]);
             break;
         }
         const char *state = str_of(job, "state");
-        if (strcmp(state, "completed") != 0)
+        bool ok = strcmp(state, "completed") == 0;
+        if (!ok)
             exit_code = EXIT_JOB_FAILED;
         if (!c->json) {
             const char *reason = str_of(job, "reason");
-            printf("%s: %s%s%s\n", ids.v[i], state, *reason ? ": " : "", reason);
+            printf("%s: %s%s%s%s%s\n", argv[i], cli_paint_on(c, stdout, ok ? CLI_PAINT_GOOD : CLI_PAINT_ERROR), state,
+                   cli_paint_off(c, stdout), *reason ? ": " : "", reason);
         }
         cJSON_AddItemToArray(all, job);
     }
     if (c->json)
         print_json(all);
     cJSON_Delete(all);
-    strvec_free(&ids);
     return exit_code;
 }
 
@@ -322,18 +414,31 @@ static int job_simple(jmake_client *client, cli *c, const char *op, const char *
     return EXIT_OK;
 }
 
-static int job_list(jmake_client *client, cli *c, int argc, char **argv)
+/* The columns of `job list`: a header, then one row a job, each column as wide as its widest cell. */
+enum { COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_AGE, COL_DURATION, COL_COUNT };
+static const char *const column_titles[COL_COUNT] = {"ID", "TYPE", "PRIORITY", "STATE", "AGE", "DURATION"};
+
+static void job_row(const cJSON *j, int64_t now_ms, char cells[COL_COUNT][128])
+{
+    snprintf(cells[COL_ID], 128, "%s", str_of(j, "id"));
+    snprintf(cells[COL_TYPE], 128, "%s", str_of(j, "type"));
+    snprintf(cells[COL_PRIORITY], 128, "%d", (int)num_of(j, "priority"));
+    snprintf(cells[COL_STATE], 128, "%s", str_of(j, "state"));
+    double submitted = num_of(j, "submitted_ms"), started = num_of(j, "started_ms"), finished = num_of(j, "finished_ms");
+    format_duration(((double)now_ms - submitted) / 1000.0, cells[COL_AGE], 128);
+    if (started > 0)
+        format_duration(((finished > 0 ? finished : (double)now_ms) - started) / 1000.0, cells[COL_DURATION], 128);
+    else
+        snprintf(cells[COL_DURATION], 128, "-");
+}
+
+static int job_list(jmake_client *client, cli *c)
 {
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "op", "job_list");
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
-            cJSON_AddStringToObject(req, "state", argv[++i]);
-        } else {
-            cJSON_Delete(req);
-            return cli_usage("job");
-        }
-    }
+    const char *state = cli_opt(c, "--state");
+    if (state)
+        cJSON_AddStringToObject(req, "state", state);
     int code;
     cJSON *reply = cli_call(client, req, &code);
     if (!reply)
@@ -341,28 +446,45 @@ static int job_list(jmake_client *client, cli *c, int argc, char **argv)
     const cJSON *jobs = cJSON_GetObjectItem(reply, "jobs");
     if (c->json) {
         print_json(jobs);
-    } else {
-        const cJSON *j;
-        cJSON_ArrayForEach(j, jobs)
-        {
-            printf("%-24s %-10s %-15s %3d  %s\n", str_of(j, "id"), str_of(j, "state"), str_of(j, "type"),
-                   (int)num_of(j, "priority"), str_of(j, "submitted_at"));
-        }
+        cJSON_Delete(reply);
+        return EXIT_OK;
     }
+    int64_t now = clock_wall_ms();
+    int n = cJSON_GetArraySize(jobs);
+    char (*rows)[COL_COUNT][128] = xcalloc((size_t)n + 1, sizeof *rows);
+    int width[COL_COUNT];
+    for (int k = 0; k < COL_COUNT; k++)
+        width[k] = (int)strlen(column_titles[k]);
+    int i = 0;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs)
+    {
+        job_row(j, now, rows[i]);
+        for (int k = 0; k < COL_COUNT; k++)
+            if ((int)strlen(rows[i][k]) > width[k])
+                width[k] = (int)strlen(rows[i][k]);
+        i++;
+    }
+    const char *bold = cli_paint_on(c, stdout, CLI_PAINT_BOLD), *off = cli_paint_off(c, stdout);
+    /* Numbers and durations right-aligned, words left-aligned; no trailing blanks. */
+    printf("%s%-*s  %-*s  %*s  %-*s  %*s  %*s%s\n", bold, width[0], column_titles[0], width[1], column_titles[1],
+           width[2], column_titles[2], width[3], column_titles[3], width[4], column_titles[4], width[5],
+           column_titles[5], off);
+    for (int r = 0; r < n; r++)
+        printf("%-*s  %-*s  %*s  %-*s  %*s  %*s\n", width[0], rows[r][0], width[1], rows[r][1], width[2], rows[r][2],
+               width[3], rows[r][3], width[4], rows[r][4], width[5], rows[r][5]);
+    free(rows);
     cJSON_Delete(reply);
     return EXIT_OK;
 }
 
-static int job_clean(jmake_client *client, cli *c, int argc, char **argv)
+static int job_clean(jmake_client *client, cli *c)
 {
     int64_t older = 0;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc && (older = parse_duration_seconds(argv[i + 1])) >= 0) {
-            i++;
-        } else {
-            fprintf(stderr, "jmake: job clean: expected --older-than DURATION (7d, 12h, 30m, 45s)\n");
-            return EXIT_USAGE;
-        }
+    const char *text = cli_opt(c, "--older-than");
+    if (text && (older = parse_duration_seconds(text)) < 0) {
+        fprintf(stderr, "jmake job clean: --older-than: '%s' is not a duration (7d, 12h, 30m, 45s)\n", text);
+        return cli_usage("job");
     }
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "op", "job_clean");
@@ -371,26 +493,19 @@ static int job_clean(jmake_client *client, cli *c, int argc, char **argv)
     cJSON *reply = cli_call(client, req, &code);
     if (!reply)
         return code;
-    if (c->json)
+    if (c->json) {
         print_json(reply);
-    else
-        printf("removed %d finished job(s)\n", (int)num_of(reply, "removed"));
+    } else {
+        long removed = (long)num_of(reply, "removed");
+        printf("removed %ld finished %s\n", removed, cli_plural(removed, "job", "jobs"));
+    }
     cJSON_Delete(reply);
     return EXIT_OK;
 }
 
 int cli_job(cli *c, int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage("job");
-    const char *sub = argv[1];
-    bool needs_one_id = strcmp(sub, "status") == 0 || strcmp(sub, "result") == 0 || strcmp(sub, "cancel") == 0;
-    if (needs_one_id && argc != 3)
-        return cli_usage("job");
-    if (!needs_one_id && strcmp(sub, "wait") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "clean") != 0) {
-        fprintf(stderr, "jmake: job: unknown subcommand '%s'\n", sub);
-        return cli_usage("job");
-    }
+    const char *sub = c->subcommand->name;
     jmake_client *client = cli_connect(c);
     if (!client)
         return EXIT_UNREACHABLE;
@@ -404,79 +519,94 @@ int cli_job(cli *c, int argc, char **argv)
     else if (strcmp(sub, "wait") == 0)
         rc = job_wait(client, c, argc, argv);
     else if (strcmp(sub, "list") == 0)
-        rc = job_list(client, c, argc, argv);
+        rc = job_list(client, c);
     else
-        rc = job_clean(client, c, argc, argv);
+        rc = job_clean(client, c);
     jmake_disconnect(client);
     return rc;
 }
 
 /* ---- build ---- */
 
-static void print_build_summary(const cJSON *job)
+/* Diagnostics on stderr (coloured on a terminal), the result line on stdout: a script
+ * reading stdout gets the result, a person sees everything. */
+static void print_build_summary(const cli *c, const cJSON *job)
 {
     const cJSON *result = cJSON_GetObjectItem(job, "result");
     const cJSON *diag = cJSON_GetObjectItem(result, "diagnostics");
     const cJSON *item;
     cJSON_ArrayForEach(item, cJSON_GetObjectItem(diag, "items"))
     {
-        fprintf(stderr, "%s:%d:%d: %s: %s\n", str_of(item, "file"), (int)num_of(item, "line"),
-                (int)num_of(item, "column"), str_of(item, "severity"), str_of(item, "message"));
+        const char *severity = str_of(item, "severity");
+        cli_paint paint = strcmp(severity, "error") == 0 ? CLI_PAINT_ERROR : CLI_PAINT_WARNING;
+        fprintf(stderr, "%s:%d:%d: %s%s%s: %s\n", str_of(item, "file"), (int)num_of(item, "line"),
+                (int)num_of(item, "column"), cli_paint_on(c, stderr, paint), severity, cli_paint_off(c, stderr),
+                str_of(item, "message"));
     }
+    fflush(stderr);
     const cJSON *files = cJSON_GetObjectItem(result, "files");
     const cJSON *artifact = cJSON_GetObjectItem(result, "artifact");
     const cJSON *timings = cJSON_GetObjectItem(result, "timings_ms");
     const char *state = str_of(job, "state");
+    long total = (long)num_of(files, "total");
     if (strcmp(state, "completed") == 0) {
-        printf("build completed: %s (%s, %.0f bytes): %d files, %d compiled, %d from cache, %d up to date, "
+        printf("%sbuild completed%s: %s (%s, %.0f bytes): %ld %s, %d compiled, %d from cache, %d up to date, "
                "%.2f s\n",
-               str_of(artifact, "path"), str_of(artifact, "kind"), num_of(artifact, "size"),
-               (int)num_of(files, "total"), (int)num_of(files, "compiled"), (int)num_of(files, "from_cache"),
-               (int)num_of(files, "up_to_date"), num_of(timings, "total") / 1000.0);
+               cli_paint_on(c, stdout, CLI_PAINT_GOOD), cli_paint_off(c, stdout), str_of(artifact, "path"),
+               str_of(artifact, "kind"), num_of(artifact, "size"), total, cli_plural(total, "file", "files"),
+               (int)num_of(files, "compiled"), (int)num_of(files, "from_cache"), (int)num_of(files, "up_to_date"),
+               num_of(timings, "total") / 1000.0);
     } else {
         const char *reason = str_of(job, "reason");
-        fprintf(stderr, "build %s: %s\n", state, *reason ? reason : "see the job log");
+        printf("%sbuild %s%s: %s\n", cli_paint_on(c, stdout, CLI_PAINT_ERROR), state, cli_paint_off(c, stdout),
+               *reason ? reason : "see the job log");
         if (files)
-            fprintf(stderr, "%d of %d files failed; log: %s\n", (int)num_of(files, "failed"),
-                    (int)num_of(files, "total"), str_of(job, "log_path"));
+            printf("%d of %ld %s failed; log: %s\n", (int)num_of(files, "failed"), total,
+                   cli_plural(total, "file", "files"), str_of(job, "log_path"));
     }
 }
 
 int cli_build(cli *c, int argc, char **argv)
 {
-    const char *dir = NULL;
     long priority = 1;
-    for (int i = 1; i < argc; i++) {
-        char *end = NULL;
-        if (strcmp(argv[i], "--priority") == 0 && i + 1 < argc &&
-            (priority = strtol(argv[i + 1], &end, 10), *end == '\0') && priority >= 0)
-            i++;
-        else if (argv[i][0] != '-' && !dir)
-            dir = argv[i];
-        else
-            return cli_usage("build");
+    if (!number_option(c, "--priority", 0, &priority))
+        return cli_usage("build");
+    const char *dir = argc > 1 ? argv[1] : ".";
+    char *abs = path_absolute(NULL, dir);
+    bool named_file = strcmp(path_extension(abs), ".toml") == 0;
+    char *config = named_file ? xstrdup(abs) : path_join(abs, "jmake.toml");
+    /* A user error is told before any daemon starts. */
+    if (!named_file && dir_exists(abs) && !file_exists(config)) {
+        fprintf(stderr, "jmake: %s has no jmake.toml (%s); `jmake init %s` writes one\n", abs, config, dir);
+        free(abs);
+        free(config);
+        return EXIT_USAGE;
     }
-    char *abs = path_absolute(NULL, dir ? dir : ".");
-    char *config = strcmp(path_extension(abs), ".toml") == 0 ? xstrdup(abs) : path_join(abs, "jmake.toml");
+    if (!file_exists(config)) {
+        fprintf(stderr, "jmake: %s does not exist: no folder with a jmake.toml there\n", config);
+        free(abs);
+        free(config);
+        return EXIT_USAGE;
+    }
     free(abs);
-    jmake_client *client = cli_connect(c);
+    int code = EXIT_OK;
+    jmake_client *client = cli_connect_autostart(c, &code);
     if (!client) {
         free(config);
-        return EXIT_UNREACHABLE;
+        return code;
     }
     jmake_job_options o = {.type = "compilation", .priority = (int)priority, .config_file = config};
     char *id = NULL;
     int rc = jmake_submit_job(client, &o, &id);
     free(config);
     if (rc != JMAKE_OK) {
-        int code = cli_fail(client, rc);
+        code = cli_fail(client, rc);
         jmake_disconnect(client);
         return code;
     }
     if (!c->json && !isatty(2))
         fprintf(stderr, "job %s queued\n", id);
-    int code = EXIT_OK;
-    cJSON *job = follow_job(client, id, -1, !c->json, &code, true);
+    cJSON *job = follow_job(c, client, id, -1, !c->json, &code, true);
     if (job && c->json) {
         /* Following used summaries; --json prints the whole result. */
         cJSON *reply = cli_call(client, id_request("job_status", id), &code);
@@ -500,7 +630,7 @@ int cli_build(cli *c, int argc, char **argv)
                 cJSON_Delete(r);
             }
         } else {
-            print_build_summary(job);
+            print_build_summary(c, job);
         }
         code = strcmp(str_of(job, "state"), "completed") == 0 ? EXIT_OK : EXIT_JOB_FAILED;
         cJSON_Delete(job);

@@ -281,10 +281,20 @@ static cJSON *op_job_list(orch *o, conn *c, const cJSON *req)
         return orch_reply_error("internal", "cannot list jobs");
     cJSON *r = orch_reply_ok();
     cJSON *arr = cJSON_AddArrayToObject(r, "jobs");
+    /* Shell completion (`id_prefix`, `brief`): the matching ids with state and type only. */
+    const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id_prefix"));
+    bool brief = cJSON_IsTrue(cJSON_GetObjectItem(req, "brief"));
     for (size_t i = 0; i < n; i++) {
-        cJSON *j = orch_job_json(o, &recs[i], true);
-        cJSON_DeleteItemFromObject(j, "result"); /* lists stay small; job result has it */
-        cJSON_AddItemToArray(arr, j);
+        if (!prefix || strncmp(recs[i].id, prefix, strlen(prefix)) == 0) {
+            cJSON *j = brief ? cJSON_CreateObject() : orch_job_json(o, &recs[i], true);
+            if (brief) {
+                cJSON_AddStringToObject(j, "id", recs[i].id);
+                cJSON_AddStringToObject(j, "state", job_state_name(recs[i].state));
+                cJSON_AddStringToObject(j, "type", recs[i].type);
+            }
+            cJSON_DeleteItemFromObject(j, "result"); /* lists stay small; job result has it */
+            cJSON_AddItemToArray(arr, j);
+        }
         job_record_free(&recs[i]);
     }
     free(recs);
@@ -465,7 +475,8 @@ static const orch_field submit_fields[] = {{"job", FIELD_OBJECT}, {NULL}};
 static const orch_field submit_file_fields[] = {{"path", FIELD_STRING}, {NULL}};
 static const orch_field job_id_fields[] = {{"id", FIELD_STRING}, {"result", FIELD_STRING}, {NULL}};
 static const orch_field job_wait_fields[] = {{"ids", FIELD_STRINGS}, {"timeout_ms", FIELD_INT}, {NULL}};
-static const orch_field job_list_fields[] = {{"state", FIELD_STRING}, {NULL}};
+static const orch_field job_list_fields[] = {
+    {"state", FIELD_STRING}, {"id_prefix", FIELD_STRING}, {"brief", FIELD_BOOL}, {NULL}};
 static const orch_field job_clean_fields[] = {{"older_than_seconds", FIELD_INT}, {NULL}};
 static const orch_field start_fields[] = {{"daemon", FIELD_STRING}, {NULL}};
 static const orch_field stop_fields[] = {{"daemon", FIELD_STRING}, {"grace_seconds", FIELD_NUMBER}, {NULL}};

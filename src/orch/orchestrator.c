@@ -414,8 +414,10 @@ int orchestrator_main(const char *home)
 
     for (int k = 1; k < DAEMON_COUNT; k++) {
         o.workers[k].kind = (daemon_kind)k;
-        /* max_daemons counts the orchestrator; the last in table order are left out first. */
-        o.workers[k].wanted = k < o.cfg.orchestrator.max_daemons;
+        /* max_daemons counts the orchestrator; the last in table order are left out first.
+         * JMAKE_START_ONLY=NAME (from `jmake start NAME` on a stopped home): that worker only. */
+        o.workers[k].wanted = k < o.cfg.orchestrator.max_daemons &&
+                              (!getenv("JMAKE_START_ONLY") || strcmp(getenv("JMAKE_START_ONLY"), daemon_table[k].name) == 0);
         if (o.workers[k].wanted)
             orch_worker_start(&o, &o.workers[k]);
     }

@@ -43,9 +43,20 @@ mkdir -p "$WORK/nosrc" && printf '[project]\nname = "x"\n' > "$WORK/nosrc/jmake.
 jm build "$WORK/nosrc" >/dev/null 2>&1; rc=$?
 check_eq "missing source folder exits 2" 2 "$rc"
 
-# Daemons not running: exit 3.
+# Daemons not running: exit 3 when told not to start them (SPEC 2: --no-start or JMAKE_NO_AUTOSTART=1) ...
 jm stop >/dev/null
-jm build "$WORK/tp" >/dev/null 2>&1; rc=$?
-check_eq "build without daemons exits 3" 3 "$rc"
+jm build "$WORK/tp" --no-start >/dev/null 2>&1; rc=$?
+check_eq "build --no-start without daemons exits 3" 3 "$rc"
+JMAKE_NO_AUTOSTART=1 jm build "$WORK/tp" >/dev/null 2>&1; rc=$?
+check_eq "build with JMAKE_NO_AUTOSTART=1 without daemons exits 3" 3 "$rc"
+# ... and plain build starts them, saying so on stderr, with only the result on stdout.
+cp "$SRC/daemons/test_project/src/matrix.cpp" "$WORK/tp/src/matrix.cpp"
+out=$(jm build "$WORK/tp" 2>"$WORK/autostart.err"); rc=$?
+check_eq "build without daemons starts them and builds (exit 0)" 0 "$rc"
+check "it says on stderr that it started them, and where the home is" \
+    has "$(cat "$WORK/autostart.err")" "started them \(home $TEST_HOME\)"
+check "stdout has the result line only" has "$out" '^build completed: '
+check_eq "stdout is one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+check "the daemons run afterwards" jm status
 
 finish

@@ -1,4 +1,4 @@
-# test_install.sh - `cmake --install` into a temporary prefix: jmake.pc is right for it, a program builds against jmake.h with pkg-config, libjmake.so exports exactly the jmake_* API.
+# test_install.sh - `cmake --install` into a temporary prefix: jmake.pc is right for it, a program builds against jmake.h with pkg-config, libjmake.so exports exactly the jmake_* API; the completions where each shell looks, the man page and the systemd user unit, all under the prefix.
 . "$(dirname "$0")/lib.sh"
 BIN=${JMAKE_BINARY_DIR:?JMAKE_BINARY_DIR must point at the build folder}
 
@@ -77,4 +77,57 @@ check_eq "every function of jmake.h is exported" "" "$missing"
 check_eq "exports and declarations are the same list" "$(cat "$WORK/declared")" "$(cat "$WORK/exported")"
 
 check "the installed jmake runs" "$PREFIX/bin/jmake" --help
+
+# ---- The command line's files, each under the prefix, each where its user looks ----
+share=$PREFIX/share
+check "bash completion in bash-completion's completionsdir" test -s "$share/bash-completion/completions/jmake"
+check "zsh completion in site-functions" test -s "$share/zsh/site-functions/_jmake"
+check "fish completion in vendor_completions.d" test -s "$share/fish/vendor_completions.d/jmake.fish"
+check "the man page in man1" test -s "$share/man/man1/jmake.1"
+unit=$PREFIX/lib/systemd/user/jmake.service
+check "the systemd user unit in lib/systemd/user" test -s "$unit"
+check "nothing was installed outside the prefix (no absolute /usr paths)" \
+    bash -c '! grep -E -- "-- (Installing|Up-to-date): /usr" "$1"' sh "$WORK/install.log"
+check "the unit runs the installed jmake" grep -q "^ExecStart=$PREFIX/bin/jmake " "$unit"
+if command -v man >/dev/null; then
+    page=$(MANWIDTH=80 man -l "$share/man/man1/jmake.1" 2>"$WORK/man.err")
+    check "man -l renders the installed page" has "$page" '^NAME'
+    check "the page describes every command" has "$page" 'completion SHELL'
+    check_eq "man -l without warnings" "" "$(cat "$WORK/man.err")"
+else
+    fail "man (man-db) is installed (scripts/install-deps.sh)"
+fi
+# The installed bash completion, found the way bash-completion finds it: by
+# XDG_DATA_DIRS, loaded on demand for the command `jmake`.
+mkdir -p "$WORK/onpath"
+ln -s "$PREFIX/bin/jmake" "$WORK/onpath/jmake"
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+    out=$(PATH="$WORK/onpath:$PATH" XDG_DATA_DIRS="$share:/usr/share" JMAKE_HOME="$WORK/empty-home" bash --norc -c '
+        source /usr/share/bash-completion/bash_completion
+        __load_completion jmake || exit 1
+        COMP_WORDS=(jmake job w); COMP_CWORD=2
+        _jmake; printf "%s\n" "${COMPREPLY[@]}"')
+    check_eq "the installed bash completion loads by itself and completes" wait "$out"
+else
+    fail "bash-completion is installed (scripts/install-deps.sh)"
+fi
+if command -v zsh >/dev/null; then
+    out=$(PATH="$WORK/onpath:$PATH" zsh -f -c "fpath=($share/zsh/site-functions \$fpath); autoload -U compinit; compinit -u -d $WORK/zcompdump; print \$_comps[jmake]")
+    check_eq "zsh's compinit finds the installed _jmake" _jmake "$out"
+fi
+if command -v fish >/dev/null; then
+    mkdir -p "$WORK/fishhome"
+    out=$(PATH="$WORK/onpath:$PATH" XDG_DATA_DIRS="$share:/usr/share" HOME="$WORK/fishhome" \
+        XDG_CONFIG_HOME="$WORK/fishhome/c" XDG_DATA_HOME="$WORK/fishhome/d" fish -c 'complete -C "jmake jo"' | cut -f1)
+    check_eq "fish loads the installed completion from vendor_completions.d" job "$out"
+fi
+if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$WORK/xdg-runtime" && chmod 700 "$WORK/xdg-runtime"
+    check "systemd-analyze verify --user accepts the installed unit" \
+        env XDG_RUNTIME_DIR="$WORK/xdg-runtime" systemd-analyze verify --user --man=no "$unit"
+elif [ "${CI:-}" = true ]; then
+    fail "systemd-analyze is there to verify the unit"
+else
+    echo "note: systemd-analyze missing: the installed unit is not verified"
+fi
 finish
