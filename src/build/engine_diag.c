@@ -43,51 +43,164 @@ void eng_log_command(build *b, char *const *argv)
     free(line);
 }
 
-void eng_add_diag(build *b, const char *file, int line, int col, bool error, const char *msg, size_t msglen)
+/* The one place a diagnostic enters the result; the same header warning
+   from many units counts once. Takes ownership of d's strings. */
+static void add_item(build *b, ccdiag *d)
 {
-    char *m = xstrndup(msg, msglen);
-    char *key = xasprintf("%s\x1f%d\x1f%d\x1f%d\x1f%s", file ? file : "", line, col, error, m);
-    if (hashmap_get(&b->diag_seen, key)) {   /* the same header warning from many units counts once */
+    char *key = xasprintf("%s\x1f%d\x1f%d\x1f%d\x1f%s", d->file ? d->file : "", d->line, d->column,
+                          d->severity == CCDIAG_ERROR, d->message);
+    if (hashmap_get(&b->diag_seen, key)) {
         free(key);
-        free(m);
+        ccdiag_free(d);
         return;
     }
     hashmap_put(&b->diag_seen, key, (void *)1);
     free(key);
-    cJSON *it = cJSON_CreateObject();
-    if (file)
-        cJSON_AddStringToObject(it, "file", file);
-    else
-        cJSON_AddNullToObject(it, "file");
-    cJSON_AddNumberToObject(it, "line", line);
-    cJSON_AddNumberToObject(it, "column", col);
-    cJSON_AddStringToObject(it, "severity", error ? "error" : "warning");
-    cJSON_AddStringToObject(it, "message", m);
-    cJSON_AddItemToArray(b->diag_items, it);
-    if (error)
+    cJSON_AddItemToArray(b->diag_items, ccdiag_to_json(d));
+    if (d->severity == CCDIAG_ERROR)
         b->errors++;
     else
         b->warnings++;
-    free(m);
+    ccdiag_free(d);
 }
 
-typedef struct diag_ctx {
-    build *b;
-    const char *fallback_file;
-} diag_ctx;
-
-static void on_diag(void *ctx, const ccdiag *d)
+void eng_add_diag(build *b, const char *file, int line, int col, bool error, const char *msg, size_t msglen)
 {
-    diag_ctx *c = ctx;
-    char *file = d->file ? xstrndup(d->file, d->file_len) : NULL;
-    eng_add_diag(c->b, file ? file : c->fallback_file, d->line, d->column, d->error, d->message, d->message_len);
-    free(file);
+    ccdiag d = {.file = file ? xstrdup(file) : NULL, .line = line, .column = col,
+                .severity = error ? CCDIAG_ERROR : CCDIAG_WARNING, .message = xstrndup(msg, msglen)};
+    add_item(b, &d);
+}
+
+/* The unit whose object the linker names ("build/obj/src/a.c.o", or the
+   member of an archive "lib.a(a.c.o)"), or NULL. */
+static const unit *unit_of_object(const build *b, const char *object)
+{
+    const char *paren = strchr(object, '(');
+    size_t n = strlen(object);
+    if (paren && n > 2 && object[n - 1] == ')')
+        return NULL;   /* an archive's member: not one of ours */
+    for (size_t i = 0; i < b->nunits; i++)
+        if (strcmp(b->units[i].obj_rel, object) == 0 || strcmp(b->units[i].obj_abs, object) == 0)
+            return &b->units[i];
+    return NULL;
+}
+
+/* The identifier a linker symbol is found under in source: "ns::f(int)" -> "f", "foo@VER_1" -> "foo". */
+static char *source_name_of(const char *symbol)
+{
+    const char *s = symbol, *e = symbol + strlen(symbol);
+    const char *paren = strchr(s, '(');
+    if (paren)
+        e = paren;
+    const char *at = memchr(s, '@', (size_t)(e - s));
+    if (at)
+        e = at;
+    for (const char *p = s; p + 1 < e; p++)
+        if (p[0] == ':' && p[1] == ':')
+            s = p + 2;
+    return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
+}
+
+static bool ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+/* The line of source that refers to name: a use inside a function body when
+   inside is true (an undefined reference), else a top-level mention (a
+   definition). Comments and strings are skipped; 0 when not found. A search,
+   for objects built without debug information. */
+static int search_source_line(const char *path, const char *name, bool inside)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text)
+        return 0;
+    size_t nl = strlen(name);
+    int line = 1, depth = 0, first = 0, found = 0;
+    for (size_t i = 0; i < len && !found; i++) {
+        char c = text[i];
+        if (c == '\n') {
+            line++;
+        } else if (c == '/' && i + 1 < len && text[i + 1] == '/') {
+            while (i + 1 < len && text[i + 1] != '\n')
+                i++;
+        } else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
+            for (i += 2; i + 1 < len && !(text[i] == '*' && text[i + 1] == '/'); i++)
+                line += text[i] == '\n';
+            i++;
+        } else if (c == '"' || c == '\'') {
+            for (i++; i < len && text[i] != c && text[i] != '\n'; i++)
+                if (text[i] == '\\')
+                    i++;
+        } else if (c == '{') {
+            depth++;
+        } else if (c == '}') {
+            depth -= depth > 0;
+        } else if (ident_char(c) && (i == 0 || !ident_char(text[i - 1]))) {
+            size_t j = i;
+            while (j < len && ident_char(text[j]))
+                j++;
+            if (j - i == nl && memcmp(text + i, name, nl) == 0) {
+                if (!first)
+                    first = line;
+                if ((depth > 0) == inside)
+                    found = line;
+            }
+            i = j - 1;
+        }
+    }
+    free(text);
+    return found ? found : first;
+}
+
+/* A linker diagnostic located in the project: the source of the object it
+   names (relative to the root), and its line from the debug information or
+   else from a search of that source. */
+static void locate_link_diag(build *b, ccdiag *d, const char *fallback_file)
+{
+    const unit *u = d->object ? unit_of_object(b, d->object) : NULL;
+    char *file = NULL;
+    if (u) {
+        file = xstrdup(u->rel);
+        if (d->file) {   /* ld's own name for it agrees: keep its line */
+            char *abs = path_absolute(b->P.root, d->file);
+            char *rel = path_relative(b->P.root, abs);
+            if (strcmp(rel, u->rel) != 0)
+                d->line = 0;
+            free(abs);
+            free(rel);
+        }
+    } else if (d->file) {
+        char *abs = path_absolute(b->P.root, d->file);
+        file = path_relative(b->P.root, abs);
+        free(abs);
+    }
+    free(d->file);
+    d->file = file ? file : xstrdup(fallback_file);
+    if (file && d->line == 0 && d->symbol &&
+        (d->link == CCDIAG_LINK_UNDEFINED || d->link == CCDIAG_LINK_MULTIPLE || d->link == CCDIAG_LINK_VERSION ||
+         d->link == CCDIAG_LINK_RELOCATION)) {
+        char *name = source_name_of(d->symbol);
+        char *abs = path_absolute(b->P.root, file);
+        if (name)
+            d->line = search_source_line(abs, name, d->link != CCDIAG_LINK_MULTIPLE);
+        free(abs);
+        free(name);
+    }
 }
 
 /* Diagnostics of one tool's output; tool-level lines ("cc1: error: ...")
    are attached to fallback_file. Returns the number of errors. */
 size_t eng_parse_diagnostics(build *b, const char *out, size_t len, const char *fallback_file)
 {
-    diag_ctx c = {b, fallback_file};
-    return ccdiag_parse(out, len, on_diag, &c);
+    ccdiag_list list = {0};
+    size_t errors = ccdiag_parse_text(out, len, &list);
+    for (size_t i = 0; i < list.n; i++) {
+        ccdiag *d = &list.v[i];
+        if (d->link != CCDIAG_LINK_NONE)
+            locate_link_diag(b, d, fallback_file);
+        else if (!d->file)
+            d->file = xstrdup(fallback_file);
+        add_item(b, d);
+    }
+    free(list.v);   /* the items' strings went to add_item */
+    return errors;
 }
