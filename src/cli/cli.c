@@ -66,6 +66,18 @@ static const cli_subcommand config_subcommands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const cli_option errors_options[] = {
+    {"--json", NULL, NULL, "list and show as JSON"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const cli_subcommand errors_subcommands[] = {
+    {"list", NULL, errors_options, "error patterns by count (the default)"},
+    {"show", "ID", errors_options, "one error: occurrences, learned fixes, attempts"},
+    {"export", "FILE", NULL, "statistics, common patterns and recent errors with their fixes, as markdown"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const cli_option logs_options[] = {
     {"--follow", "-f", NULL, "keep printing new lines (across rotations)"},
     {NULL, NULL, NULL, NULL},
@@ -123,6 +135,13 @@ const cli_command cli_commands[] = {
      "Prints FILE:LINE:COL: error|warning: message; exit 2 on any error. Without FILE: the\n"
      "home's configuration and ./jmake.toml.",
      NULL, NULL, config_subcommands},
+    {"errors", cli_errors, "errors list [--json] | errors show ID [--json] | errors export FILE", "errors seen, and the fixes learned for them",
+     "Reads the error handler's database (HOME/errors.db) directly, read-only, so it works\n"
+     "while the daemons run and after they stopped. list: patterns by count (ID, count, fixes\n"
+     "learned, pattern, subject). show ID: where the error happened, its learned fixes and the\n"
+     "changes tried. export FILE: the markdown export (statistics, common patterns, recent\n"
+     "errors with their fixes). --json on list and show.",
+     NULL, errors_options, errors_subcommands},
     {"logs", cli_logs, "logs DAEMON [--follow]", "print a daemon's log",
      "Prints HOME/logs/DAEMON.log; --follow keeps printing new lines (across rotations).",
      "DAEMON", logs_options, NULL},
