@@ -80,6 +80,13 @@ bool ccdiag_from_json(const cJSON *item, ccdiag *out);
 const char *ccdiag_severity_name(ccdiag_severity s);     /* "error" ... */
 const char *ccdiag_link_name(ccdiag_link l);             /* "undefined_reference" ...; NULL for NONE */
 
+/* The line of the source at path (borrowed) where the symbol of linker
+ * diagnostic d is used (an undefined reference: inside a function body) or
+ * defined (a multiple definition: at top level), skipping comments and
+ * strings; 0 when d has no symbol or it is not found. For objects built
+ * without debug information, where ld knows no line. */
+int ccdiag_symbol_line(const char *path, const ccdiag *d);
+
 /* Line-oriented callback form, for callers that only need the located
  * messages: fn gets every error and warning (not the notes), d borrowed for
  * the call. Returns the number of errors. */

@@ -85,72 +85,6 @@ static const unit *unit_of_object(const build *b, const char *object)
     return NULL;
 }
 
-/* The identifier a linker symbol is found under in source: "ns::f(int)" -> "f", "foo@VER_1" -> "foo". */
-static char *source_name_of(const char *symbol)
-{
-    const char *s = symbol, *e = symbol + strlen(symbol);
-    const char *paren = strchr(s, '(');
-    if (paren)
-        e = paren;
-    const char *at = memchr(s, '@', (size_t)(e - s));
-    if (at)
-        e = at;
-    for (const char *p = s; p + 1 < e; p++)
-        if (p[0] == ':' && p[1] == ':')
-            s = p + 2;
-    return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
-}
-
-static bool ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-/* The line of source that refers to name: a use inside a function body when
-   inside is true (an undefined reference), else a top-level mention (a
-   definition). Comments and strings are skipped; 0 when not found. A search,
-   for objects built without debug information. */
-static int search_source_line(const char *path, const char *name, bool inside)
-{
-    size_t len;
-    char *text = read_file(path, &len);
-    if (!text)
-        return 0;
-    size_t nl = strlen(name);
-    int line = 1, depth = 0, first = 0, found = 0;
-    for (size_t i = 0; i < len && !found; i++) {
-        char c = text[i];
-        if (c == '\n') {
-            line++;
-        } else if (c == '/' && i + 1 < len && text[i + 1] == '/') {
-            while (i + 1 < len && text[i + 1] != '\n')
-                i++;
-        } else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
-            for (i += 2; i + 1 < len && !(text[i] == '*' && text[i + 1] == '/'); i++)
-                line += text[i] == '\n';
-            i++;
-        } else if (c == '"' || c == '\'') {
-            for (i++; i < len && text[i] != c && text[i] != '\n'; i++)
-                if (text[i] == '\\')
-                    i++;
-        } else if (c == '{') {
-            depth++;
-        } else if (c == '}') {
-            depth -= depth > 0;
-        } else if (ident_char(c) && (i == 0 || !ident_char(text[i - 1]))) {
-            size_t j = i;
-            while (j < len && ident_char(text[j]))
-                j++;
-            if (j - i == nl && memcmp(text + i, name, nl) == 0) {
-                if (!first)
-                    first = line;
-                if ((depth > 0) == inside)
-                    found = line;
-            }
-            i = j - 1;
-        }
-    }
-    free(text);
-    return found ? found : first;
-}
-
 /* A linker diagnostic located in the project: the source of the object it
    names (relative to the root), and its line from the debug information or
    else from a search of that source. */
@@ -175,15 +109,10 @@ static void locate_link_diag(build *b, ccdiag *d, const char *fallback_file)
     }
     free(d->file);
     d->file = file ? file : xstrdup(fallback_file);
-    if (file && d->line == 0 && d->symbol &&
-        (d->link == CCDIAG_LINK_UNDEFINED || d->link == CCDIAG_LINK_MULTIPLE || d->link == CCDIAG_LINK_VERSION ||
-         d->link == CCDIAG_LINK_RELOCATION)) {
-        char *name = source_name_of(d->symbol);
+    if (file && d->line == 0) {
         char *abs = path_absolute(b->P.root, file);
-        if (name)
-            d->line = search_source_line(abs, name, d->link != CCDIAG_LINK_MULTIPLE);
+        d->line = ccdiag_symbol_line(abs, d);
         free(abs);
-        free(name);
     }
 }
 

@@ -1,6 +1,7 @@
 /* error_jobs.c - the error handler's work: error_analysis jobs (classify, store, suggest) and learning when a failing project builds again. */
 #include <pthread.h>
-#include <sqlite3.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ typedef struct error_state {
     pthread_mutex_t lock;
     errdb *db;
     char *home;
-    char *queue_db;
+    int64_t scan_mark_ns;       /* job logs modified up to here were looked at (loop thread only) */
 } error_state;
 
 static errdb *open_or_recover(const char *path)
@@ -56,7 +57,7 @@ void *worker_error_state_new(const jm_config *cfg, const char *home)
     error_state *s = xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->lock, NULL);
     s->home = xstrdup(home);
-    s->queue_db = home_queue_db(home);
+    s->scan_mark_ns = clock_wall_ms() * 1000000;
     char *path = errdb_path(home);
     s->db = open_or_recover(path);
     free(path);
@@ -71,7 +72,6 @@ void worker_error_state_free(void *state)
     errdb_close(s->db);
     pthread_mutex_destroy(&s->lock);
     free(s->home);
-    free(s->queue_db);
     free(s);
 }
 
@@ -98,83 +98,127 @@ static worker_outcome failed(char *reason)
     return out;
 }
 
-/* ---- the failed job, read from the queue (read-only: the orchestrator owns it) ---- */
+/* ---- the failed job, read from its output log ----
+ *
+ * The job queue is the orchestrator's alone (SQLite in exclusive locking
+ * mode), so what the handler knows of another job comes from the job's log,
+ * HOME/jobs/ID.log: "compilation of CONFIG", the commands ("$ ..."), the
+ * tools' output, and "build succeeded" or "build failed: ..." at the end. */
 
 typedef struct job_view {
-    char *type, *state, *config_file, *result_json;
-    int64_t finished_ms;
+    char *text;             /* the whole log; owned */
+    size_t len;
+    char *project;          /* the config of "compilation of CONFIG", or NULL; owned */
+    bool succeeded;         /* the compilation worker wrote "build succeeded" */
 } job_view;
+
+static char *job_log_path(const char *home, const char *id)
+{
+    char *dir = home_jobs_dir(home);
+    char *safe = xstrdup(id);
+    for (char *p = safe; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    char *log = xasprintf("%s/%s.log", dir, safe);
+    free(safe);
+    free(dir);
+    return log;
+}
+
+/* Reads what the log says of its job; false when there is no log. */
+static bool read_job_log(const char *path, job_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->text = read_file(path, &v->len);
+    if (!v->text)
+        return false;
+    const char *c = strstr(v->text, " compilation of ");
+    if (c) {
+        c += 16;
+        const char *e = strchr(c, '\n');
+        v->project = xstrndup(c, e ? (size_t)(e - c) : strlen(c));
+    }
+    /* The last verdict counts: a retried job logs one per attempt. */
+    const char *ok = NULL, *bad = NULL;
+    for (const char *p = v->text; (p = strstr(p, " build succeeded")) != NULL; p++)
+        ok = p;
+    for (const char *p = v->text; (p = strstr(p, " build failed: ")) != NULL; p++)
+        bad = p;
+    v->succeeded = ok && (!bad || ok > bad);
+    return true;
+}
 
 static void job_view_free(job_view *v)
 {
-    free(v->type);
-    free(v->state);
-    free(v->config_file);
-    free(v->result_json);
+    free(v->text);
+    free(v->project);
 }
 
-static char *col(sqlite3_stmt *st, int i)
+/* Linker diagnostics of a log are located as the engine does it for its
+   result: the object's unit (from the project's compile_commands.json),
+   relative to the root, the line from a search of the source; compiler
+   diagnostics get their unit's command. */
+static void locate_in_project(ccdiag_list *diags, const char *project)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-/* 1 found, 0 no such job, -1 the queue cannot be read (err set). */
-static int read_job(const char *queue_db, const char *id, job_view *out, char *err, size_t errsize)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(queue_db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(err, errsize, "cannot open the job queue %s: %s", queue_db, db ? sqlite3_errmsg(db) : "");
-        sqlite3_close(db);
-        return -1;
+    char *root = path_dirname(project);
+    cJSON *snap = errlearn_snapshot_file(project);
+    const char *r = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "root"));
+    if (r) {
+        free(root);
+        root = xstrdup(r);
     }
-    sqlite3_busy_timeout(db, 2000);
-    sqlite3_stmt *st = NULL;
-    int found = -1;
-    if (sqlite3_prepare_v2(db, "SELECT type, state, config_file, result_json, finished_ms FROM jobs WHERE id = ?1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            out->type = col(st, 0);
-            out->state = col(st, 1);
-            out->config_file = col(st, 2);
-            out->result_json = col(st, 3);
-            out->finished_ms = sqlite3_column_int64(st, 4);
-            found = 1;
-        } else {
-            found = rc == SQLITE_DONE ? 0 : -1;
+    cJSON_Delete(snap);
+    char *ccj = path_join(root, "compile_commands.json");
+    size_t len;
+    char *text = read_file(ccj, &len);
+    cJSON *units = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    free(ccj);
+    for (size_t i = 0; i < diags->n; i++) {
+        ccdiag *d = &diags->v[i];
+        const cJSON *u, *match = NULL;
+        cJSON_ArrayForEach(u, units)
+        {
+            const char *out = cJSON_GetStringValue(cJSON_GetObjectItem(u, "output"));
+            const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(u, "file"));
+            if (!out || !file)
+                continue;
+            char *out_rel = path_relative(root, out), *file_rel = path_relative(root, file);
+            if ((d->object && (!strcmp(d->object, out) || !strcmp(d->object, out_rel))) ||
+                (d->link == CCDIAG_LINK_NONE && d->file && !strcmp(d->file, file_rel)))
+                match = u;
+            free(out_rel);
+            free(file_rel);
+            if (match)
+                break;
+        }
+        if (match && d->link != CCDIAG_LINK_NONE) {
+            free(d->file);
+            d->file = path_relative(root, cJSON_GetStringValue(cJSON_GetObjectItem(match, "file")));
+            char *abs = path_absolute(root, d->file);
+            if (d->line == 0)
+                d->line = ccdiag_symbol_line(abs, d);
+            free(abs);
+        } else if (d->file && d->file[0] == '/') {
+            char *rel = path_relative(root, d->file);
+            free(d->file);
+            d->file = rel;
+        }
+        if (match && !d->command) {
+            bytebuf b = {0};
+            const cJSON *a;
+            cJSON_ArrayForEach(a, cJSON_GetObjectItem(match, "arguments"))
+            {
+                if (b.len)
+                    bytebuf_put(&b, " ", 1);
+                bytebuf_put(&b, a->valuestring, strlen(a->valuestring));
+            }
+            bytebuf_put(&b, "", 1);
+            d->command = (char *)b.p;
         }
     }
-    if (found < 0)
-        snprintf(err, errsize, "cannot read the job queue: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return found;
-}
-
-/* The latest completed compilation of config after since_ms: its id (caller frees) or NULL. */
-static char *later_success(const char *queue_db, const char *config, int64_t since_ms)
-{
-    sqlite3 *db = NULL;
-    char *id = NULL;
-    if (sqlite3_open_v2(queue_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 200);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT id FROM jobs WHERE config_file = ?1 AND type = 'compilation'"
-                               " AND state = 'completed' AND finished_ms >= ?2 ORDER BY finished_ms DESC LIMIT 1",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, config, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, since_ms);
-            if (sqlite3_step(st) == SQLITE_ROW)
-                id = col(st, 0);
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return id;
+    cJSON_Delete(units);
+    free(root);
 }
 
 /* ---- learning ---- */
@@ -272,7 +316,9 @@ static void compare_failures(error_state *s, const char *project, const cJSON *s
     strvec_free(&old_ids);
 }
 
-/* Timer on the loop thread: projects still failing that have built since. Cheap when none are. */
+/* Timer on the loop thread: when projects are still failing, the job logs
+   written since the last look that say one of them built. Nothing is read
+   while no project is failing. */
 static void learn_tick(worker_context *ctx)
 {
     error_state *s = ctx->state;
@@ -282,22 +328,38 @@ static void learn_tick(worker_context *ctx)
     pthread_mutex_lock(&s->lock);
     errdb_pending_projects(s->db, &projects);
     pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < projects.n; i++) {
-        if (!*projects.v[i])
+    if (!projects.n)
+        return;
+    int64_t mark = s->scan_mark_ns;
+    char *dir = home_jobs_dir(s->home);
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    while (dh && (de = readdir(dh)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".log") != 0)
             continue;
-        char *key = xasprintf("pending_since:%s", projects.v[i]);
-        pthread_mutex_lock(&s->lock);
-        int64_t failed_ms = errdb_meta_get(s->db, key, 0);
-        pthread_mutex_unlock(&s->lock);
-        free(key);
-        char *ok = later_success(s->queue_db, projects.v[i], failed_ms + 1);
-        if (ok) {
-            int n = learn_from_success(s, projects.v[i], ok);
-            log_info("project %s built (job %s) after failing: %d fix%s learned", projects.v[i], ok, n,
-                     n == 1 ? "" : "es");
-            free(ok);
+        char *path = path_join(dir, de->d_name);
+        struct stat st;
+        int64_t mt = stat(path, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec : 0;
+        if (mt > s->scan_mark_ns) {
+            if (mt > mark)
+                mark = mt;
+            job_view v;
+            if (read_job_log(path, &v) && v.succeeded && v.project && strvec_contains(&projects, v.project)) {
+                char *id = xstrndup(de->d_name, nl - 4);
+                int n = learn_from_success(s, v.project, id);
+                log_info("project %s built (job %s) after failing: %d fix%s learned", v.project, id, n,
+                         n == 1 ? "" : "es");
+                free(id);
+            }
+            job_view_free(&v);
         }
+        free(path);
     }
+    if (dh)
+        closedir(dh);
+    free(dir);
+    s->scan_mark_ns = mark;
     strvec_free(&projects);
 }
 
@@ -310,8 +372,7 @@ static bool worth_analysing(const ccdiag *d, const err_class *c)
     return d->severity == CCDIAG_ERROR || c->pattern == ERR_IMPLICIT_DECLARATION;
 }
 
-static cJSON *analyse(error_state *s, worker_job *job, ccdiag_list *diags, const char *project, const char *job_id,
-                      int64_t failed_ms)
+static cJSON *analyse(error_state *s, worker_job *job, ccdiag_list *diags, const char *project, const char *job_id)
 {
     uint64_t t0 = clock_monotonic_ms();
     cJSON *snap = project ? errlearn_snapshot_file(project) : NULL;
@@ -345,9 +406,6 @@ static cJSON *analyse(error_state *s, worker_job *job, ccdiag_list *diags, const
             compare_failures(s, project, snap, &ids, job_id, now);
             char *text = cJSON_PrintUnformatted(snap);
             errdb_set_pending(s->db, project, text, job_id, &ids, now);
-            char *key = xasprintf("pending_since:%s", project);
-            errdb_meta_put(s->db, key, failed_ms ? failed_ms : now);
-            free(key);
             free(text);
         }
         pthread_mutex_unlock(&s->lock);
@@ -413,42 +471,6 @@ static cJSON *analyse(error_state *s, worker_job *job, ccdiag_list *diags, const
     return result;
 }
 
-/* The failed job's diagnostics: its result's items (already located by the
-   engine), else its output log parsed as compiler text. */
-static void job_diagnostics(error_state *s, const char *id, const job_view *v, ccdiag_list *out)
-{
-    cJSON *result = v->result_json ? cJSON_Parse(v->result_json) : NULL;
-    const cJSON *items = cJSON_GetObjectItem(cJSON_GetObjectItem(result, "diagnostics"), "items");
-    if (cJSON_IsArray(items) && cJSON_GetArraySize(items) > 0) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, items)
-        {
-            if (out->n == out->cap) {
-                out->cap = out->cap ? out->cap * 2 : 16;
-                out->v = xrealloc(out->v, out->cap * sizeof *out->v);
-            }
-            if (ccdiag_from_json(it, &out->v[out->n]))
-                out->n++;
-        }
-    } else {
-        char *dir = home_jobs_dir(s->home);
-        char *safe = xstrdup(id);
-        for (char *p = safe; *p; p++)
-            if (*p == '/')
-                *p = '_';
-        char *log = xasprintf("%s/%s.log", dir, safe);
-        size_t len;
-        char *text = read_file(log, &len);
-        if (text)
-            ccdiag_parse_text(text, len, out);
-        free(text);
-        free(log);
-        free(safe);
-        free(dir);
-    }
-    cJSON_Delete(result);
-}
-
 worker_outcome worker_run_error_analysis(worker_job *job)
 {
     error_state *s = job->daemon_state;
@@ -460,25 +482,22 @@ worker_outcome worker_run_error_analysis(worker_job *job)
         return failed(xstrdup("error_analysis needs args.job (a job id) or args.log (a compiler log file)"));
     ccdiag_list diags = {0};
     char *project = config ? xstrdup(config) : NULL;
-    int64_t failed_ms = 0;
     if (target) {
+        char *path = job_log_path(s->home, target);
         job_view v;
-        char err[512] = "";
-        int found = read_job(s->queue_db, target, &v, err, sizeof err);
-        if (found <= 0) {
+        bool have = read_job_log(path, &v);
+        free(path);
+        if (!have) {
             free(project);
-            if (found < 0)
-                return (worker_outcome){.completed = false, .retryable = true, .reason = xstrdup(err)};
-            return failed(xasprintf("error_analysis: no job '%s'", target));
+            return failed(xasprintf("error_analysis: job '%s' has no output log", target));
         }
-        if (!project && v.config_file)
-            project = xstrdup(v.config_file);
-        failed_ms = v.finished_ms;
-        job_log(job, "analysis of job %s (%s, %s)", target, v.type ? v.type : "?", v.state ? v.state : "?");
-        if (v.state && strcmp(v.state, "completed") == 0 && project) {
+        if (!project && v.project)
+            project = xstrdup(v.project);
+        job_log(job, "analysis of job %s (%s)", target, v.succeeded ? "it built" : "it failed");
+        if (v.succeeded && project) {
             /* A build that succeeded: learning, nothing to classify. */
             int n = learn_from_success(s, project, target);
-            job_log(job, "job %s completed: %d fix%s learned", target, n, n == 1 ? "" : "es");
+            job_log(job, "job %s built: %d fix%s learned", target, n, n == 1 ? "" : "es");
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "job", target);
             cJSON_AddStringToObject(r, "project", project);
@@ -489,7 +508,7 @@ worker_outcome worker_run_error_analysis(worker_job *job)
             free(project);
             return (worker_outcome){.completed = true, .result = r};
         }
-        job_diagnostics(s, target, &v, &diags);
+        ccdiag_parse_text(v.text, v.len, &diags);
         job_view_free(&v);
     } else {
         size_t len;
@@ -509,7 +528,9 @@ worker_outcome worker_run_error_analysis(worker_job *job)
         free(project);
         return failed(xstrdup("cancelled"));
     }
-    cJSON *result = analyse(s, job, &diags, project, target, failed_ms);
+    if (project)
+        locate_in_project(&diags, project);
+    cJSON *result = analyse(s, job, &diags, project, target);
     const cJSON *errs = cJSON_GetObjectItem(result, "errors");
     const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(result, "suggestions"), 0);
     job_log(job, "%d error%s classified; top suggestion: %s", cJSON_GetArraySize(errs),
