@@ -477,16 +477,16 @@ static void builtin_symbol(err_search *s, const err_class *c, sugg_out *o)
     strvec dirs = {0}, libs = {0};
     library_dirs(s, o->snapshot, &dirs);
     /* The project's folders are searched every time (they change with it); the machine's through the cache. */
-    size_t nproject = dirs.n - (s->system_lib_dirs ? 0 : 0);
+    static const char *const no_dirs[] = {NULL};
     strvec project_dirs = {0}, system_dirs = {0};
     const char *const *sys = s->system_lib_dirs ? s->system_lib_dirs : default_lib_dirs;
-    for (size_t i = 0; i < nproject; i++)
+    for (size_t i = 0; i < dirs.n; i++)
         strvec_push(in_list(sys, dirs.v[i]) ? &system_dirs : &project_dirs, dirs.v[i]);
-    err_find_symbol_libs(s, (const char *const *)project_dirs.v, sym, &libs);
+    err_find_symbol_libs(s, project_dirs.v ? (const char *const *)project_dirs.v : no_dirs, sym, &libs);
     char *key = xasprintf("symbol:%s", sym);
     if (!cache_get(s, key, &libs)) {
         size_t from = libs.n;
-        err_find_symbol_libs(s, (const char *const *)system_dirs.v, sym, &libs);
+        err_find_symbol_libs(s, system_dirs.v ? (const char *const *)system_dirs.v : no_dirs, sym, &libs);
         if (!out_of_time(s))
             cache_put(s, key, &libs, from);
     }
