@@ -127,7 +127,7 @@ static char *normalize(const char *msg)
                 continue;
             }
         }
-        if (isdigit((unsigned char)*p)) {
+        if (isdigit((unsigned char)*p) && !(o && (isalnum((unsigned char)out[o - 1]) || out[o - 1] == '_'))) {
             while (i + 1 < n && isdigit((unsigned char)msg[i + 1]))
                 i++;
             if (o && out[o - 1] == 'N')
@@ -395,10 +395,36 @@ static void classify_compiler(const ccdiag *d, err_class *c)
     set(c, ERR_UNKNOWN, normalize(m));
 }
 
-void err_classify(const ccdiag *d, err_class *out)
+/* The message with gcc's typographic quotes (U+2018, U+2019: a UTF-8
+   locale) and ` as plain ', so one set of rules reads every locale. Caller frees. */
+static char *ascii_quotes(const char *s)
+{
+    char *out = xstrdup(s ? s : "");
+    size_t o = 0;
+    for (const char *p = out; *p;) {
+        if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+            ((unsigned char)p[2] == 0x98 || (unsigned char)p[2] == 0x99)) {
+            out[o++] = '\'';
+            p += 3;
+        } else {
+            out[o++] = *p == '`' ? '\'' : *p;
+            p++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+void err_classify(const ccdiag *in, err_class *out)
 {
     memset(out, 0, sizeof *out);
-    const char *m = d->message ? d->message : "";
+    ccdiag copy = *in;   /* shallow: only the message and notes are replaced, and freed here */
+    copy.message = ascii_quotes(in->message);
+    memset(&copy.notes, 0, sizeof copy.notes);
+    for (size_t i = 0; i < in->notes.n; i++)
+        strvec_push_owned(&copy.notes, ascii_quotes(in->notes.v[i]));
+    const ccdiag *d = &copy;
+    const char *m = d->message;
     out->hint_std = std_hint(m);
     for (size_t i = 0; i < d->notes.n; i++) {
         if (!out->hint_std)
@@ -411,4 +437,6 @@ void err_classify(const ccdiag *d, err_class *out)
     out->fingerprint = out->subject ? xasprintf("%s:%s", err_pattern_name(out->pattern), out->subject)
                                     : xstrdup(err_pattern_name(out->pattern));
     out->id = err_fingerprint_id(out->fingerprint);
+    free(copy.message);
+    strvec_free(&copy.notes);
 }

@@ -225,17 +225,19 @@ static char *lib_short_name(const char *path)
     return xstrndup(b, n);
 }
 
-/* A -lNAME finds it: libNAME.so (a file or linker script) or libNAME.a beside it. */
-static bool linkable(const char *path)
+/* How a -lNAME finds it: 2 when libNAME.so (a file, link or linker script)
+   is beside it, 1 when only libNAME.a is, 0 when neither (a runtime-only
+   library: its development files are not installed). */
+static int linkable(const char *path)
 {
     char *dir = path_dirname(path), *name = lib_short_name(path);
     char *so = xasprintf("%s/lib%s.so", dir, name), *a = xasprintf("%s/lib%s.a", dir, name);
-    bool ok = file_exists(so) || file_exists(a);
+    int how = file_exists(so) ? 2 : file_exists(a) ? 1 : 0;
     free(dir);
     free(name);
     free(so);
     free(a);
-    return ok;
+    return how;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -261,7 +263,7 @@ static walk_action on_lib_entry(const walk_entry *e, void *ctx)
 
 void err_find_symbol_libs(err_search *s, const char *const *dirs, const char *symbol, strvec *out)
 {
-    strvec good = {0}, other = {0};
+    strvec best = {0}, good = {0}, other = {0};
     for (size_t d = 0; dirs[d] && !out_of_time(s); d++) {
         lib_walk w = {.s = s, .top_only = in_list(implicit_lib_dirs, dirs[d])};
         walk_options o = {.cancel = s->cancel};
@@ -276,16 +278,20 @@ void err_find_symbol_libs(err_search *s, const char *const *dirs, const char *sy
                 if (bsearch(&key, syms.v, syms.n, sizeof *syms.v, cmp_str)) {
                     char *name = lib_short_name(f);
                     bool dup = false;   /* one entry per library name and folder: libm.so.6 and libm.a are one */
-                    for (size_t k = 0; k < good.n + other.n && !dup; k++) {
-                        const char *g = k < good.n ? good.v[k] : other.v[k - good.n];
-                        char *gn = lib_short_name(g), *gd = path_dirname(g), *fd = path_dirname(f);
-                        dup = strcmp(gn, name) == 0 && strcmp(gd, fd) == 0;
-                        free(gn);
-                        free(gd);
-                        free(fd);
+                    strvec *lists[] = {&best, &good, &other};
+                    for (size_t li = 0; li < 3 && !dup; li++) {
+                        for (size_t k = 0; k < lists[li]->n && !dup; k++) {
+                            const char *g = lists[li]->v[k];
+                            char *gn = lib_short_name(g), *gd = path_dirname(g), *fd = path_dirname(f);
+                            dup = strcmp(gn, name) == 0 && strcmp(gd, fd) == 0;
+                            free(gn);
+                            free(gd);
+                            free(fd);
+                        }
                     }
-                    if (!dup)
-                        strvec_push(linkable(f) ? &good : &other, f);
+                    int how = dup ? -1 : linkable(f);
+                    if (how >= 0)
+                        strvec_push(how == 2 ? &best : how == 1 ? &good : &other, f);
                     free(name);
                 }
             }
@@ -293,10 +299,13 @@ void err_find_symbol_libs(err_search *s, const char *const *dirs, const char *sy
         }
         strvec_free(&w.files);
     }
+    for (size_t i = 0; i < best.n; i++)
+        strvec_push(out, best.v[i]);
     for (size_t i = 0; i < good.n; i++)
         strvec_push(out, good.v[i]);
     for (size_t i = 0; i < other.n; i++)
         strvec_push(out, other.v[i]);
+    strvec_free(&best);
     strvec_free(&good);
     strvec_free(&other);
 }

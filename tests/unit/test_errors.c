@@ -166,6 +166,17 @@ static void test_fingerprints(void **state)
     assert_string_equal(a.fingerprint, "missing_header:foo.h");
     assert_string_equal(a.id, b.id);
     assert_string_equal(a.id, d.id);
+    /* gcc in a UTF-8 locale quotes with U+2018/U+2019: the same error. */
+    err_class u1 = classify_text("a.c:1:19: error: \xe2\x80\x98BUFSZ1\xe2\x80\x99 undeclared here (not in a function)\n");
+    err_class u2 = classify_text("b.c:9:9: error: 'BUFSZ1' undeclared (first use in this function)\n");
+    err_class u3 = classify_text("b.c:9:9: error: 'BUFSZ2' undeclared (first use in this function)\n");
+    assert_int_equal(u1.pattern, ERR_UNDECLARED_IDENTIFIER);
+    assert_string_equal(u1.subject, "BUFSZ1");
+    assert_string_equal(u1.id, u2.id);
+    assert_string_not_equal(u2.id, u3.id);   /* digits of a name are part of it */
+    err_class_free(&u1);
+    err_class_free(&u2);
+    err_class_free(&u3);
     assert_string_not_equal(a.id, c.id);
     assert_int_equal(strlen(a.id), 12);
     err_class s1 = classify_text("a.c:3:9: error: expected ';' before '}' token\n");
