@@ -167,7 +167,7 @@ static void test_fingerprints(void **state)
     assert_string_equal(a.id, b.id);
     assert_string_equal(a.id, d.id);
     /* gcc in a UTF-8 locale quotes with U+2018/U+2019: the same error. */
-    err_class u1 = classify_text("a.c:1:19: error: \xe2\x80\x98BUFSZ1\xe2\x80\x99 undeclared here (not in a function)\n");
+    err_class u1 = classify_text("a.c:1:19: error: \xe2\x80\x98" "BUFSZ1\xe2\x80\x99" " undeclared here (not in a function)\n");
     err_class u2 = classify_text("b.c:9:9: error: 'BUFSZ1' undeclared (first use in this function)\n");
     err_class u3 = classify_text("b.c:9:9: error: 'BUFSZ2' undeclared (first use in this function)\n");
     assert_int_equal(u1.pattern, ERR_UNDECLARED_IDENTIFIER);
