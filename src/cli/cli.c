@@ -89,6 +89,18 @@ static const cli_subcommand config_subcommands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const cli_option errors_options[] = {
+    {"--json", NULL, NULL, "list and show as JSON"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const cli_subcommand errors_subcommands[] = {
+    {"list", NULL, errors_options, "error patterns by count (the default)"},
+    {"show", "ID", errors_options, "one error: occurrences, learned fixes, attempts"},
+    {"export", "FILE", NULL, "statistics, common patterns and recent errors with their fixes, as markdown"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const cli_option logs_options[] = {
     {"--follow", "-f", NULL, "keep printing new lines (across rotations)"},
     {"--lines", "-n", "N", "only the last N lines (with --follow: then the new ones)"},
@@ -155,6 +167,15 @@ const cli_command cli_commands[] = {
      "show: every key of the home's daemon configuration (or the KEYs named) with its value.",
      "jmake config check ~/src/mylib/jmake.toml\n  jmake config show queue.max_concurrent_jobs", NULL, NULL,
      config_subcommands, 0},
+    {"errors", cli_errors, "errors list [--json] | errors show ID [--json] | errors export FILE",
+     "errors seen, and the fixes learned for them",
+     "Reads the error handler's database (HOME/errors.db) directly, read-only, so it works\n"
+     "while the daemons run and after they stopped. list: patterns by count (ID, count, fixes\n"
+     "learned, pattern, subject). show ID: where the error happened, its learned fixes and the\n"
+     "changes tried. export FILE: the markdown export (statistics, common patterns, recent\n"
+     "errors with their fixes). --json on list and show.",
+     "jmake errors list\n  jmake errors export daemon_errors.md", NULL, errors_options, errors_subcommands,
+     CLI_NEEDS_DAEMONS},
     {"logs", cli_logs, "logs DAEMON [--follow] [--lines N]", "print a daemon's log",
      "Prints HOME/logs/DAEMON.log; --lines N only its last N lines; --follow keeps printing\n"
      "new lines (across rotations) until interrupted.",

@@ -187,6 +187,8 @@ int cli_logs(cli *c, int argc, char **argv);
 int cli_submit(cli *c, int argc, char **argv);
 int cli_job(cli *c, int argc, char **argv);
 int cli_build(cli *c, int argc, char **argv);
+/* cli_errors.c */
+int cli_errors(cli *c, int argc, char **argv);
 /* cli_config.c */
 int cli_config(cli *c, int argc, char **argv);
 /* cli_complete.c */
