@@ -500,6 +500,7 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
     enum CXCursorKind k = clang_getCursorKind(c);
     switch (k) {
     case CXCursor_LinkageSpec:
+    case CXCursor_UnexposedDecl: /* libclang 14 shows extern "C" { } as this */
     case CXCursor_Namespace:
         return CXChildVisit_Recurse;
     case CXCursor_FunctionDecl:

@@ -71,6 +71,16 @@ static const cli_option logs_options[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const cli_option wrap_options[] = {
+    {"--header", NULL, "H", "a header of the library (repeatable)"},
+    {"--lang", NULL, "julia|python", "one language only (repeatable; default both)"},
+    {"--output", NULL, "DIR", "write julia/ and python/ under DIR (default .)"},
+    {"--module", NULL, "NAME", "the module's name (default from the library's)"},
+    {"--include", NULL, "DIR", "an include folder for parsing the headers (repeatable)"},
+    {"--json", NULL, NULL, "print the job's result JSON"},
+    {NULL, NULL, NULL, NULL},
+};
+
 const cli_command cli_commands[] = {
     {"start", cli_start, "start [DAEMON]", "start all six daemons (or one); returns when they answer",
      "Starts the orchestrator, which starts and supervises the discovery, compilation, build,\n"
@@ -126,6 +136,15 @@ const cli_command cli_commands[] = {
     {"logs", cli_logs, "logs DAEMON [--follow]", "print a daemon's log",
      "Prints HOME/logs/DAEMON.log; --follow keeps printing new lines (across rotations).",
      "DAEMON", logs_options, NULL},
+    {"wrap", cli_wrap, "wrap LIB.so [--header H]... [--lang julia|python] [--output DIR] [--module NAME]\n"
+     "           [--include DIR]... [--json]",
+     "Julia and Python modules for a shared library",
+     "Runs a wrapping job through the build daemon and waits for it: DIR/julia/Module.jl (ccall\n"
+     "wrappers) and DIR/python/module.py (ctypes), DIR defaulting to the current folder. Headers\n"
+     "give typed wrappers (parsed with libclang); without them every exported function gets a\n"
+     "wrapper of unknown signature. A LIB.so that does not exist is looked for on the linker's\n"
+     "search path. Both languages unless --lang (repeatable). docs/BINDINGS.md has the details.",
+     "LIB.so", wrap_options, NULL},
     {"help", cli_help, "help [COMMAND]", "describe a command", "Prints the usage and description of COMMAND.",
      "[COMMAND]", NULL, NULL},
 };

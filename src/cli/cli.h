@@ -104,6 +104,8 @@ int cli_job(cli *c, int argc, char **argv);
 int cli_build(cli *c, int argc, char **argv);
 /* cli_config.c */
 int cli_config(cli *c, int argc, char **argv);
+/* cli_wrap.c */
+int cli_wrap(cli *c, int argc, char **argv);
 /* cli.c */
 int cli_help(cli *c, int argc, char **argv);
 
