@@ -12,6 +12,8 @@
 /* What to wrap and where. Every pointer is borrowed for the call. */
 typedef struct bindings_request {
     const char *binary_path;        /* the shared library (absolute) */
+    const char *load_name;          /* what the modules load it by ("libjmake.so.0": the loader's path);
+                                     * NULL: binary_path */
     const strvec *headers;          /* its headers; NULL or empty: symbols only */
     const strvec *include_dirs;     /* -I folders for parsing the headers; may be NULL */
     const char *module_name;        /* "Zlib"; NULL: from the library's name */

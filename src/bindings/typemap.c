@@ -344,13 +344,12 @@ char *typemap_python(const typemap_ctx *cx, const cJSON *t, typemap_use use, con
 static const char *const julia_reserved[] = {
     "baremodule", "begin", "break", "catch", "const", "continue", "do", "else", "elseif", "end", "export",
     "false", "finally", "for", "function", "global", "if", "import", "let", "local", "macro", "module",
-    "quote", "return", "struct", "true", "try", "using", "while", "abstract", "primitive", "mutable", "type",
+    "quote", "return", "struct", "true", "try", "using", "while", "abstract", "primitive", "mutable",
     "where", "in", "isa", "outer", "ccall", "Base", "Core", "Libdl", "new", NULL};
 static const char *const python_reserved[] = {
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
     "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
-    "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "ctypes", "enum",
-    "os", "print", "type", "len", "id", "object", NULL};
+    "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "ctypes", "enum", NULL};
 
 static char *sanitized(const char *name, const char *const *reserved)
 {

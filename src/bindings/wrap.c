@@ -197,11 +197,11 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
 {
     cJSON *model = cJSON_CreateObject();
     cJSON_AddStringToObject(model, "module", module);
-    cJSON_AddStringToObject(model, "library", req->binary_path);
+    cJSON_AddStringToObject(model, "library", req->load_name && *req->load_name ? req->load_name : req->binary_path);
     cJSON_AddStringToObject(model, "library_name", path_basename(req->binary_path));
     cJSON *headers = cJSON_AddArrayToObject(model, "headers");
     for (size_t i = 0; decls && req->headers && i < req->headers->n; i++)
-        cJSON_AddItemToArray(headers, cJSON_CreateString(req->headers->v[i]));
+        cJSON_AddItemToArray(headers, cJSON_CreateString(path_basename(req->headers->v[i])));
 
     model_builder mb = {decls, cJSON_CreateObject(), cJSON_CreateObject(), cJSON_CreateObject(),
                         cJSON_CreateObject(), cJSON_CreateObject(), cJSON_CreateObject()};

@@ -77,6 +77,7 @@ static const cli_option wrap_options[] = {
     {"--output", NULL, "DIR", "write julia/ and python/ under DIR (default .)"},
     {"--module", NULL, "NAME", "the module's name (default from the library's)"},
     {"--include", NULL, "DIR", "an include folder for parsing the headers (repeatable)"},
+    {"--load-as", NULL, "NAME", "load the library by NAME (libfoo.so.1) instead of its path"},
     {"--json", NULL, NULL, "print the job's result JSON"},
     {NULL, NULL, NULL, NULL},
 };
@@ -137,7 +138,7 @@ const cli_command cli_commands[] = {
      "Prints HOME/logs/DAEMON.log; --follow keeps printing new lines (across rotations).",
      "DAEMON", logs_options, NULL},
     {"wrap", cli_wrap, "wrap LIB.so [--header H]... [--lang julia|python] [--output DIR] [--module NAME]\n"
-     "           [--include DIR]... [--json]",
+     "           [--include DIR]... [--load-as NAME] [--json]",
      "Julia and Python modules for a shared library",
      "Runs a wrapping job through the build daemon and waits for it: DIR/julia/Module.jl (ccall\n"
      "wrappers) and DIR/python/module.py (ctypes), DIR defaulting to the current folder. Headers\n"

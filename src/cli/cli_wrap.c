@@ -39,7 +39,7 @@ static void print_wrap_result(const cJSON *job)
 
 int cli_wrap(cli *c, int argc, char **argv)
 {
-    const char *library = NULL, *output = NULL, *module = NULL;
+    const char *library = NULL, *output = NULL, *module = NULL, *load_as = NULL;
     strvec headers = {0}, includes = {0}, langs = {0};
     int code = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -58,6 +58,8 @@ int cli_wrap(cli *c, int argc, char **argv)
             output = argv[++i];
         } else if (strcmp(a, "--module") == 0 && val) {
             module = argv[++i];
+        } else if (strcmp(a, "--load-as") == 0 && val) {
+            load_as = argv[++i];
         } else if (a[0] != '-' && !library) {
             library = a;
         } else {
@@ -104,6 +106,8 @@ int cli_wrap(cli *c, int argc, char **argv)
     free(out_dir);
     if (module)
         cJSON_AddStringToObject(args, "module_name", module);
+    if (load_as)
+        cJSON_AddStringToObject(args, "load_name", load_as);
     char *args_json = cJSON_PrintUnformatted(args);
     cJSON_Delete(args);
 

@@ -110,6 +110,7 @@ worker_outcome worker_run_wrapping(worker_job *job)
     } else {
         bindings_request req = {
             .binary_path = library,
+            .load_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "load_name")),
             .headers = &headers,
             .include_dirs = &include_dirs,
             .module_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "module_name")),
