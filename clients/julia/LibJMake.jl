@@ -92,8 +92,8 @@ end
 
 `int jmake_connect(const char * home, jmake_client ** out)`
 
-Connects to the orchestrator of home (NULL: \$JMAKE_HOME, else
-\$XDG_STATE_HOME/jmake, else ~/.local/state/jmake). On success *out is a new
+Connects to the orchestrator of home (NULL: \u0024JMAKE_HOME, else
+\u0024XDG_STATE_HOME/jmake, else ~/.local/state/jmake). On success *out is a new
 handle the caller closes with jmake_disconnect. On failure *out is still a
 handle (so that jmake_last_error works) unless memory ran out; close it too.
 """

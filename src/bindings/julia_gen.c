@@ -9,12 +9,16 @@ static const char *str(const cJSON *obj, const char *key)
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
-/* Text inside a Julia """ docstring: $ and \ are special, """ would end it. */
+/* Text inside a Julia """ docstring: $ and \ are special, """ would end it.
+ * $ is written \u0024, not \$: both mean "$" to Julia, but tree-sitter-julia
+ * 0.23 mis-reads \$ before a quote ("\$AAA"), and the tests parse with it. */
 static void add_doc_text(sbuf *b, const char *text)
 {
     for (const char *p = text; *p; p++) {
-        if (*p == '$' || *p == '\\')
-            sbuf_addf(b, "\\%c", *p);
+        if (*p == '$')
+            sbuf_adds(b, "\\u0024");
+        else if (*p == '\\')
+            sbuf_adds(b, "\\\\");
         else if (*p == '"' && p[1] == '"' && p[2] == '"') {
             sbuf_adds(b, "\\\"\\\"\\\"");
             p += 2;
@@ -28,8 +32,10 @@ static void add_string_literal(sbuf *b, const char *text)
 {
     sbuf_adds(b, "\"");
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p == '"' || *p == '\\' || *p == '$')
+        if (*p == '"' || *p == '\\')
             sbuf_addf(b, "\\%c", *p);
+        else if (*p == '$')
+            sbuf_adds(b, "\\u0024");
         else if (*p == '\n')
             sbuf_adds(b, "\\n");
         else if (*p < 0x20 || *p == 0x7f)
