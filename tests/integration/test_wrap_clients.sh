@@ -18,10 +18,15 @@ for f in julia/LibJMake.jl python/libjmake.py; do
     fi
 done
 
-# The Python client against the daemons, as the seed's client API is used.
+# The Python client against the daemons, as the seed's client API is used. In the
+# sanitizer build libjmake needs the ASan runtime loaded first (python's own leaks aside).
+preload=
+if ldd "$BUILD/libjmake.so" 2>/dev/null | grep -q libasan; then
+    preload=$(cc -print-file-name=libasan.so)
+fi
 cp -r "$SRC/daemons/test_project" "$WORK/tp"
-res=$(cd "$WORK/tp" && LD_LIBRARY_PATH="$BUILD" PYTHONPATH="$SRC/clients/python" PYTHONDONTWRITEBYTECODE=1 \
-    JMAKE_HOME="$TEST_HOME" python3 - <<'PY' 2>&1
+res=$(cd "$WORK/tp" && LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 LD_LIBRARY_PATH="$BUILD" \
+    PYTHONPATH="$SRC/clients/python" PYTHONDONTWRITEBYTECODE=1 JMAKE_HOME="$TEST_HOME" python3 - <<'PY' 2>&1
 import jmake
 job = jmake.submit_job(type="compilation", config_file="jmake.toml", priority=1)
 print("submitted", job.startswith("job-"))
