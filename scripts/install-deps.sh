@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git
     libsqlite3-dev libuv1-dev libcjson-dev libxxhash-dev libzstd-dev libelf-dev libcmocka-dev
+    libclang-dev zlib1g-dev nodejs
     clang llvm python3 procps valgrind
     bash-completion zsh fish tmux man-db groff-base
 )
@@ -11,6 +12,8 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm (tree-sitter's Julia grammar for test_wrap.sh) comes with NodeSource's nodejs; Debian's nodejs needs its npm package.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -108,6 +108,17 @@ static const cli_option logs_options[] = {
     END_OPTIONS,
 };
 
+static const cli_option wrap_options[] = {
+    {"--header", NULL, "H", "a header of the library (repeatable)"},
+    {"--lang", NULL, "julia|python", "one language only (repeatable; default both)"},
+    {"--output", NULL, "DIR", "write julia/ and python/ under DIR (default .)"},
+    {"--module", NULL, "NAME", "the module's name (default from the library's)"},
+    {"--include", NULL, "DIR", "an include folder for parsing the headers (repeatable)"},
+    {"--load-as", NULL, "NAME", "load the library by NAME (libfoo.so.1) instead of its path"},
+    {"--json", NULL, NULL, "print the job's result JSON"},
+    {NULL, NULL, NULL, NULL},
+};
+
 const cli_command cli_commands[] = {
     {"start", cli_start, "start [DAEMON]", "start all six daemons (or one); returns when they answer",
      "Starts the orchestrator, which starts and supervises the discovery, compilation, build,\n"
@@ -187,6 +198,16 @@ const cli_command cli_commands[] = {
      "and the ids of the jobs the running daemons know.",
      "source <(jmake completion bash)\n  jmake completion fish > ~/.config/fish/completions/jmake.fish", "SHELL",
      NULL, NULL, 0},
+    {"wrap", cli_wrap, "wrap LIB.so [--header H]... [--lang julia|python] [--output DIR] [--module NAME]\n"
+     "           [--include DIR]... [--load-as NAME] [--json]",
+     "Julia and Python modules for a shared library",
+     "Runs a wrapping job through the build daemon and waits for it: DIR/julia/Module.jl (ccall\n"
+     "wrappers) and DIR/python/module.py (ctypes), DIR defaulting to the current folder. Headers\n"
+     "give typed wrappers (parsed with libclang); without them every exported function gets a\n"
+     "wrapper of unknown signature. A LIB.so that does not exist is looked for on the linker's\n"
+     "search path. Both languages unless --lang (repeatable). docs/BINDINGS.md has the details.",
+     "jmake wrap /usr/lib/x86_64-linux-gnu/libz.so.1 --header /usr/include/zlib.h --lang python", "LIB.so",
+     wrap_options, NULL, CLI_NEEDS_DAEMONS},
     {"help", cli_help, "help [COMMAND]", "describe a command", "Prints the usage and description of COMMAND.",
      "jmake help build", "[COMMAND]", NULL, NULL, 0},
 };

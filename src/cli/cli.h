@@ -193,6 +193,8 @@ int cli_errors(cli *c, int argc, char **argv);
 int cli_config(cli *c, int argc, char **argv);
 /* cli_complete.c */
 int cli_completion(cli *c, int argc, char **argv);
+/* cli_wrap.c */
+int cli_wrap(cli *c, int argc, char **argv);
 /* cli.c */
 int cli_help(cli *c, int argc, char **argv);
 

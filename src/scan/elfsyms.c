@@ -155,3 +155,147 @@ int elfsyms_read(const char *path, bool dynamic, strvec *out)
     strvec_free(&found);
     return rc;
 }
+
+/* ---- Exports with versions, for bindings ---- */
+
+/* Version names by version index, from .gnu.version_d (definitions only:
+ * .gnu.version_r names what the library needs, not what it offers). */
+typedef struct version_names {
+    char **names;   /* indexed by vd_ndx; owned */
+    size_t count;
+} version_names;
+
+static void read_version_definitions(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, version_names *vn)
+{
+    Elf_Data *data = elf_getdata(scn, NULL);
+    if (!data)
+        return;
+    size_t off = 0;
+    for (GElf_Word i = 0; i < sh->sh_info; i++) {
+        GElf_Verdef vd;
+        if (!gelf_getverdef(data, (int)off, &vd))
+            break;
+        GElf_Verdaux aux;
+        /* The first auxiliary entry is the version's own name; VER_FLG_BASE is the file's soname. */
+        if (!(vd.vd_flags & VER_FLG_BASE) && gelf_getverdaux(data, (int)(off + vd.vd_aux), &aux)) {
+            const char *name = elf_strptr(elf, sh->sh_link, aux.vda_name);
+            if (name && vd.vd_ndx < 0x7fff) {
+                if (vd.vd_ndx >= vn->count) {
+                    size_t n = (size_t)vd.vd_ndx + 1;
+                    vn->names = xrealloc(vn->names, n * sizeof *vn->names);
+                    memset(vn->names + vn->count, 0, (n - vn->count) * sizeof *vn->names);
+                    vn->count = n;
+                }
+                free(vn->names[vd.vd_ndx]);
+                vn->names[vd.vd_ndx] = xstrdup(name);
+            }
+        }
+        if (!vd.vd_next)
+            break;
+        off += vd.vd_next;
+    }
+}
+
+static int cmp_export(const void *a, const void *b)
+{
+    const elfsyms_export *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return strcmp(x->version ? x->version : "", y->version ? y->version : "");
+}
+
+int elfsyms_read_exports(const char *path, elfsyms_export **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    if (elf_version(EV_CURRENT) == EV_NONE)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    if (!elf || elf_kind(elf) != ELF_K_ELF) {
+        if (elf)
+            elf_end(elf);
+        close(fd);
+        return -1;
+    }
+    Elf_Scn *scn = NULL, *dynsym = NULL;
+    Elf_Data *versym = NULL;
+    GElf_Shdr dynsym_sh;
+    memset(&dynsym_sh, 0, sizeof dynsym_sh);
+    version_names vn = {0};
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        if (sh.sh_type == SHT_DYNSYM && sh.sh_entsize) {
+            dynsym = scn;
+            dynsym_sh = sh;
+        } else if (sh.sh_type == SHT_GNU_versym) {
+            versym = elf_getdata(scn, NULL);
+        } else if (sh.sh_type == SHT_GNU_verdef) {
+            read_version_definitions(elf, scn, &sh, &vn);
+        }
+    }
+    Elf_Data *data = dynsym ? elf_getdata(dynsym, NULL) : NULL;
+    if (!data) {
+        for (size_t i = 0; i < vn.count; i++)
+            free(vn.names[i]);
+        free(vn.names);
+        elf_end(elf);
+        close(fd);
+        return -1;
+    }
+    size_t n = dynsym_sh.sh_size / dynsym_sh.sh_entsize, used = 0;
+    elfsyms_export *list = xcalloc(n ? n : 1, sizeof *list);
+    for (size_t i = 1; i < n; i++) {
+        GElf_Sym sym;
+        if (!gelf_getsym(data, (int)i, &sym))
+            continue;
+        int bind = GELF_ST_BIND(sym.st_info), type = GELF_ST_TYPE(sym.st_info);
+        int vis = GELF_ST_VISIBILITY(sym.st_other);
+        /* SHN_ABS objects are the version definitions' own names (ZLIB_1.2.0), not data. */
+        if (sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS || (bind != STB_GLOBAL && bind != STB_WEAK))
+            continue;
+        if ((type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC) || vis == STV_HIDDEN ||
+            vis == STV_INTERNAL)
+            continue;
+        const char *name = elf_strptr(elf, dynsym_sh.sh_link, sym.st_name);
+        if (!name || !*name)
+            continue;
+        elfsyms_export *e = &list[used++];
+        e->name = xstrdup(name);
+        e->kind = type == STT_OBJECT ? ELFSYMS_DATA : ELFSYMS_FUNC;
+        e->visibility = vis == STV_PROTECTED ? ELFSYMS_VIS_PROTECTED : ELFSYMS_VIS_DEFAULT;
+        e->weak = bind == STB_WEAK;
+        e->size = sym.st_size;
+        e->default_version = true;
+        GElf_Versym ver;
+        if (versym && gelf_getversym(versym, (int)i, &ver)) {
+            size_t idx = ver & 0x7fff;
+            if (idx < vn.count && vn.names[idx])
+                e->version = xstrdup(vn.names[idx]);
+            e->default_version = !(ver & 0x8000);
+        }
+    }
+    for (size_t i = 0; i < vn.count; i++)
+        free(vn.names[i]);
+    free(vn.names);
+    elf_end(elf);
+    close(fd);
+    qsort(list, used, sizeof *list, cmp_export);
+    *out = list;
+    *count = used;
+    return 0;
+}
+
+void elfsyms_exports_free(elfsyms_export *exports, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(exports[i].name);
+        free(exports[i].version);
+    }
+    free(exports);
+}

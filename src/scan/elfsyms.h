@@ -34,4 +34,29 @@ elfsyms_kind elfsyms_classify(const char *path, elfsyms_info *out);
  * ar archive). Returns 0, or -1 when path is not a readable ELF file/archive. */
 int elfsyms_read(const char *path, bool dynamic, strvec *out);
 
+/* One exported symbol of a shared library's .dynsym, as bindings need it. */
+typedef enum elfsyms_sym_kind { ELFSYMS_FUNC, ELFSYMS_DATA } elfsyms_sym_kind;
+typedef enum elfsyms_visibility {
+    ELFSYMS_VIS_DEFAULT,
+    ELFSYMS_VIS_PROTECTED,
+} elfsyms_visibility;
+
+typedef struct elfsyms_export {
+    char *name;             /* owned: the symbol as the linker sees it (mangled for C++) */
+    char *version;          /* owned: "ZLIB_1.2.9", or NULL for an unversioned symbol */
+    bool default_version;   /* name@@VERSION (what a new link binds to), not name@VERSION */
+    bool weak;
+    elfsyms_sym_kind kind;
+    elfsyms_visibility visibility;
+    unsigned long long size;
+} elfsyms_export;
+
+/* Reads the defined, visible GLOBAL/WEAK FUNC/OBJECT symbols of path's .dynsym
+ * with their versions (.gnu.version / .gnu.version_d). *out gets a new array of
+ * *count entries, sorted by name then version; free with elfsyms_exports_free.
+ * Returns 0, or -1 when path is not a readable ELF file with a dynamic symbol table. */
+int elfsyms_read_exports(const char *path, elfsyms_export **out, size_t *count);
+/* Frees what elfsyms_read_exports returned (takes ownership). */
+void elfsyms_exports_free(elfsyms_export *exports, size_t count);
+
 #endif

@@ -1,5 +1,6 @@
 /* build_daemon.c - the build daemon: wrapping jobs, and the object cache kept within cache_size_mb. */
 #include "worker.h"
+#include "wrap_jobs.h"
 
 /* The cache is also trimmed after every compilation (the orchestrator's "evict"); the
  * timer bounds it when compilations come from elsewhere or the limit was lowered. */
@@ -28,8 +29,8 @@ static const worker_timer build_timers[] = {
 
 const worker_daemon worker_build_daemon = {
     .kind = DAEMON_BUILD,
-    /* Wrapping (language bindings) arrives with its issue; until then its jobs fail with a reason. */
-    .handlers = {[JOB_TYPE_WRAPPING] = worker_run_not_implemented},
+    /* Wrapping: Julia and Python modules for a shared library (wrap_jobs.c, docs/BINDINGS.md). */
+    .handlers = {[JOB_TYPE_WRAPPING] = worker_run_wrapping},
     .messages = build_messages,
     .timers = build_timers,
 };
