@@ -5,6 +5,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git
     libsqlite3-dev libuv1-dev libcjson-dev libxxhash-dev libzstd-dev libelf-dev libcmocka-dev
     clang llvm python3 procps valgrind
+    libclang-rt-dev   # libFuzzer and the sanitizer runtimes for clang (only recommended by clang)
 )
 missing=()
 for p in "${packages[@]}"; do
