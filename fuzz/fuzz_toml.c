@@ -1,16 +1,11 @@
-/* fuzz_toml.c - libFuzzer target for src/toml.c: parse, check the tree's invariants, print every scalar, free. */
+/* fuzz_toml.c - libFuzzer target for src/base/toml.c: parse, check the tree's invariants, print every scalar, free. */
 #include "toml.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Invariant violations must stop the fuzzer like a crash would. */
-#define FUZZ_CHECK(cond) \
-    do { \
-        if (!(cond)) \
-            __builtin_trap(); \
-    } while (0)
+#include "fuzz_check.h"
 
 static void fuzz_walk(const toml_value *v, int depth)
 {

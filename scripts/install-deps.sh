@@ -7,6 +7,7 @@ packages=(
     libclang-dev zlib1g-dev nodejs
     clang llvm python3 procps valgrind
     bash-completion zsh fish tmux man-db groff-base
+    libclang-rt-dev   # libFuzzer and the sanitizer runtimes for clang (only recommended by clang)
 )
 missing=()
 for p in "${packages[@]}"; do

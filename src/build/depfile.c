@@ -52,6 +52,10 @@ static bool seen_add(seen_set *set, strvec *deps, const char *word)
 
 int depfile_parse(const char *text, size_t len, strvec *deps)
 {
+    /* A compiler never writes a NUL; a file with one is damaged, and its
+     * words would become empty or cut-short paths. */
+    if (len && memchr(text, '\0', len))
+        return -1;
     seen_set seen = {0};
     char *word = xmalloc(len + 1);
     size_t wlen = 0;

@@ -10,7 +10,7 @@
  * compiler writes it), without duplicates, to deps (strings owned by deps).
  * Understands escaped spaces ("\ "), "\#", "$$", backslash-newline
  * continuations and the empty phony rules of -MP. Returns 0, or -1 when the
- * text is not a depfile (no rule at all). */
+ * text is not a depfile (no rule at all, or a NUL byte), deps then unchanged. */
 int depfile_parse(const char *text, size_t len, strvec *deps);
 
 /* Reads and parses path; -1 with errno set when unreadable. */

@@ -32,6 +32,11 @@ void wire_decoder_free(wire_decoder *dec)
 
 void wire_decoder_feed(wire_decoder *dec, const char *data, size_t len)
 {
+    /* libuv reports a read of 0 bytes (its EAGAIN), possibly with no buffer:
+     * nothing to add, and a decoder with no buffer yet must not do arithmetic
+     * on its NULL one. */
+    if (len == 0)
+        return;
     if (dec->len + len > dec->cap) {
         size_t cap = dec->cap ? dec->cap : 4096;
         while (cap < dec->len + len)

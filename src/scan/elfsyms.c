@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,13 +43,28 @@ static bool has_interp(Elf *elf)
     return false;
 }
 
-static elfsyms_kind classify_elf(int fd, elfsyms_info *out)
+/* Maps fd's whole file privately: libelf may write into an image it is
+ * given with elf_memory, and such writes must never reach the file. NULL
+ * for an empty file or one that cannot be mapped (a FIFO, a folder). */
+static void *map_file(int fd, size_t *len)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
+        return NULL;
+    void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    *len = (size_t)sb.st_size;
+    return p;
+}
+
+static void classify_elf(void *data, size_t len, elfsyms_info *out)
 {
     if (elf_version(EV_CURRENT) == EV_NONE)
-        return ELFSYMS_NOT_BINARY;
-    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+        return;
+    Elf *elf = elf_memory(data, len);
     if (!elf)
-        return ELFSYMS_NOT_BINARY;
+        return;
     GElf_Ehdr eh;
     int cls = gelf_getclass(elf);
     if (elf_kind(elf) == ELF_K_ELF && (cls == ELFCLASS32 || cls == ELFCLASS64) && gelf_getehdr(elf, &eh)) {
@@ -63,6 +79,28 @@ static elfsyms_kind classify_elf(int fd, elfsyms_info *out)
         out->has_interp = has_interp(elf);
     }
     elf_end(elf);
+}
+
+static bool is_archive_magic(const unsigned char *p, size_t n)
+{
+    return n >= 8 && (memcmp(p, "!<arch>\n", 8) == 0 || memcmp(p, "!<thin>\n", 8) == 0);
+}
+
+static bool is_elf_magic(const unsigned char *p, size_t n)
+{
+    return n >= SELFMAG && memcmp(p, ELFMAG, SELFMAG) == 0;
+}
+
+elfsyms_kind elfsyms_classify_memory(void *data, size_t len, elfsyms_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = ELFSYMS_NOT_BINARY;
+    if (is_archive_magic(data, len))
+        out->kind = ELFSYMS_ARCHIVE;
+    else if (is_elf_magic(data, len))
+        classify_elf(data, len, out);
+    if (out->kind != ELFSYMS_NOT_BINARY)
+        out->size = (long long)len;
     return out->kind;
 }
 
@@ -73,18 +111,19 @@ elfsyms_kind elfsyms_classify(const char *path, elfsyms_info *out)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return ELFSYMS_NOT_BINARY;
-    /* The magic alone decides whether libelf is worth asking: most files of a
-     * tree are neither, and libelf would map each one. */
+    /* The magic alone decides whether the file is worth mapping: most files
+     * of a tree are neither. */
     unsigned char magic[8];
     ssize_t n = pread(fd, magic, sizeof magic, 0);
-    if (n == 8 && (memcmp(magic, "!<arch>\n", 8) == 0 || memcmp(magic, "!<thin>\n", 8) == 0))
-        out->kind = ELFSYMS_ARCHIVE;
-    else if (n >= SELFMAG && memcmp(magic, ELFMAG, SELFMAG) == 0)
-        classify_elf(fd, out);
-    struct stat sb;
-    if (out->kind != ELFSYMS_NOT_BINARY)
-        out->size = fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0;
+    size_t len = 0;
+    void *image = NULL;
+    if (n > 0 && (is_archive_magic(magic, (size_t)n) || is_elf_magic(magic, (size_t)n)))
+        image = map_file(fd, &len);
     close(fd);
+    if (!image)
+        return ELFSYMS_NOT_BINARY;
+    elfsyms_classify_memory(image, len, out);
+    munmap(image, len);
     return out->kind;
 }
 
@@ -119,28 +158,25 @@ static void collect_symbols(Elf *elf, bool dynamic, strvec *out)
     }
 }
 
-
-int elfsyms_read(const char *path, bool dynamic, strvec *out)
+int elfsyms_read_memory(void *data, size_t len, bool dynamic, strvec *out)
 {
     if (elf_version(EV_CURRENT) == EV_NONE)
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    Elf *top = elf_memory(data, len);
+    if (!top)
         return -1;
-    Elf *top = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    if (!top) {
-        close(fd);
-        return -1;
-    }
     strvec found = {0};
     int rc = 0;
     if (elf_kind(top) == ELF_K_AR) {
+        /* There is no descriptor: only ELF_C_READ_MMAP makes libelf read a
+         * member from the parent's image (ELF_C_READ, what elf_next
+         * returns for it, would pread from descriptor -1). */
         Elf *member;
-        Elf_Cmd cmd = ELF_C_READ_MMAP;
-        while ((member = elf_begin(fd, cmd, top))) {
+        Elf_Cmd next = ELF_C_READ_MMAP;
+        while (next != ELF_C_NULL && (member = elf_begin(-1, ELF_C_READ_MMAP, top))) {
             if (elf_kind(member) == ELF_K_ELF)
                 collect_symbols(member, false, &found);
-            cmd = elf_next(member);
+            next = elf_next(member);
             elf_end(member);
         }
     } else if (elf_kind(top) == ELF_K_ELF) {
@@ -149,7 +185,6 @@ int elfsyms_read(const char *path, bool dynamic, strvec *out)
         rc = -1;
     }
     elf_end(top);
-    close(fd);
     strvec_sort_unique(&found, 0);
     strvec_extend(out, &found);
     strvec_free(&found);
@@ -298,4 +333,19 @@ void elfsyms_exports_free(elfsyms_export *exports, size_t count)
         free(exports[i].version);
     }
     free(exports);
+}
+
+int elfsyms_read(const char *path, bool dynamic, strvec *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    void *image = map_file(fd, &len);
+    close(fd);
+    if (!image)
+        return -1;
+    int rc = elfsyms_read_memory(image, len, dynamic, out);
+    munmap(image, len);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #define JMAKE_ELFSYMS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -28,11 +29,21 @@ typedef struct elfsyms_info {
  * a file that is neither, so it is cheap to ask of every file of a tree. */
 elfsyms_kind elfsyms_classify(const char *path, elfsyms_info *out);
 
+/* The same for a whole file's len bytes at data (borrowed). libelf may write
+ * into an image it reads in place (elf_memory), so data must be a private
+ * copy or a MAP_PRIVATE mapping. elfsyms_classify maps the file and asks
+ * this, so both agree. */
+elfsyms_kind elfsyms_classify_memory(void *data, size_t len, elfsyms_info *out);
+
 /* Appends the sorted, unique names of defined GLOBAL/WEAK FUNC/OBJECT symbols
  * of path to out (strings owned by out): from .dynsym when dynamic is true
  * (shared libraries), else from .symtab (executables, and every member of an
  * ar archive). Returns 0, or -1 when path is not a readable ELF file/archive. */
 int elfsyms_read(const char *path, bool dynamic, strvec *out);
+
+/* The same for a whole file's len bytes at data (borrowed, a private copy as
+ * for elfsyms_classify_memory); elfsyms_read maps the file and asks this. */
+int elfsyms_read_memory(void *data, size_t len, bool dynamic, strvec *out);
 
 /* One exported symbol of a shared library's .dynsym, as bindings need it. */
 typedef enum elfsyms_sym_kind { ELFSYMS_FUNC, ELFSYMS_DATA } elfsyms_sym_kind;

@@ -69,6 +69,16 @@ static void test_not_a_depfile(void **state)
     strvec_free(&d);
 }
 
+/* Found by fuzz_depfile: a NUL made an empty prerequisite (":\t\0\0"). */
+static void test_nul_byte_is_not_a_depfile(void **state)
+{
+    strvec d = {0};
+    assert_int_equal(depfile_parse("a.o: a.c\0\0 b.h\n", 16, &d), -1);
+    assert_int_equal(depfile_parse(":\t\0\0", 4, &d), -1);
+    assert_int_equal(d.n, 0);
+    strvec_free(&d);
+}
+
 static void test_real_compiler_output(void **state)
 {
     char dir[] = "/tmp/jmake-depfile-XXXXXX";
@@ -105,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_phony_rules_and_duplicates),
         cmocka_unit_test(test_multiple_targets_no_trailing_newline),
         cmocka_unit_test(test_not_a_depfile),
+        cmocka_unit_test(test_nul_byte_is_not_a_depfile),
         cmocka_unit_test(test_real_compiler_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

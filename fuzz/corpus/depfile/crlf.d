@@ -1,0 +1,3 @@
+a.o: a.c \
+  crlf.h \
+  last.h

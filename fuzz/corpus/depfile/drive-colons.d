@@ -1,0 +1,1 @@
+C:/win/a.o: C:/win/a.c C:/win/a.h

@@ -1,0 +1,1 @@
+obj.o: inc.c /usr/include/stdc-predef.h hdr.h

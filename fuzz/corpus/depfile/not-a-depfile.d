@@ -1,0 +1,1 @@
+no rule here at all

@@ -1,0 +1,2 @@
+obj/a.o: src/a.c include/a.h \
+ include/b.h
