@@ -129,6 +129,7 @@ typedef struct build {
     cJSON *diag_items;
     hashmap diag_seen;
     size_t errors, warnings;
+    diag_list config_diags;         /* warnings about this build's jmake.toml (owned) */
     size_t compiled, from_cache, up_to_date, failed, hits, misses, done;
     int64_t stored_bytes;
     uint64_t t_start, deadline;

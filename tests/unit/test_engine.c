@@ -901,6 +901,140 @@ static void test_bad_config_and_no_sources(void **state)
     tproj_free(&t);
 }
 
+/* The "LINE:COL" where needle starts in text (1-based), as diag output writes it. */
+static char *where(const char *text, const char *needle)
+{
+    const char *at = strstr(text, needle);
+    assert_non_null(at);
+    int line = 1, col = 1;
+    for (const char *p = text; p < at; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    return xasprintf("jmake.toml:%d:%d: ", line, col);
+}
+
+/* Runs a build that must not run; returns its reason (caller frees). */
+static char *build_refused(tproj *t)
+{
+    cJSON *r = NULL;
+    char *reason = NULL;
+    engine_job job = {.config_path = t->cfg};
+    assert_int_equal(engine_build(t->eng, &job, &r, &reason), -1);
+    assert_null(r);
+    assert_non_null(reason);
+    return reason;
+}
+
+/* A sources entry that is no C, C++ or assembly file, or does not exist, is
+   an error at its jmake.toml position (it used to index the per-language
+   tables with -1 and crash the daemon on every attempt). */
+static void test_bad_source_entries_are_config_errors(void **state)
+{
+    static const char *const cases[][2] = {
+        {"[compile]\ncc = \"gcc\"\nsources = [\"src/a.c\", \"src/notes.txt\"]\n", "\"src/notes.txt\""},
+        {"[compile]\ncc = \"gcc\"\nsources = [\"src/a.c\",\n   \"/etc/passwd\"]\n", "\"/etc/passwd\""},
+        {"[compile]\ncc = \"gcc\"\nsources = \"src/nope.c\"\n", "\"src/nope.c\""},
+        {"[compile]\ncc = \"gcc\"\nsources = [\"src/a.c\", \"src/dir.c\"]\n", "\"src/dir.c\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tproj t;
+        tproj_init(&t, cases[i][0], false);
+        wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+        wf(t.root, "src/notes.txt", "not code\n");
+        wf(t.root, "src/dir.c/x", "a folder named like a source\n");
+        for (int attempt = 0; attempt < 2; attempt++) {   /* the same answer every time, no crash */
+            char *reason = build_refused(&t);
+            char *at = where(cases[i][0], cases[i][1]);
+            if (!strstr(reason, at))
+                fprintf(stderr, "case %zu: want %s in: %s\n", i, at, reason);
+            assert_non_null(strstr(reason, at));
+            assert_non_null(strstr(reason, i < 2 ? "is not a C, C++ or assembly source" : "does not exist"));
+            free(at);
+            free(reason);
+        }
+        tproj_free(&t);
+    }
+}
+
+/* Silent mistakes are warnings in the result (a "warnings" list and the
+   diagnostics items that `jmake build` prints) and in the job log. */
+static void test_config_mistakes_are_warned(void **state)
+{
+    const char *toml = "[compile]\ncc = \"gcc\"\ncolour = \"blue\"\n"
+                       "sources = [\"src/*.c\", \"gen/**/*.c\"]\n"
+                       "exclude = [\"src/never_*.c\"]\n"
+                       "[[compile.overrides]]\nmatch = \"lib/*.c\"\nflags = [\"-O0\"]\n";
+    tproj t;
+    tproj_init(&t, toml, false);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    wf(t.root, "src/notes.txt", "a glob only takes sources\n");
+    char *log = path_join(t.home, "job.log");
+    engine_job job = {.config_path = t.cfg, .log_path = log};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    assert_int_equal(engine_build(t.eng, &job, &r, &reason), 0);
+    assert_int_equal(num(r, "files", "total"), 1);
+    char *logtext = read_file(log, NULL);
+    assert_non_null(logtext);
+    const char *needles[][2] = {{"colour", "unknown key"},
+                                {"\"gen/**/*.c\"", "matches no source file"},
+                                {"\"src/never_*.c\"", "matches no source file"},
+                                {"\"lib/*.c\"", "matches no source"}};
+    const cJSON *warnings = cJSON_GetObjectItem(r, "warnings");
+    assert_int_equal(cJSON_GetArraySize(warnings), 4);
+    for (size_t i = 0; i < 4; i++) {
+        char *at = where(toml, needles[i][0]);
+        bool in_list = false;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, warnings)
+            in_list |= strstr(cJSON_GetStringValue(w), at) && strstr(cJSON_GetStringValue(w), needles[i][1]);
+        if (!in_list)
+            fprintf(stderr, "want %s ... %s\n", at, needles[i][1]);
+        assert_true(in_list);
+        assert_non_null(strstr(logtext, at));
+        free(at);
+    }
+    int config_items = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "diagnostics"), "items"))
+    {
+        const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(it, "file"));
+        if (file && !strcmp(file, t.cfg))
+            config_items++;
+    }
+    assert_int_equal(config_items, 4);
+    free(logtext);
+    free(log);
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
+/* Globs may reach beside the root (../ext/...), as literal paths always could;
+   excludes written the same way apply to them. */
+static void test_sources_glob_outside_root(void **state)
+{
+    tproj t;
+    tproj_init(&t,
+               "[compile]\ncc = \"gcc\"\nsources = [\"src/*.c\", \"../ext/**/*.c\"]\n"
+               "exclude = [\"../ext/**/skip_*.c\"]\n",
+               false);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    wf(t.home, "ext/lib/x.c", "int ext_x(void) { return 2; }\n");
+    wf(t.home, "ext/y.c", "int ext_y(void) { return 3; }\n");
+    wf(t.home, "ext/lib/skip_z.c", "int ext_z(void) { return 4; }\n");
+    cJSON *r = expect_build(&t, 0, 3, 0, 0);
+    assert_true(has_symbol(r, "a") && has_symbol(r, "ext_x") && has_symbol(r, "ext_y"));
+    assert_false(has_symbol(r, "ext_z"));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "warnings")), 0);
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -922,6 +1056,9 @@ int main(void)
         cmocka_unit_test(test_response_file_link),
         cmocka_unit_test(test_sources_globs_and_excludes),
         cmocka_unit_test(test_bad_config_and_no_sources),
+        cmocka_unit_test(test_bad_source_entries_are_config_errors),
+        cmocka_unit_test(test_config_mistakes_are_warned),
+        cmocka_unit_test(test_sources_glob_outside_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
