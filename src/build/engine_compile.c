@@ -94,7 +94,7 @@ static void finish_unit(build *b, unit *u, const runner_result *p)
             log_warn("engine: no usable depfile %s; only the source is tracked", u->dep_abs);
     }
     for (size_t i = 0; i < deps.n; i++)
-        if (strcmp(deps.v[i], u->rel) != 0)
+        if (strcmp(deps.v[i], u->rel) != 0 && strcmp(deps.v[i], u->src_arg) != 0)
             strvec_push(&headers, deps.v[i]);
     XXH128_hash_t *hashes = xmalloc((headers.n + 1) * sizeof *hashes);
     int64_t osz, omt;

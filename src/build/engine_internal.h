@@ -82,6 +82,7 @@ typedef enum unit_outcome { OUT_COMPILE, OUT_MISS, OUT_UPTODATE, OUT_CACHED } un
 /* One translation unit of this build. */
 typedef struct unit {
     char *rel;          /* source relative to the root (absolute when outside it) */
+    char *src_arg;      /* rel as passed to the compiler: "./" before a leading '-' */
     char *obj_rel;      /* output as passed to the compiler (relative to the root when under it) */
     char *obj_abs;
     char *dep_rel, *dep_abs;
@@ -157,6 +158,8 @@ void eng_setup_env(build *b);
 
 /* A path as handed to the compiler (which runs in the root). Caller frees. */
 char *eng_root_relative(const build *b, const char *abs);
+/* path, or "./path" when it starts with '-'. Takes ownership of path; caller frees. */
+char *eng_path_arg(char *path);
 void eng_setup_common_args(build *b);
 void eng_setup_hash_prefixes(build *b);
 /* The unit's driver (borrowed from b), NULL when it was not found. */

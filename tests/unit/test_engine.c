@@ -1035,6 +1035,37 @@ static void test_sources_glob_outside_root(void **state)
     tproj_free(&t);
 }
 
+/* Sources named like options (at the root, so their relative path starts
+   with '-') reach the compiler and the linker as paths, never as -E or -D. */
+static void test_sources_named_like_options(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[paths]\nsource = \".\"\n[compile]\ncc = \"gcc\"\n", false);
+    wf(t.root, "-E.c", "int e_fn(void) { return 2; }\n");
+    wf(t.root, "-DINJECTED.c", "#ifdef INJECTED\n#error INJECTED was defined\n#endif\nint inj(void) { return 1; }\n");
+    char *log = path_join(t.home, "job.log");
+    engine_job job = {.config_path = t.cfg, .log_path = log};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    assert_int_equal(engine_build(t.eng, &job, &r, &reason), 0);
+    assert_int_equal(num(r, "files", "compiled"), 2);
+    assert_true(has_symbol(r, "e_fn") && has_symbol(r, "inj"));
+    char *o1 = path_join(t.root, "build/obj/-E.c.o"), *o2 = path_join(t.root, "build/obj/-DINJECTED.c.o");
+    assert_true(file_exists(o1) && file_exists(o2));
+    char *logtext = read_file(log, NULL);
+    assert_non_null(strstr(logtext, " ./-E.c "));
+    assert_null(strstr(logtext, " -E.c "));
+    free(logtext);
+    cJSON_Delete(r);
+    /* And the record knows them: nothing to do the second time. */
+    r = expect_build(&t, 0, 0, 0, 2);
+    cJSON_Delete(r);
+    free(o1);
+    free(o2);
+    free(log);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1059,6 +1090,7 @@ int main(void)
         cmocka_unit_test(test_bad_source_entries_are_config_errors),
         cmocka_unit_test(test_config_mistakes_are_warned),
         cmocka_unit_test(test_sources_glob_outside_root),
+        cmocka_unit_test(test_sources_named_like_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
