@@ -1066,6 +1066,45 @@ static void test_sources_named_like_options(void **state)
     tproj_free(&t);
 }
 
+/* The commands in the job log paste into a shell as the same argv: run the
+   logged compile line with /bin/sh and it builds the same object. */
+static void test_logged_commands_are_shell_quoted(void **state)
+{
+    tproj t;
+    tproj_init(&t,
+               "[compile]\ncc = \"gcc\"\n[compile.defines]\nLIBSASS_VERSION = \"\\\"3.5.5\\\"\"\n"
+               "QUOTE = \"'q'\"\nSPACED = \"(1 + 2)\"\n",
+               false);
+    wf(t.root, "src/v.c",
+       "const char *version(void) { return LIBSASS_VERSION; }\n"
+       "int quote(void) { return QUOTE + SPACED; }\n");
+    char *log = path_join(t.home, "job.log");
+    engine_job job = {.config_path = t.cfg, .log_path = log};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    assert_int_equal(engine_build(t.eng, &job, &r, &reason), 0);
+    cJSON_Delete(r);
+    char *logtext = read_file(log, NULL);
+    assert_non_null(strstr(logtext, " '-DLIBSASS_VERSION=\"3.5.5\"' "));
+    assert_non_null(strstr(logtext, " '-DQUOTE='\\''q'\\''' "));
+    assert_non_null(strstr(logtext, " '-DSPACED=(1 + 2)' "));
+    char *start = strstr(logtext, "$ ");
+    assert_non_null(start);
+    char *end = strchr(start, '\n');
+    *end = '\0';
+    char *obj = path_join(t.root, "build/obj/src/v.c.o");
+    assert_int_equal(unlink(obj), 0);
+    char *cmd = xasprintf("cd '%s' && %s", t.root, start + 2);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(file_exists(obj));
+    free(cmd);
+    free(obj);
+    free(logtext);
+    free(log);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1091,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_config_mistakes_are_warned),
         cmocka_unit_test(test_sources_glob_outside_root),
         cmocka_unit_test(test_sources_named_like_options),
+        cmocka_unit_test(test_logged_commands_are_shell_quoted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
