@@ -471,7 +471,7 @@ static int finish_build(build *b, cJSON **result, char **reason)
         }
         if (lr == LINK_CANNOT_PLAN)
             return -1;
-        link_failed = lr == LINK_FAILED;
+        link_failed = b->link_failed = lr == LINK_FAILED;
     }
     int status = (b->failed || link_failed) ? 1 : 0;
     for (size_t i = 0; i < b->config_diags.count; i++) {

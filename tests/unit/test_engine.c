@@ -1105,6 +1105,43 @@ static void test_logged_commands_are_shell_quoted(void **state)
     tproj_free(&t);
 }
 
+/* A failed build names no artifact: not the earlier library with its size
+   and symbols, not a path of size 0 after a failed first build. */
+static void test_failed_build_reports_no_artifact(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), false);
+    wf(t.root, "src/a.c", "int a(void) { return 1 +; }\n");
+    cJSON *r = expect_build(&t, 1, 0, -1, 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "artifact")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "symbols")), 0);
+    cJSON_Delete(r);
+
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    r = expect_build(&t, 0, 1, 0, 0);
+    assert_true(num(r, "artifact", "size") > 0);
+    assert_true(has_symbol(r, "a"));
+    cJSON_Delete(r);
+
+    wf(t.root, "src/b.c", "int b(void) { return 2 +; }\n");
+    r = expect_build(&t, 1, 0, 0, 1);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "artifact")));
+    assert_false(has_symbol(r, "a"));
+    cJSON_Delete(r);
+    char *art = path_join(t.root, "build/libdemo.so");
+    assert_true(file_exists(art));   /* the earlier library stays for whoever has it loaded */
+    free(art);
+    tproj_free(&t);
+
+    /* A link that fails: no artifact either. */
+    tproj_init(&t, base_toml("gcc", "executable", ""), false);
+    wf(t.root, "src/main.c", "int missing(void);\nint main(void) { return missing(); }\n");
+    r = expect_build(&t, 1, 1, 0, 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "artifact")));
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1131,6 +1168,7 @@ int main(void)
         cmocka_unit_test(test_sources_glob_outside_root),
         cmocka_unit_test(test_sources_named_like_options),
         cmocka_unit_test(test_logged_commands_are_shell_quoted),
+        cmocka_unit_test(test_failed_build_reports_no_artifact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
