@@ -1142,6 +1142,85 @@ static void test_failed_build_reports_no_artifact(void **state)
     tproj_free(&t);
 }
 
+/* Writes text into root/rel keeping the file's old mtime (what tar -x,
+   rsync -t and touch -r leave behind); text has the old size. */
+static void rewrite_keeping_mtime(const char *root, const char *rel, const char *text)
+{
+    char *p = path_join(root, rel);
+    struct stat before;
+    assert_int_equal(stat(p, &before), 0);
+    assert_int_equal((size_t)before.st_size, strlen(text));
+    wf(root, rel, text);
+    struct timespec ts[2] = {before.st_mtim, before.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+    free(p);
+}
+
+/* A same-size edit that keeps the mtime: unpacked with tar over the tree,
+   or written in place before the build folder was deleted (the cache still
+   holds the old object under the old content's key), or before the daemon
+   restarted. Each time the new content is compiled, never the old object. */
+static void test_same_size_same_mtime_edits(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), true);
+    wf(t.root, "src/a.c", "int old_a(void) { return 1; }\n");
+    wf(t.root, "src/b.c", "int b(void) { return 2; }\n");
+    char *a = path_join(t.root, "src/a.c");
+    struct timespec past[2] = {{time(NULL) - 100, 0}, {time(NULL) - 100, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, a, past, 0), 0);   /* not racy: only the stat decides */
+    cJSON *r = expect_build(&t, 0, 2, 0, 0);
+    cJSON_Delete(r);
+
+    /* tar: the changed file, packed elsewhere with the old mtime, unpacked over the tree. */
+    char *stage = path_join(t.home, "stage");
+    struct stat st;
+    assert_int_equal(stat(a, &st), 0);
+    wf(stage, "src/a.c", "int new_a(void) { return 1; }\n");
+    char *staged = path_join(stage, "src/a.c");
+    struct timespec ts[2] = {st.st_mtim, st.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, staged, ts, 0), 0);
+    char *cmd = xasprintf("tar -C '%s' -cf '%s/a.tar' src/a.c && tar -C '%s' -xf '%s/a.tar'", stage, t.home,
+                          t.root, t.home);
+    assert_int_equal(system(cmd), 0);
+    struct stat after;
+    assert_int_equal(stat(a, &after), 0);
+    assert_int_equal(after.st_size, st.st_size);
+    assert_int_equal(stat_mtime_ns(&after), stat_mtime_ns(&st));
+    r = expect_build(&t, 0, 1, 0, 1);
+    assert_true(has_symbol(r, "new_a"));
+    assert_false(has_symbol(r, "old_a"));
+    cJSON_Delete(r);
+
+    /* Back to the old text the same way, then the build folder deleted: the
+       cache holds objects for both texts; the one for the current text serves. */
+    rewrite_keeping_mtime(t.root, "src/a.c", "int old_a(void) { return 1; }\n");
+    char *build = path_join(t.root, "build");
+    assert_int_equal(remove_tree(build), 0);
+    r = expect_build(&t, 0, 0, 2, 0);
+    assert_true(has_symbol(r, "old_a"));
+    assert_false(has_symbol(r, "new_a"));
+    cJSON_Delete(r);
+
+    /* A text the cache has never seen, build folder deleted and the daemon
+       restarted (a new engine reads the saved record): compiled, not the
+       stale cache entry of the recorded hash. */
+    rewrite_keeping_mtime(t.root, "src/a.c", "int odd_a(void) { return 1; }\n");
+    assert_int_equal(remove_tree(build), 0);
+    engine_free(t.eng);
+    t.eng = new_engine(t.home, true, 2);
+    r = expect_build(&t, 0, 1, 1, 0);
+    assert_true(has_symbol(r, "odd_a"));
+    assert_false(has_symbol(r, "old_a"));
+    cJSON_Delete(r);
+    free(build);
+    free(cmd);
+    free(staged);
+    free(a);
+    free(stage);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1169,6 +1248,7 @@ int main(void)
         cmocka_unit_test(test_sources_named_like_options),
         cmocka_unit_test(test_logged_commands_are_shell_quoted),
         cmocka_unit_test(test_failed_build_reports_no_artifact),
+        cmocka_unit_test(test_same_size_same_mtime_edits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
