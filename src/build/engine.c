@@ -178,11 +178,19 @@ static void drop_removed_sources(build *b)
     while (hashmap_next(&b->rec->objects, &pos, &key, &v))
         if (((br_object *)v)->seen_epoch != b->rec->epoch)
             strvec_push(&gone, key);
+    size_t lo = strlen(b->obj_dir_abs);
     for (size_t i = 0; i < gone.n; i++) {
         unit tmp;
         eng_init_unit(b, &tmp, xstrdup(gone.v[i]));
-        unlink(tmp.obj_abs);
-        unlink(tmp.dep_abs);
+        /* Only what jmake wrote: an object path inside the build folder's
+           object tree (init_unit folds "..", this keeps it so). unlink
+           removes a link itself, never its target. */
+        bool ours = strncmp(tmp.obj_abs, b->obj_dir_abs, lo) == 0 && tmp.obj_abs[lo] == '/' &&
+                    !strstr(tmp.obj_abs + lo, "/../");
+        if (ours) {
+            unlink(tmp.obj_abs);
+            unlink(tmp.dep_abs);
+        }
         eng_free_unit(&tmp);
         buildrecord_object_remove(b->rec, gone.v[i]);
     }

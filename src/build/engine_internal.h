@@ -192,8 +192,12 @@ void eng_checkers_start(build *b, checkers *c);
 void eng_checkers_stop(checkers *c);
 /* Decides one unit (on a check thread, or on the build thread when none started). */
 void eng_check_unit(build *b, unit *u, XXH3_state_t *st);
-/* One mkdir per output folder and build. */
-void eng_ensure_dir_of(build *b, const char *file);
+/* One mkdir per output folder and build; below the build folder a folder
+   that is a symbolic link is refused (-ELOOP). 0 or -errno. */
+int eng_ensure_dir_of(build *b, const char *file);
+/* NULL when path may be written (its folder made, itself no symbolic link),
+   else why not (caller frees). */
+char *eng_output_refused(build *b, const char *path);
 /* Records the unit's object as built from its source plus headers; caller holds rec_lock. */
 bool eng_record_object(build *b, unit *u, char *const *headers, size_t count, XXH128_hash_t *hashes,
                        int64_t obj_size, int64_t obj_mtime);

@@ -1221,6 +1221,118 @@ static void test_same_size_same_mtime_edits(void **state)
     tproj_free(&t);
 }
 
+/* Whether a diagnostics item of r holds needle. */
+static bool has_diag(const cJSON *r, const char *needle)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "diagnostics"), "items"))
+        if (strstr(cJSON_GetStringValue(cJSON_GetObjectItem(it, "message")), needle))
+            return true;
+    return false;
+}
+
+/* The build folder may live outside the root (as with cmake -B) or be the
+   user's own link; jmake then writes there and nothing but
+   compile_commands.json into the root. */
+static void test_build_folder_outside_root(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[paths]\nbuild = \"../out\"\n[compile]\ncc = \"gcc\"\n", true);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    cJSON *r = expect_build(&t, 0, 1, 0, 0);
+    char *out = path_join(t.home, "out/libproj.so"), *obj = path_join(t.home, "out/obj/src/a.c.o");
+    assert_true(file_exists(out) && file_exists(obj));
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "artifact"), "path")), out);
+    cJSON_Delete(r);
+    char *inroot = path_join(t.root, "build");
+    assert_false(dir_exists(inroot));
+    free(inroot);
+    free(out);
+    free(obj);
+
+    /* The user's own link as the build folder: followed. */
+    char *real = path_join(t.home, "real-build"), *link = path_join(t.root, "linked");
+    assert_int_equal(mkdir(real, 0755), 0);
+    assert_int_equal(symlink(real, link), 0);
+    wf(t.root, "jmake.toml", "[paths]\nbuild = \"linked\"\n[compile]\ncc = \"gcc\"\n");
+    r = expect_build(&t, 0, 0, 1, 0);
+    char *lib = path_join(real, "libproj.so");
+    assert_true(file_exists(lib));
+    cJSON_Delete(r);
+    free(lib);
+    free(real);
+    free(link);
+    tproj_free(&t);
+}
+
+/* Links planted inside the build folder are never written through: not an
+   object's name (by the compiler or a cache restore), not a folder on the
+   way to one. The build fails naming the link; the target is untouched. */
+static void test_planted_links_in_build_folder(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[compile]\ncc = \"gcc\"\n", true);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    wf(t.root, "lib/b.c", "int b(void) { return 2; }\n");
+    wf(t.root, "jmake.toml", "[compile]\ncc = \"gcc\"\nsources = [\"src/a.c\", \"lib/b.c\"]\n");
+    cJSON *r = expect_build(&t, 0, 2, 0, 0);   /* fills the cache */
+    cJSON_Delete(r);
+    char *build = path_join(t.root, "build");
+    assert_int_equal(remove_tree(build), 0);
+
+    char *victim = path_join(t.home, "victim"), *elsewhere = path_join(t.home, "elsewhere");
+    wf(t.home, "victim", "precious\n");
+    assert_int_equal(mkdir(elsewhere, 0755), 0);
+    wf(t.root, "build/obj/src/.keep", "");
+    char *obj_link = path_join(t.root, "build/obj/src/a.c.o"), *dir_link = path_join(t.root, "build/obj/lib");
+    assert_int_equal(symlink(victim, obj_link), 0);
+    assert_int_equal(symlink(elsewhere, dir_link), 0);
+    for (int round = 0; round < 2; round++) {   /* with the cache (restores refused), then without */
+        if (round == 1) {
+            engine_free(t.eng);
+            t.eng = new_engine(t.home, false, 2);
+        }
+        r = expect_build(&t, 1, 0, 0, 0);
+        assert_int_equal(num(r, "files", "failed"), 2);
+        assert_true(has_diag(r, "refusing to write through the symbolic link"));
+        assert_true(has_diag(r, "a folder on its way in the build folder is a symbolic link"));
+        cJSON_Delete(r);
+        char *text = read_file(victim, NULL);
+        assert_string_equal(text, "precious\n");
+        free(text);
+        DIR *d = opendir(elsewhere);
+        int entries = 0;
+        for (struct dirent *de; (de = readdir(d));)
+            entries += de->d_name[0] != '.';
+        closedir(d);
+        assert_int_equal(entries, 0);
+        struct stat st;
+        assert_int_equal(lstat(obj_link, &st), 0);
+        assert_true(S_ISLNK(st.st_mode));   /* left for the user to see, not deleted */
+    }
+    free(obj_link);
+    free(dir_link);
+    free(victim);
+    free(elsewhere);
+    free(build);
+    tproj_free(&t);
+}
+
+/* A build folder that cannot be made is an error of the build, not a
+   compiler complaining later about a missing folder. */
+static void test_mkdir_failure_is_reported(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[paths]\nbuild = \"blocker/build\"\n[compile]\ncc = \"gcc\"\n", false);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    wf(t.root, "blocker", "a file where a folder should be\n");
+    cJSON *r = expect_build(&t, 1, 0, 0, 0);
+    assert_true(has_diag(r, "cannot create the folder of"));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "artifact")));
+    cJSON_Delete(r);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1249,6 +1361,9 @@ int main(void)
         cmocka_unit_test(test_logged_commands_are_shell_quoted),
         cmocka_unit_test(test_failed_build_reports_no_artifact),
         cmocka_unit_test(test_same_size_same_mtime_edits),
+        cmocka_unit_test(test_build_folder_outside_root),
+        cmocka_unit_test(test_planted_links_in_build_folder),
+        cmocka_unit_test(test_mkdir_failure_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
