@@ -1333,6 +1333,61 @@ static void test_mkdir_failure_is_reported(void **state)
     tproj_free(&t);
 }
 
+/* Two symbolic link loops under src/ (one to its own folder, one to the
+   parent): the build completes, each source once. */
+static void test_symlink_loops_under_src(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[compile]\ncc = \"gcc\"\n", false);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    wf(t.root, "src/sub/b.c", "int b(void) { return 2; }\n");
+    char *l1 = path_join(t.root, "src/self"), *l2 = path_join(t.root, "src/sub/up");
+    assert_int_equal(symlink(".", l1), 0);
+    assert_int_equal(symlink("..", l2), 0);
+    cJSON *r = expect_build(&t, 0, 2, 0, 0);
+    assert_int_equal(num(r, "files", "total"), 2);
+    cJSON_Delete(r);
+    /* The same through a glob walking the whole root. */
+    wf(t.root, "jmake.toml", "[compile]\ncc = \"gcc\"\nsources = [\"**/*.c\"]\n");
+    r = expect_build(&t, 0, 0, -1, 2);
+    assert_int_equal(num(r, "files", "total"), 2);
+    cJSON_Delete(r);
+    free(l1);
+    free(l2);
+    tproj_free(&t);
+}
+
+/* A cancel that lands while the sources are being listed from a big tree
+   (all of /usr, about 100,000 entries and seconds to walk) stops the build
+   within a second, before any compiler. */
+static void test_cancel_during_scan(void **state)
+{
+    tproj t;
+    tproj_init(&t, "[compile]\ncc = \"gcc\"\nsources = [\"src/*.c\", \"/usr/**/*.jmake-matches-nothing.c\"]\n",
+               false);
+    wf(t.root, "src/a.c", "int a(void) { return 1; }\n");
+    atomic_int flag = 0;
+    canceller c = {&flag, 150, t.root, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, &c);
+    engine_job job = {.config_path = t.cfg, .cancel = &flag};
+    cJSON *r = NULL;
+    char *reason = NULL;
+    uint64_t t0 = clock_monotonic_ms();
+    int rc = engine_build(t.eng, &job, &r, &reason);
+    uint64_t took = clock_monotonic_ms() - t0;
+    pthread_join(th, NULL);
+    assert_int_equal(rc, -1);
+    assert_string_equal(reason, "cancelled");
+    assert_null(r);
+    assert_true(took < 150 + 1000);
+    char *obj = path_join(t.root, "build/obj/src/a.c.o");
+    assert_false(file_exists(obj));   /* stopped in the scan, no compiler ran */
+    free(obj);
+    free(reason);
+    tproj_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1364,6 +1419,8 @@ int main(void)
         cmocka_unit_test(test_build_folder_outside_root),
         cmocka_unit_test(test_planted_links_in_build_folder),
         cmocka_unit_test(test_mkdir_failure_is_reported),
+        cmocka_unit_test(test_symlink_loops_under_src),
+        cmocka_unit_test(test_cancel_during_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
