@@ -13,8 +13,12 @@
 #include "util.h"
 
 #define RECORD_MAGIC "JMKB"
-/* 2: symbols of the artifact appended after the compile_commands signature. */
-#define RECORD_VERSION 2u
+/* 2: symbols of the artifact appended after the compile_commands signature.
+   3: each file also has ctime_ns, inode and device. A version 2 record is
+   read with those left 0, so every file is re-hashed once (the objects stay:
+   unchanged content rebuilds nothing). */
+#define RECORD_VERSION 3u
+#define RECORD_VERSION_NO_CTIME 2u
 /* A file whose mtime is this close to "now" may still change within the
    same timestamp tick without its stat changing, so it is re-hashed next time. */
 #define RACY_WINDOW_NS 2000000000ll
@@ -69,7 +73,17 @@ static int64_t now_ns(void)
     return timespec_ns(&ts);
 }
 
-int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, int64_t *mtime_ns)
+static int64_t stat_ctime_ns(const struct stat *st) { return timespec_ns(&st->st_ctim); }
+
+/* Whether st is the stat f was hashed with. */
+static bool same_stat(const br_file *f, const struct stat *st)
+{
+    return f->size == (int64_t)st->st_size && f->mtime_ns == stat_mtime_ns(st) &&
+           f->ctime_ns == stat_ctime_ns(st) && f->ino == (uint64_t)st->st_ino && f->dev == (uint64_t)st->st_dev;
+}
+
+/* The content hash of path and the stat of the descriptor it was read from. */
+static int hash_file_stat(const char *path, XXH128_hash_t *out, struct stat *stp)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -80,10 +94,7 @@ int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, i
         close(fd);
         return -e;
     }
-    if (size)
-        *size = st.st_size;
-    if (mtime_ns)
-        *mtime_ns = stat_mtime_ns(&st);
+    *stp = st;
     int rc = 0;
     if (st.st_size > 65536) {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -114,6 +125,19 @@ int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, i
     return rc;
 }
 
+int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, int64_t *mtime_ns)
+{
+    struct stat st;
+    int rc = hash_file_stat(path, out, &st);
+    if (rc < 0)
+        return rc;
+    if (size)
+        *size = st.st_size;
+    if (mtime_ns)
+        *mtime_ns = stat_mtime_ns(&st);
+    return 0;
+}
+
 bool buildrecord_file_check(buildrecord *rec, br_file *f)
 {
     if (f->checked_epoch == rec->epoch && rec->epoch)
@@ -132,20 +156,22 @@ bool buildrecord_file_check_stat(buildrecord *rec, br_file *f, const struct stat
         return false;
     }
     f->exists = true;
-    int64_t mt = stat_mtime_ns(st);
-    if (f->hashed && !f->racy && f->size == (int64_t)st->st_size && f->mtime_ns == mt)
+    if (f->hashed && !f->racy && same_stat(f, st))
         return true;
     XXH128_hash_t h;
-    int64_t size, mtime;
-    if (buildrecord_hash_file(f->path, &h, &size, &mtime) < 0) {
+    struct stat hs;
+    if (hash_file_stat(f->path, &h, &hs) < 0) {
         f->exists = false;
         return false;
     }
     f->hash = h;
     f->hashed = true;
-    f->size = size;
-    f->mtime_ns = mtime;
-    f->racy = now_ns() - mtime < RACY_WINDOW_NS;
+    f->size = hs.st_size;
+    f->mtime_ns = stat_mtime_ns(&hs);
+    f->ctime_ns = stat_ctime_ns(&hs);
+    f->ino = (uint64_t)hs.st_ino;
+    f->dev = (uint64_t)hs.st_dev;
+    f->racy = now_ns() - f->mtime_ns < RACY_WINDOW_NS;
     rec->dirty = true;
     return true;
 }
@@ -252,6 +278,9 @@ int buildrecord_save(buildrecord *rec, const char *path)
         putstr(&b, f->path);
         put64(&b, f->size);
         put64(&b, f->mtime_ns);
+        put64(&b, f->ctime_ns);
+        put64(&b, (int64_t)f->ino);
+        put64(&b, (int64_t)f->dev);
         bytebuf_put(&b, &f->hash, 16);
         unsigned char flags = (unsigned char)((f->hashed ? 1 : 0) | (f->racy ? 2 : 0));
         bytebuf_put(&b, &flags, 1);
@@ -341,7 +370,8 @@ int buildrecord_load(buildrecord *rec, const char *path)
     if (sum != XXH3_64bits(data, len - 8))
         goto bad;   /* torn or damaged: rebuild from scratch (objects come from the cache) */
     rbuf r = {data, len - 8, 4, false};
-    if (get32(&r) != RECORD_VERSION)
+    uint32_t version = get32(&r);
+    if (version != RECORD_VERSION && version != RECORD_VERSION_NO_CTIME)
         goto bad;
     uint32_t nfiles = get32(&r), nobjects = get32(&r);
     if (nfiles > len || nobjects > len)
@@ -355,6 +385,11 @@ int buildrecord_load(buildrecord *rec, const char *path)
         free(p);
         f->size = get64(&r);
         f->mtime_ns = get64(&r);
+        if (version == RECORD_VERSION) {
+            f->ctime_ns = get64(&r);
+            f->ino = (uint64_t)get64(&r);
+            f->dev = (uint64_t)get64(&r);
+        }
         get(&r, &f->hash, 16);
         unsigned char flags = 0;
         get(&r, &flags, 1);
@@ -423,7 +458,7 @@ int buildrecord_load(buildrecord *rec, const char *path)
         goto bad;
     }
     free(data);
-    rec->dirty = false;
+    rec->dirty = version != RECORD_VERSION;   /* a migrated record is saved in the new format */
     return 0;
 bad:
     free(data);

@@ -14,6 +14,11 @@
 typedef struct br_file {
     char *path;             /* absolute */
     int64_t size, mtime_ns; /* stat when hash was taken: the fast pre-check */
+    /* Also compared, as git's index does: tar -x, rsync -t and touch -r keep
+       (size, mtime) of a changed file, but not its ctime, and tar and rsync
+       write a new inode. 0 in a record migrated from version 2: never equal. */
+    int64_t ctime_ns;
+    uint64_t ino, dev;
     XXH128_hash_t hash;     /* content hash, valid when hashed */
     bool hashed;
     bool racy;              /* mtime was too recent to trust: re-hash next time */

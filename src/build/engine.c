@@ -165,6 +165,7 @@ static void cleanup_build(build *b)
         close(b->wake_fd);
     free(b->record_path);
     free(b->config_key);
+    diag_free(&b->config_diags);
 }
 
 /* Objects of sources that left the project: forget and delete them. */
@@ -177,11 +178,19 @@ static void drop_removed_sources(build *b)
     while (hashmap_next(&b->rec->objects, &pos, &key, &v))
         if (((br_object *)v)->seen_epoch != b->rec->epoch)
             strvec_push(&gone, key);
+    size_t lo = strlen(b->obj_dir_abs);
     for (size_t i = 0; i < gone.n; i++) {
         unit tmp;
         eng_init_unit(b, &tmp, xstrdup(gone.v[i]));
-        unlink(tmp.obj_abs);
-        unlink(tmp.dep_abs);
+        /* Only what jmake wrote: an object path inside the build folder's
+           object tree (init_unit folds "..", this keeps it so). unlink
+           removes a link itself, never its target. */
+        bool ours = strncmp(tmp.obj_abs, b->obj_dir_abs, lo) == 0 && tmp.obj_abs[lo] == '/' &&
+                    !strstr(tmp.obj_abs + lo, "/../");
+        if (ours) {
+            unlink(tmp.obj_abs);
+            unlink(tmp.dep_abs);
+        }
         eng_free_unit(&tmp);
         buildrecord_object_remove(b->rec, gone.v[i]);
     }
@@ -270,22 +279,64 @@ static step_result quiet_answer(build *b, strvec *noted, cJSON **result)
 /* Step 2: configuration, record, toolchain, command-line prefixes, the unit
    list. Takes ownership of noted. STEP_STOPPED with *reason set when the
    build cannot run. */
+/* Every item of dl, one per line (caller frees). */
+static char *diag_text(const diag_list *dl)
+{
+    size_t len = 0;
+    char *text = NULL;
+    FILE *m = open_memstream(&text, &len);
+    if (m) {
+        diag_print(dl, m);
+        fclose(m);
+    }
+    return text ? text : xstrdup("");
+}
+
+/* Warnings about the jmake.toml (unknown keys, globs that match nothing): kept
+   for the result and written to the job log at once. */
+static void keep_config_warnings(build *b, const diag_list *dl)
+{
+    for (size_t i = 0; i < dl->count; i++) {
+        const diag_item *it = &dl->items[i];
+        if (it->severity != DIAG_WARNING)
+            continue;
+        diag_add(&b->config_diags, DIAG_WARNING, it->file, it->line, it->column, "%s", it->message);
+        char *text = diag_format(it);
+        char *line = xasprintf("%s\n", text);
+        eng_log_text(b, line, strlen(line));
+        free(line);
+        free(text);
+    }
+}
+
+/* The configuration's warnings in the result: as diagnostics items (which
+   `jmake build` prints) and as a "warnings" list of FILE:LINE:COL lines. */
+static void report_config_warnings(build *b, cJSON *result)
+{
+    cJSON *list = cJSON_AddArrayToObject(result, "warnings");
+    for (size_t i = 0; i < b->config_diags.count; i++) {
+        const diag_item *it = &b->config_diags.items[i];
+        char *text = diag_format(it);
+        cJSON_AddItemToArray(list, cJSON_CreateString(text));
+        free(text);
+    }
+}
+
 static step_result setup_build(build *b, strvec *noted, char **reason)
 {
     engine *eng = b->eng;
     diag_list dl = {0};
+    if (b->job->log_path)
+        b->log_fd = open(b->job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (project_load(b->config_key, &b->P, &dl) < 0) {
-        size_t len = 0;
-        char *text = NULL;
-        FILE *m = open_memstream(&text, &len);
-        diag_print(&dl, m);
-        fclose(m);
-        *reason = xasprintf("invalid project configuration %s:\n%s", b->config_key, text ? text : "");
+        char *text = diag_text(&dl);
+        *reason = xasprintf("invalid project configuration %s:\n%s", b->config_key, text);
         free(text);
         diag_free(&dl);
         strvec_free(noted);
         return STEP_STOPPED;
     }
+    keep_config_warnings(b, &dl);
     diag_free(&dl);
     pthread_mutex_init(&b->rec_lock, NULL);
     pthread_mutex_init(&b->dirs_lock, NULL);
@@ -319,8 +370,6 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     b->diag_items = cJSON_CreateArray();
     if (eng->opt.build_timeout_s > 0)
         b->deadline = b->t_start + (uint64_t)eng->opt.build_timeout_s * 1000;
-    if (b->job->log_path)
-        b->log_fd = open(b->job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
     if (b->llvm) {
         b->cc = eng_llvm_tool(b, "clang");
@@ -340,7 +389,22 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     eng_setup_hash_prefixes(b);
 
     strvec rels = {0};
-    srcscan_list(P, &rels);
+    srcscan_options so = {.diags = &dl, .cancel = b->job->cancel};
+    srcscan_result scan = srcscan_list_checked(P, &so, &rels);
+    if (scan != SRCSCAN_OK) {
+        if (scan == SRCSCAN_CANCELLED) {
+            *reason = xstrdup("cancelled");
+        } else {
+            char *text = diag_text(&dl);
+            *reason = xasprintf("invalid project configuration %s:\n%s", b->config_key, text);
+            free(text);
+        }
+        diag_free(&dl);
+        strvec_free(&rels);
+        return STEP_STOPPED;
+    }
+    keep_config_warnings(b, &dl);
+    diag_free(&dl);
     if (!rels.n) {
         *reason = xasprintf("no sources found (source folder %s)", P->source_dir);
         return STEP_STOPPED;
@@ -350,6 +414,16 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     bool need_c = false, need_cxx = false;
     for (size_t i = 0; i < rels.n; i++) {
         eng_init_unit(b, &b->units[i], rels.v[i]);
+        if (b->units[i].lang == SRC_NONE) {
+            /* srcscan lets no such file through; a negative language would
+               index the per-language tables out of bounds. */
+            *reason = xasprintf("%s is not a C, C++ or assembly source", rels.v[i]);
+            b->nunits = i + 1;
+            for (size_t j = i + 1; j < rels.n; j++)
+                free(rels.v[j]);
+            free(rels.v);
+            return STEP_STOPPED;
+        }
         if (b->units[i].lang == SRC_CXX)
             need_cxx = true;
         else
@@ -405,10 +479,15 @@ static int finish_build(build *b, cJSON **result, char **reason)
         }
         if (lr == LINK_CANNOT_PLAN)
             return -1;
-        link_failed = lr == LINK_FAILED;
+        link_failed = b->link_failed = lr == LINK_FAILED;
     }
     int status = (b->failed || link_failed) ? 1 : 0;
+    for (size_t i = 0; i < b->config_diags.count; i++) {
+        const diag_item *it = &b->config_diags.items[i];
+        eng_add_diag(b, it->file, it->line, it->column, false, it->message, strlen(it->message));
+    }
     *result = eng_make_result(b);
+    report_config_warnings(b, *result);
     proj_state *ps = b->ps;
     cJSON_Delete(ps->quiet_result);
     ps->quiet_result = NULL;

@@ -54,8 +54,10 @@ void engine_free(engine *eng);
  * result), -1 when the job could not run (bad configuration, cancelled,
  * timeout): *reason is then set (caller frees). *result is set in every case
  * where a result exists (caller frees with cJSON_Delete): artifact {path,
- * kind, size}, files {total, compiled, from_cache, up_to_date, failed},
- * symbols [], timings_ms {scan, compile, link, total},
+ * kind, size} (null when the build failed: a library on disk is then an
+ * earlier build's), files {total, compiled, from_cache, up_to_date, failed},
+ * symbols [] (empty when the build failed), warnings [] ("jmake.toml:LINE:COL:
+ * warning: ..." about the configuration), timings_ms {scan, compile, link, total},
  * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
  * cache {hits, misses}. */
 int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);

@@ -31,18 +31,72 @@ static bool unit_up_to_date(build *b, unit *u, const struct stat *src_st)
     return ok;
 }
 
-/* One mkdir per output folder and build (the scan and every thread share the set). */
-void eng_ensure_dir_of(build *b, const char *file)
+/* Creates dir (absolute, normalised) with the rule of eng_ensure_dir_of.
+   Caller holds dirs_lock. 0 or -errno. */
+static int make_output_dir(build *b, const char *dir)
+{
+    if (hashmap_get(&b->made_dirs, dir))
+        return 0;
+    const char *top = b->P.build_dir;
+    size_t lt = strlen(top);
+    bool below = strncmp(dir, top, lt) == 0 && dir[lt] == '/';
+    if (!below) {
+        /* The build folder itself (or a folder outside it): the user's own,
+           links included, as with cmake -B. */
+        int rc = mkdir(dir, 0755) < 0 && errno != EEXIST ? mkdir_p(dir, 0755) : 0;
+        if (rc == 0 && !dir_exists(dir))
+            rc = -ENOTDIR;
+        if (rc == 0)
+            hashmap_put(&b->made_dirs, dir, (void *)1);
+        return rc;
+    }
+    char *parent = path_dirname(dir);
+    int rc = make_output_dir(b, parent);
+    free(parent);
+    if (rc < 0)
+        return rc;
+    struct stat st;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    if (lstat(dir, &st) < 0)
+        return -errno;
+    if (S_ISLNK(st.st_mode))
+        return -ELOOP;   /* planted inside the build folder: never written through */
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    hashmap_put(&b->made_dirs, dir, (void *)1);
+    return 0;
+}
+
+/* One mkdir per output folder and build (the scan and every thread share
+   the set). Below the build folder every folder must be a real folder: a
+   symbolic link planted there (build/obj/src -> /etc) is refused, so no
+   output lands outside it; the build folder itself may be a link. Returns 0
+   or -errno (-ELOOP for such a link). */
+int eng_ensure_dir_of(build *b, const char *file)
 {
     char *dir = path_dirname(file);
     pthread_mutex_lock(&b->dirs_lock);
-    if (!hashmap_get(&b->made_dirs, dir)) {
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-            mkdir_p(dir, 0755);
-        hashmap_put(&b->made_dirs, dir, (void *)1);
-    }
+    int rc = make_output_dir(b, dir);
     pthread_mutex_unlock(&b->dirs_lock);
     free(dir);
+    return rc;
+}
+
+/* Whether path, a file jmake writes or a tool writes for it, may be written:
+   it must not be a symbolic link (it would write through to where the link
+   points). NULL when fine, else the reason (caller frees). */
+char *eng_output_refused(build *b, const char *path)
+{
+    int rc = eng_ensure_dir_of(b, path);
+    if (rc == -ELOOP)
+        return xasprintf("refusing to write %s: a folder on its way in the build folder is a symbolic link", path);
+    if (rc < 0)
+        return xasprintf("cannot create the folder of %s: %s", path, strerror(-rc));
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return xasprintf("refusing to write through the symbolic link %s", path);
+    return NULL;
 }
 
 /* Records obj as built from the source plus headers (paths as the compiler
@@ -136,14 +190,16 @@ void eng_check_unit(build *b, unit *u, XXH3_state_t *st)
     XXH128_hash_t okey;
     strvec headers = {0};
     if (objcache_manifest_lookup(b->cache_dir, u->mkey, manifest_check, b, &okey, &headers) == 1) {
-        eng_ensure_dir_of(b, u->obj_abs);
+        /* No restore through a planted link; the compile step reports it. */
+        char *refused = eng_output_refused(b, u->obj_abs);
         int64_t osz, omt;
-        if (objcache_get_stat(b->cache_dir, okey, u->obj_abs, true, &osz, &omt) == 1) {
+        if (!refused && objcache_get_stat(b->cache_dir, okey, u->obj_abs, true, &osz, &omt) == 1) {
             pthread_mutex_lock(&b->rec_lock);
             eng_record_object(b, u, headers.v, headers.n, NULL, osz, omt);
             pthread_mutex_unlock(&b->rec_lock);
             u->outcome = OUT_CACHED;
         }
+        free(refused);
     }
     strvec_free(&headers);
 }

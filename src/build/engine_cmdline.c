@@ -9,7 +9,19 @@
    Caller frees. */
 char *eng_root_relative(const build *b, const char *abs)
 {
-    return path_relative(b->P.root, abs);
+    return eng_path_arg(path_relative(b->P.root, abs));
+}
+
+/* A relative path starting with '-' (a source named -E.c) would be read as an
+   option by every driver; gcc has no "--" for all of its inputs. "./" makes
+   it a path again. Takes ownership of path; caller frees the result. */
+char *eng_path_arg(char *path)
+{
+    if (path[0] != '-')
+        return path;
+    char *safe = xasprintf("./%s", path);
+    free(path);
+    return safe;
 }
 void eng_setup_common_args(build *b)
 {
@@ -66,7 +78,7 @@ static void unit_emit_suffix(const unit *u, emit_fn emit, void *ctx)
         emit(ctx, u->dep_rel, ARG_OUTPUT);
     }
     emit(ctx, "-c", ARG_PLAIN);
-    emit(ctx, u->rel, ARG_PLAIN);
+    emit(ctx, u->src_arg, ARG_PLAIN);
     emit(ctx, "-o", ARG_PLAIN);
     emit(ctx, u->obj_rel, ARG_OUTPUT);
 }
@@ -158,6 +170,7 @@ void eng_init_unit(build *b, unit *u, char *rel)
 {
     memset(u, 0, sizeof *u);
     u->rel = rel;
+    u->src_arg = eng_path_arg(xstrdup(rel));
     u->lang = srcscan_language(rel);
     /* Objects mirror the source tree; ".." and absolute paths are folded so
        every object stays inside build_dir/obj. */
@@ -185,6 +198,7 @@ void eng_init_unit(build *b, unit *u, char *rel)
 void eng_free_unit(unit *u)
 {
     free(u->rel);
+    free(u->src_arg);
     free(u->obj_rel);
     free(u->obj_abs);
     free(u->dep_rel);

@@ -46,9 +46,24 @@ static void unit_failed(build *b, unit *u, const char *out, size_t len, const ch
 
 static void start_unit(build *b, unit *u)
 {
+    char *refused = eng_output_refused(b, u->obj_abs);
+    if (!refused && u->lang != SRC_ASM)
+        refused = eng_output_refused(b, u->dep_abs);
+    if (refused) {
+        slotlimit_release(&b->eng->slots);
+        u->status = U_FAILED;
+        b->failed++;
+        eng_add_diag(b, u->rel, 0, 0, true, refused, strlen(refused));
+        pthread_mutex_lock(&b->rec_lock);
+        buildrecord_object_remove(b->rec, u->rel);
+        pthread_mutex_unlock(&b->rec_lock);
+        free(refused);
+        b->done++;
+        eng_report_progress(b, u);
+        return;
+    }
     strvec argv = {0};
     eng_unit_emit(b, u, eng_emit_strvec, &argv);
-    eng_ensure_dir_of(b, u->obj_abs);
     eng_log_command(b, argv.v);
     runner_command cmd = {.argv = argv.v, .cwd = b->P.root, .envp = b->envp, .tag = u};
     int rc = eng_unit_compiler(b, u) ? runner_start(b->batch, &cmd) : -ENOENT;
@@ -94,7 +109,7 @@ static void finish_unit(build *b, unit *u, const runner_result *p)
             log_warn("engine: no usable depfile %s; only the source is tracked", u->dep_abs);
     }
     for (size_t i = 0; i < deps.n; i++)
-        if (strcmp(deps.v[i], u->rel) != 0)
+        if (strcmp(deps.v[i], u->rel) != 0 && strcmp(deps.v[i], u->src_arg) != 0)
             strvec_push(&headers, deps.v[i]);
     XXH128_hash_t *hashes = xmalloc((headers.n + 1) * sizeof *hashes);
     int64_t osz, omt;

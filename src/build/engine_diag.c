@@ -22,25 +22,38 @@ void eng_log_text(build *b, const char *text, size_t len)
     }
 }
 
+/* The command as one line a POSIX shell reads back as the same argv: an
+   argument with anything but [A-Za-z0-9_@%+=:,./-] in it (or empty) goes in
+   single quotes, a quote inside as '\''. So -DV="3.5.5" pastes as '-DV="3.5.5"'. */
 void eng_log_command(build *b, char *const *argv)
 {
     if (b->log_fd < 0)
         return;
-    size_t len = 2;
-    for (size_t i = 0; argv[i]; i++)
-        len += strlen(argv[i]) + 1;
-    char *line = xmalloc(len + 2);
-    size_t o = 0;
-    line[o++] = '$';
+    bytebuf line = {0};
+    bytebuf_put(&line, "$", 1);
     for (size_t i = 0; argv[i]; i++) {
-        line[o++] = ' ';
-        size_t l = strlen(argv[i]);
-        memcpy(line + o, argv[i], l);
-        o += l;
+        const char *a = argv[i];
+        bytebuf_put(&line, " ", 1);
+        bool plain = a[0] != '\0';
+        for (const char *p = a; *p && plain; p++)
+            plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                    strchr("_@%+=:,./-", *p);
+        if (plain) {
+            bytebuf_put(&line, a, strlen(a));
+            continue;
+        }
+        bytebuf_put(&line, "'", 1);
+        for (const char *p = a; *p; p++) {
+            if (*p == '\'')
+                bytebuf_put(&line, "'\\''", 4);
+            else
+                bytebuf_put(&line, p, 1);
+        }
+        bytebuf_put(&line, "'", 1);
     }
-    line[o++] = '\n';
-    eng_log_text(b, line, o);
-    free(line);
+    bytebuf_put(&line, "\n", 1);
+    eng_log_text(b, (const char *)line.p, line.len);
+    free(line.p);
 }
 
 /* The one place a diagnostic enters the result; the same header warning

@@ -82,6 +82,7 @@ typedef enum unit_outcome { OUT_COMPILE, OUT_MISS, OUT_UPTODATE, OUT_CACHED } un
 /* One translation unit of this build. */
 typedef struct unit {
     char *rel;          /* source relative to the root (absolute when outside it) */
+    char *src_arg;      /* rel as passed to the compiler: "./" before a leading '-' */
     char *obj_rel;      /* output as passed to the compiler (relative to the root when under it) */
     char *obj_abs;
     char *dep_rel, *dep_abs;
@@ -129,7 +130,9 @@ typedef struct build {
     cJSON *diag_items;
     hashmap diag_seen;
     size_t errors, warnings;
+    diag_list config_diags;         /* warnings about this build's jmake.toml (owned) */
     size_t compiled, from_cache, up_to_date, failed, hits, misses, done;
+    bool link_failed;               /* the link ran and failed: no artifact */
     int64_t stored_bytes;
     uint64_t t_start, deadline;
     uint64_t scan_ms, compile_ms, link_ms;
@@ -156,6 +159,8 @@ void eng_setup_env(build *b);
 
 /* A path as handed to the compiler (which runs in the root). Caller frees. */
 char *eng_root_relative(const build *b, const char *abs);
+/* path, or "./path" when it starts with '-'. Takes ownership of path; caller frees. */
+char *eng_path_arg(char *path);
 void eng_setup_common_args(build *b);
 void eng_setup_hash_prefixes(build *b);
 /* The unit's driver (borrowed from b), NULL when it was not found. */
@@ -187,8 +192,12 @@ void eng_checkers_start(build *b, checkers *c);
 void eng_checkers_stop(checkers *c);
 /* Decides one unit (on a check thread, or on the build thread when none started). */
 void eng_check_unit(build *b, unit *u, XXH3_state_t *st);
-/* One mkdir per output folder and build. */
-void eng_ensure_dir_of(build *b, const char *file);
+/* One mkdir per output folder and build; below the build folder a folder
+   that is a symbolic link is refused (-ELOOP). 0 or -errno. */
+int eng_ensure_dir_of(build *b, const char *file);
+/* NULL when path may be written (its folder made, itself no symbolic link),
+   else why not (caller frees). */
+char *eng_output_refused(build *b, const char *path);
 /* Records the unit's object as built from its source plus headers; caller holds rec_lock. */
 bool eng_record_object(build *b, unit *u, char *const *headers, size_t count, XXH128_hash_t *hashes,
                        int64_t obj_size, int64_t obj_mtime);

@@ -79,7 +79,18 @@ static int plan_link(build *b, link_plan *lp, char **reason)
         }
         char *linked = xasprintf("%s/llvm/%s.linked.bc", P->build_dir, P->name);
         char *optbc = xasprintf("%s/llvm/%s.opt.bc", P->build_dir, P->name);
-        eng_ensure_dir_of(b, linked);
+        char *refused = eng_output_refused(b, linked);
+        if (!refused)
+            refused = eng_output_refused(b, optbc);
+        if (refused) {
+            *reason = refused;
+            free(linked);
+            free(optbc);
+            free(llvm_link);
+            free(opt);
+            free(tmp_rel);
+            return -1;
+        }
         strvec *s = &lp->steps[0];
         strvec_push_owned(s, llvm_link);
         strvec_push(s, "-o");
@@ -200,8 +211,15 @@ eng_link_outcome eng_link_artifact(build *b, char **reason)
     }
     L->valid = false;
     b->rec->dirty = true;
-    unlink(lp.tmp);
-    eng_ensure_dir_of(b, b->P.artifact_path);
+    unlink(lp.tmp);   /* a link planted there goes, not what it points to */
+    int dir_rc = eng_ensure_dir_of(b, b->P.artifact_path);
+    if (dir_rc < 0) {
+        char *msg = xasprintf("cannot create the folder of %s: %s", b->P.artifact_path, strerror(-dir_rc));
+        eng_add_diag(b, b->P.library_name, 0, 0, true, msg, strlen(msg));
+        free(msg);
+        free_plan(&lp);
+        return LINK_FAILED;
+    }
     eng_link_outcome result = LINK_DONE;
     for (size_t i = 0; i < lp.nsteps; i++) {
         /* Only now: a no-op build must not rewrite a 10,000-line response file. */

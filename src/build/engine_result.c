@@ -36,18 +36,27 @@ static void artifact_symbols(build *b, cJSON *arr)
 cJSON *eng_make_result(build *b)
 {
     cJSON *r = cJSON_CreateObject();
-    cJSON *a = cJSON_AddObjectToObject(r, "artifact");
-    cJSON_AddStringToObject(a, "path", b->P.artifact_path);
-    cJSON_AddStringToObject(a, "kind", b->llvm ? "shared" : kind_name(b->P.output));
-    struct stat st;
-    cJSON_AddNumberToObject(a, "size", stat(b->P.artifact_path, &st) == 0 ? (double)st.st_size : 0);
+    /* A failed build made no artifact: whatever library is on disk is an
+       earlier build's, so the result names none (and lists no symbols). */
+    bool made = !b->failed && !b->link_failed;
+    if (made) {
+        cJSON *a = cJSON_AddObjectToObject(r, "artifact");
+        cJSON_AddStringToObject(a, "path", b->P.artifact_path);
+        cJSON_AddStringToObject(a, "kind", b->llvm ? "shared" : kind_name(b->P.output));
+        struct stat st;
+        cJSON_AddNumberToObject(a, "size", stat(b->P.artifact_path, &st) == 0 ? (double)st.st_size : 0);
+    } else {
+        cJSON_AddNullToObject(r, "artifact");
+    }
     cJSON *f = cJSON_AddObjectToObject(r, "files");
     cJSON_AddNumberToObject(f, "total", (double)b->nunits);
     cJSON_AddNumberToObject(f, "compiled", (double)b->compiled);
     cJSON_AddNumberToObject(f, "from_cache", (double)b->from_cache);
     cJSON_AddNumberToObject(f, "up_to_date", (double)b->up_to_date);
     cJSON_AddNumberToObject(f, "failed", (double)b->failed);
-    artifact_symbols(b, cJSON_AddArrayToObject(r, "symbols"));
+    cJSON *symbols = cJSON_AddArrayToObject(r, "symbols");
+    if (made)
+        artifact_symbols(b, symbols);
     cJSON *t = cJSON_AddObjectToObject(r, "timings_ms");
     cJSON_AddNumberToObject(t, "scan", (double)b->scan_ms);
     cJSON_AddNumberToObject(t, "compile", (double)b->compile_ms);

@@ -64,7 +64,7 @@ static int write_out(const char *path, bool in_place, const void *data, size_t l
     char *tmp = in_place ? xstrdup(path)
                          : xasprintf("%.*s.%s.%ld.%u.tmp", (int)dirlen, path, base ? base + 1 : path,
                                      (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);   /* never through a planted link */
     if (fd < 0) {
         int e = errno;
         free(tmp);

@@ -80,16 +80,28 @@ static void take_bool(load_ctx *cx, const char *section, const toml_entry *e, bo
         *out = e->value->u.boolean;
 }
 
+/* Records where item n-1 of a list was written (pos NULL: not wanted). */
+static void push_pos(project_pos **pos, size_t n, const toml_value *v)
+{
+    if (!pos)
+        return;
+    *pos = xrealloc(*pos, n * sizeof **pos);
+    (*pos)[n - 1] = (project_pos){v->line, v->column};
+}
+
 /* An array of strings appended to out; as_paths resolves each against the file's folder;
  * single_ok also takes one string for a one-item list (the original format writes include = "include"). */
-static void take_list(load_ctx *cx, const char *section, const toml_entry *e, strvec *out, bool as_paths,
-                      bool single_ok)
+/* pos (may be NULL) gets the position of each item taken, parallel to out (realloced, caller frees). */
+static void take_list_at(load_ctx *cx, const char *section, const toml_entry *e, strvec *out, bool as_paths,
+                         bool single_ok, project_pos **pos)
 {
     const toml_value *v = e->value;
     if (single_ok && v->type == TOML_STRING) {
         const char *s = want_string(cx, section, e, false);
-        if (s)
+        if (s) {
             strvec_push_owned(out, as_paths ? path_absolute(cx->dir, s) : xstrdup(s));
+            push_pos(pos, out->n, v);
+        }
         return;
     }
     if (v->type != TOML_ARRAY) {
@@ -110,7 +122,14 @@ static void take_list(load_ctx *cx, const char *section, const toml_entry *e, st
         }
         const char *s = item->u.string.ptr;
         strvec_push_owned(out, as_paths ? path_absolute(cx->dir, s) : xstrdup(s));
+        push_pos(pos, out->n, item);
     }
+}
+
+static void take_list(load_ctx *cx, const char *section, const toml_entry *e, strvec *out, bool as_paths,
+                      bool single_ok)
+{
+    take_list_at(cx, section, e, out, as_paths, single_ok, NULL);
 }
 
 static void add_define(project_config *p, const char *name, const char *value)
@@ -216,8 +235,10 @@ static void take_overrides(load_ctx *cx, project_config *p, const toml_entry *e)
         project_override ov = {0};
         for (size_t k = 0; k < t->u.table.count; k++) {
             const toml_entry *oe = &t->u.table.entries[k];
-            if (strcmp(oe->key, "match") == 0)
+            if (strcmp(oe->key, "match") == 0) {
                 take_string(cx, "compile.overrides", oe, &ov.match);
+                ov.pos = (project_pos){oe->value->line, oe->value->column};
+            }
             else if (strcmp(oe->key, "flags") == 0)
                 take_list(cx, "compile.overrides", oe, &ov.flags, false, false);
             else
@@ -294,9 +315,9 @@ static void read_compile(load_ctx *cx, project_config *p, const toml_value *t, s
             libs_at = e;
             take_list(cx, "compile", e, &p->libraries, false, true);
         } else if (strcmp(k, "sources") == 0)
-            take_list(cx, "compile", e, &p->sources, false, true);
+            take_list_at(cx, "compile", e, &p->sources, false, true, &p->source_pos);
         else if (strcmp(k, "exclude") == 0)
-            take_list(cx, "compile", e, &p->exclude, false, true);
+            take_list_at(cx, "compile", e, &p->exclude, false, true, &p->exclude_pos);
         else if (strcmp(k, "defines") == 0)
             take_defines(cx, p, e);
         else if (strcmp(k, "overrides") == 0)
@@ -548,7 +569,9 @@ void project_free(project_config *p)
     strvec_free(&p->lib_dirs);
     strvec_free(&p->libraries);
     strvec_free(&p->sources);
+    free(p->source_pos);
     strvec_free(&p->exclude);
+    free(p->exclude_pos);
     for (size_t i = 0; i < p->override_count; i++) {
         free(p->overrides[i].match);
         strvec_free(&p->overrides[i].flags);

@@ -9,8 +9,15 @@
 
 typedef enum project_output { PROJECT_SHARED, PROJECT_STATIC, PROJECT_EXECUTABLE } project_output;
 
+/* Where a value is written in jmake.toml (1-based), so later checks (a
+   source that does not exist, a glob that matches nothing) can point at it. */
+typedef struct project_pos {
+    int line, column;
+} project_pos;
+
 typedef struct project_override {
     char *match;        /* glob, relative to the project root */
+    project_pos pos;    /* of match */
     strvec flags;       /* extra compiler flags for matching sources */
 } project_override;
 
@@ -38,7 +45,9 @@ typedef struct project_config {
     strvec lib_dirs;            /* [compile] lib_dirs */
     strvec libraries;           /* [compile] libraries or link_libraries ("m", "pthread") */
     strvec sources;             /* [compile] sources: files or globs relative to root; empty = default scan */
+    project_pos *source_pos;    /* where each sources entry is written (sources.n entries, owned) */
     strvec exclude;             /* [compile] exclude: globs relative to root */
+    project_pos *exclude_pos;   /* where each exclude entry is written (exclude.n entries, owned) */
     project_override *overrides;/* [[compile.overrides]] */
     size_t override_count;
 

@@ -45,7 +45,6 @@ typedef struct list_walk {
     const char *skip_dir;   /* borrowed, absolute; may be NULL */
     struct stat skip_st;    /* of skip_dir, when have_skip_st */
     bool have_skip_st;
-    bool only_sources;
     strvec *out;            /* borrowed */
 } list_walk;
 
@@ -59,55 +58,179 @@ static walk_action list_visit(const walk_entry *e, void *ctx)
                                          e->st->st_ino == lw->skip_st.st_ino));
         return is_skip ? WALK_PRUNE : WALK_CONTINUE;
     }
-    if (e->kind == WALK_FILE && (!lw->only_sources || srcscan_language(e->name) != SRC_NONE))
+    if (e->kind == WALK_FILE && srcscan_language(e->name) != SRC_NONE)
         strvec_push(lw->out, e->path);
     return WALK_CONTINUE;
 }
 
-/* Regular files under dir (skipping hidden entries and skip_dir) as absolute paths. */
-static void walk(const char *dir, const char *skip_dir, bool only_sources, strvec *out)
+/* Source files under dir (skipping hidden entries and skip_dir) as absolute paths. */
+static walk_result walk(const char *dir, const char *skip_dir, atomic_int *cancel, strvec *out)
 {
-    list_walk lw = {.skip_dir = skip_dir, .only_sources = only_sources, .out = out};
+    list_walk lw = {.skip_dir = skip_dir, .out = out};
     lw.have_skip_st = skip_dir && stat(skip_dir, &lw.skip_st) == 0;
-    walk_tree(dir, NULL, list_visit, &lw);
+    walk_options wo = {.cancel = cancel};
+    return walk_tree(dir, &wo, list_visit, &lw);
 }
-
 
 static bool is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
-void srcscan_list(const project_config *P, strvec *rels)
+/* abs (normalised, absolute) relative to root with ".." where it lies outside:
+   how a jmake.toml spells a path beside the project. Caller frees. */
+static char *dotdot_relative(const char *root, const char *abs)
 {
+    size_t common = 0;   /* length of the shared leading folders */
+    for (size_t i = 0;; i++) {
+        bool end_r = root[i] == '\0' || root[i] == '/', end_a = abs[i] == '\0' || abs[i] == '/';
+        if (end_r && end_a)
+            common = i;
+        if (!root[i] || !abs[i] || root[i] != abs[i])
+            break;
+    }
+    bytebuf b = {0};
+    for (const char *r = root + common; *r; r++)
+        if (*r == '/' && r[1] && r[1] != '/')
+            bytebuf_put(&b, b.len ? "/.." : "..", b.len ? 3 : 2);
+    const char *rest = abs + common;
+    while (*rest == '/')
+        rest++;
+    if (*rest) {
+        if (b.len)
+            bytebuf_put(&b, "/", 1);
+        bytebuf_put(&b, rest, strlen(rest));
+    }
+    bytebuf_put(&b, "", 1);
+    return (char *)b.p;
+}
+
+/* The spelling a glob or exclude is matched against: relative to the root
+   when under it, else with ".." (relative patterns) or absolute. Caller frees. */
+static char *match_spelling(const char *root, const char *abs, bool absolute_pattern)
+{
+    char *r = path_relative(root, abs);
+    if (r[0] != '/' || absolute_pattern)
+        return r;
+    free(r);
+    return dotdot_relative(root, abs);
+}
+
+/* The folder a glob's fixed leading segments name (caller frees), resolved against root. */
+static char *glob_base(const char *root, const char *glob)
+{
+    const char *magic = strpbrk(glob, "*?[");
+    const char *slash = magic;
+    while (slash > glob && *slash != '/')
+        slash--;
+    if (slash == glob && *slash != '/')
+        return xstrdup(root);
+    char *prefix = xstrndup(glob, slash == glob ? 1 : (size_t)(slash - glob));
+    char *base = path_absolute(root, prefix);
+    free(prefix);
+    return base;
+}
+
+static void add_diag(const srcscan_options *o, diag_severity sev, const project_config *P, project_pos pos,
+                     const char *fmt, const char *what, const char *value)
+{
+    if (o && o->diags)
+        diag_add(o->diags, sev, P->config_path, pos.line, pos.column, fmt, what, value);
+}
+
+static project_pos pos_of(const project_pos *v, size_t i)
+{
+    return v ? v[i] : (project_pos){0, 0};
+}
+
+/* A literal sources entry as an absolute path, or NULL with an error added. */
+static char *literal_source(const project_config *P, const srcscan_options *o, size_t i)
+{
+    const char *s = P->sources.v[i];
+    project_pos pos = pos_of(P->source_pos, i);
+    if (srcscan_language(s) == SRC_NONE) {
+        add_diag(o, DIAG_ERROR, P, pos, "%s '%s' is not a C, C++ or assembly source (.c .cc .cpp .cxx .C .c++ .S .s)",
+                 "compile.sources:", s);
+        return NULL;
+    }
+    char *abs = path_absolute(P->root, s);
+    struct stat st;
+    if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+        add_diag(o, DIAG_ERROR, P, pos, "%s '%s' does not exist or is not a regular file", "compile.sources:", s);
+        free(abs);
+        return NULL;
+    }
+    return abs;
+}
+
+srcscan_result srcscan_list_checked(const project_config *P, const srcscan_options *o, strvec *rels)
+{
+    atomic_int *cancel = o ? o->cancel : NULL;
+    srcscan_result result = SRCSCAN_OK;
     strvec abs = {0};
     if (P->sources.n == 0) {
-        walk(P->source_dir, P->build_dir, true, &abs);
+        if (walk(P->source_dir, P->build_dir, cancel, &abs) == WALK_CANCELLED)
+            result = SRCSCAN_CANCELLED;
     } else {
         strvec all = {0};
         bool walked = false;
-        for (size_t i = 0; i < P->sources.n; i++) {
+        for (size_t i = 0; i < P->sources.n && result == SRCSCAN_OK; i++) {
             const char *s = P->sources.v[i];
-            if (is_glob(s)) {
-                if (!walked) {
-                    walk(P->root, P->build_dir, false, &all);
-                    walked = true;
-                }
-                for (size_t k = 0; k < all.n; k++) {
-                    char *r = path_relative(P->root, all.v[k]);
-                    if (glob_match(s, r))
-                        strvec_push(&abs, all.v[k]);
-                    free(r);
-                }
-            } else {
-                strvec_push_owned(&abs, path_absolute(P->root, s));
+            if (!is_glob(s)) {
+                char *a = literal_source(P, o, i);
+                if (a)
+                    strvec_push_owned(&abs, a);
+                else
+                    result = SRCSCAN_INVALID;
+                continue;
             }
+            char *base = glob_base(P->root, s);
+            char *under = path_relative(P->root, base);
+            bool outside = under[0] == '/';
+            free(under);
+            strvec own = {0};
+            const strvec *pool = &all;
+            if (outside) {
+                /* Beside the root: walk only what the glob can reach. */
+                if (walk(base, P->build_dir, cancel, &own) == WALK_CANCELLED)
+                    result = SRCSCAN_CANCELLED;
+                pool = &own;
+            } else if (!walked) {
+                if (walk(P->root, P->build_dir, cancel, &all) == WALK_CANCELLED)
+                    result = SRCSCAN_CANCELLED;
+                walked = true;
+            }
+            free(base);
+            size_t matched = 0;
+            for (size_t k = 0; k < pool->n && result == SRCSCAN_OK; k++) {
+                char *r = match_spelling(P->root, pool->v[k], s[0] == '/');
+                if (glob_match(s, r)) {
+                    strvec_push(&abs, pool->v[k]);
+                    matched++;
+                }
+                free(r);
+            }
+            strvec_free(&own);
+            if (!matched && result == SRCSCAN_OK)
+                add_diag(o, DIAG_WARNING, P, pos_of(P->source_pos, i), "%s '%s' matches no source file",
+                         "compile.sources:", s);
         }
         strvec_free(&all);
     }
+    if (result != SRCSCAN_OK) {
+        strvec_free(&abs);
+        return result;
+    }
     size_t first = rels->n;
+    size_t *exclude_hits = xcalloc(P->exclude.n + 1, sizeof *exclude_hits);
     for (size_t i = 0; i < abs.n; i++) {
         char *r = path_relative(P->root, abs.v[i]);
+        char *spelled = r[0] == '/' ? dotdot_relative(P->root, abs.v[i]) : NULL;
         bool excluded = false;
-        for (size_t k = 0; k < P->exclude.n && !excluded; k++)
-            excluded = glob_match(P->exclude.v[k], r);
+        for (size_t k = 0; k < P->exclude.n && !excluded; k++) {
+            const char *x = P->exclude.v[k];
+            excluded = glob_match(x, r) || (spelled && glob_match(x, spelled));
+            if (excluded)
+                exclude_hits[k]++;
+        }
+        free(spelled);
         if (excluded)
             free(r);
         else
@@ -115,4 +238,23 @@ void srcscan_list(const project_config *P, strvec *rels)
     }
     strvec_free(&abs);
     strvec_sort_unique(rels, first);
+    for (size_t k = 0; k < P->exclude.n; k++)
+        if (!exclude_hits[k])
+            add_diag(o, DIAG_WARNING, P, pos_of(P->exclude_pos, k), "%s '%s' matches no source file",
+                     "compile.exclude:", P->exclude.v[k]);
+    free(exclude_hits);
+    for (size_t k = 0; k < P->override_count; k++) {
+        bool hit = false;
+        for (size_t i = first; i < rels->n && !hit; i++)
+            hit = glob_match(P->overrides[k].match, rels->v[i]);
+        if (!hit)
+            add_diag(o, DIAG_WARNING, P, P->overrides[k].pos, "%s '%s' matches no source of the project",
+                     "compile.overrides: match", P->overrides[k].match);
+    }
+    return SRCSCAN_OK;
+}
+
+void srcscan_list(const project_config *P, strvec *rels)
+{
+    srcscan_list_checked(P, NULL, rels);
 }

@@ -2,8 +2,10 @@
 #ifndef JMAKE_SRCSCAN_H
 #define JMAKE_SRCSCAN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
+#include "diag.h"
 #include "project.h"
 #include "util.h"
 
@@ -25,5 +27,26 @@ bool srcscan_is_header(const char *path);
  * links to folders are followed once each, and the build folder is never
  * entered, not even through a link. */
 void srcscan_list(const project_config *project, strvec *rels);
+
+typedef enum srcscan_result {
+    SRCSCAN_OK,         /* rels filled (warnings may have been added) */
+    SRCSCAN_INVALID,    /* an error was added to diags: the list must not be built */
+    SRCSCAN_CANCELLED,  /* *cancel became non-zero during the walk */
+} srcscan_result;
+
+typedef struct srcscan_options {
+    diag_list *diags;   /* borrowed, may be NULL: problems at jmake.toml:LINE:COL */
+    atomic_int *cancel; /* borrowed, may be NULL: read before every entry of the walk */
+} srcscan_options;
+
+/* srcscan_list, checked against the jmake.toml: a literal [compile] sources
+ * entry that does not exist or is not a C, C++ or assembly source is an
+ * error; a sources glob, an exclude or an override match that matches no
+ * source is a warning. Globs whose fixed leading folders lie outside the
+ * root ("../../snappy/" and a double star, or an absolute folder) are walked
+ * from there, and their files are matched as written (with ".."), also by
+ * the excludes. Globs match source
+ * files only (a header or notes.txt is never a unit). options may be NULL. */
+srcscan_result srcscan_list_checked(const project_config *project, const srcscan_options *options, strvec *rels);
 
 #endif

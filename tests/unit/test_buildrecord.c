@@ -168,17 +168,33 @@ static void test_stat_then_hash(void **state)
     assert_true(buildrecord_file_check(&rec, a));
     assert_true(hash_eq(a->hash, h2));
 
-    /* Same size and mtime but different bytes: invisible to stat, so a
-       watcher's note (invalidate) forces the re-hash. */
+    /* Same size and mtime but different bytes (tar -x, rsync -t, touch -r):
+       the ctime and here the inode changed, so it is re-hashed. */
     assert_int_equal(write_file_atomic(f->a, "int c;\n", 7, 0644), 0);
     set_old_mtime(f->a, time(NULL) - 40);
     rec.epoch = 5;
     assert_true(buildrecord_file_check(&rec, a));
-    assert_true(hash_eq(a->hash, h2));
-    buildrecord_file_invalidate(&rec, f->a);
+    assert_false(hash_eq(a->hash, h2));
+    XXH128_hash_t h3 = a->hash;
+
+    /* A change no stat field shows (inside one ctime tick): a watcher's note
+       (invalidate) forces the re-hash. The record is made to believe the
+       new stat with the old hash, as after such a change. */
+    assert_int_equal(write_file_atomic(f->a, "int d;\n", 7, 0644), 0);
+    set_old_mtime(f->a, time(NULL) - 40);
+    struct stat now;
+    assert_int_equal(stat(f->a, &now), 0);
+    a->ctime_ns = timespec_ns(&now.st_ctim);
+    a->ino = (uint64_t)now.st_ino;
+    a->dev = (uint64_t)now.st_dev;
+    a->mtime_ns = stat_mtime_ns(&now);
     rec.epoch = 6;
     assert_true(buildrecord_file_check(&rec, a));
-    assert_false(hash_eq(a->hash, h2));
+    assert_true(hash_eq(a->hash, h3));
+    buildrecord_file_invalidate(&rec, f->a);
+    rec.epoch = 7;
+    assert_true(buildrecord_file_check(&rec, a));
+    assert_false(hash_eq(a->hash, h3));
     buildrecord_free(&rec);
 }
 
@@ -204,6 +220,72 @@ static void test_racy_file_is_rehashed(void **state)
     buildrecord_free(&rec);
 }
 
+/* A version 2 record (no ctime, inode, device) still loads: its objects stay,
+   and every file is re-hashed once, so a change that kept (size, mtime)
+   under version 2 is found now. */
+static void test_version2_record_migrates(void **state)
+{
+    fixture *f = *state;
+    buildrecord rec;
+    buildrecord_init(&rec);
+    set_old_mtime(f->a, time(NULL) - 100);
+    rec.epoch = 1;
+    record_a(&rec, f);
+    assert_int_equal(buildrecord_save(&rec, f->db), 0);
+    buildrecord_free(&rec);
+
+    /* Rewrite the file as version 2 wrote it: the 24 bytes of (ctime, inode,
+       device) out of every file entry, the version and the checksum. */
+    size_t len;
+    unsigned char *v3 = (unsigned char *)read_file(f->db, &len);
+    bytebuf v2 = {0};
+    uint32_t nfiles;
+    memcpy(&nfiles, v3 + 8, 4);
+    assert_int_equal(nfiles, 2);
+    size_t off = 16;
+    bytebuf_put(&v2, v3, 16);
+    for (uint32_t i = 0; i < nfiles; i++) {
+        uint32_t plen;
+        memcpy(&plen, v3 + off, 4);
+        bytebuf_put(&v2, v3 + off, 4 + plen + 16);   /* path, size, mtime */
+        off += 4 + plen + 16 + 24;
+        bytebuf_put(&v2, v3 + off, 17);              /* hash, flags */
+        off += 17;
+    }
+    bytebuf_put(&v2, v3 + off, len - 8 - off);
+    uint32_t two = 2;
+    memcpy(v2.p + 4, &two, 4);
+    uint64_t sum = XXH3_64bits(v2.p, v2.len);
+    bytebuf_put(&v2, &sum, 8);
+    assert_int_equal(write_file_atomic(f->db, v2.p, v2.len, 0600), 0);
+    free(v2.p);
+    free(v3);
+
+    /* Meanwhile a.c changed, keeping its size and mtime. */
+    struct stat before;
+    assert_int_equal(stat(f->a, &before), 0);
+    assert_int_equal(write_file_atomic(f->a, "int z;\n", 7, 0644), 0);
+    struct timespec ts[2] = {before.st_mtim, before.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, f->a, ts, 0), 0);
+
+    buildrecord back;
+    buildrecord_init(&back);
+    assert_int_equal(buildrecord_load(&back, f->db), 0);
+    assert_true(back.dirty);   /* saved again in the new format */
+    br_object *o = hashmap_get(&back.objects, "a.c");
+    assert_non_null(o);
+    assert_int_equal(o->dep_count, 2);
+    back.epoch = 1;
+    assert_true(buildrecord_file_check(&back, o->deps[0]));
+    assert_false(hash_eq(o->deps[0]->hash, o->dep_hashes[0]));   /* the change is seen */
+    assert_true(buildrecord_file_check(&back, o->deps[1]));
+    assert_true(hash_eq(o->deps[1]->hash, o->dep_hashes[1]));    /* unchanged header: same hash */
+    struct stat hs;
+    assert_int_equal(stat(f->h, &hs), 0);
+    assert_int_equal(o->deps[1]->ino, (uint64_t)hs.st_ino);
+    buildrecord_free(&back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_and_damaged_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stat_then_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_racy_file_is_rehashed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version2_record_migrates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
