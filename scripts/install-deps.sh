@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git
     libsqlite3-dev libuv1-dev libcjson-dev libxxhash-dev libzstd-dev libelf-dev libcmocka-dev
-    clang llvm python3 procps valgrind
+    clang llvm python3 procps valgrind distcc
 )
 missing=()
 for p in "${packages[@]}"; do
