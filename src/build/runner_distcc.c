@@ -192,14 +192,16 @@ static host_parse parse_host(const char *spec, bool pump, size_t local_cap, dc_h
         *why = xasprintf("empty host in '%s'", spec);
         return HOST_BAD;
     }
-    bool has_cpp = false;
+    bool has_cpp = false, has_lzo = false;
     for (const char *o = comma; o && *o;) {
         o++;
         const char *end = strchr(o, ',');
         size_t len = end ? (size_t)(end - o) : strlen(o);
         if (len == 3 && !strncmp(o, "cpp", 3))
             has_cpp = true;
-        else if (!(len == 3 && !strncmp(o, "lzo", 3)) && strncmp(o, "auth", 4) != 0) {
+        else if (len == 3 && !strncmp(o, "lzo", 3))
+            has_lzo = true;
+        else if (strncmp(o, "auth", 4) != 0) {
             *why = xasprintf("'%s': unknown host option '%.*s' (lzo, cpp, auth)", spec, (int)len, o);
             return HOST_BAD;
         }
@@ -236,7 +238,9 @@ static host_parse parse_host(const char *spec, bool pump, size_t local_cap, dc_h
     }
     h->limit = limit;
     h->name = xstrndup(spec, n);
-    h->spec = pump && !h->local && !has_cpp ? xasprintf("%s,cpp", spec) : xstrdup(spec);
+    /* Pump mode needs both ",cpp" and ",lzo" on a host (distcc refuses cpp alone). */
+    h->spec = xasprintf("%s%s%s", spec, pump && !h->local && !has_cpp ? ",cpp" : "",
+                        pump && !h->local && !has_lzo ? ",lzo" : "");
     return HOST_ENTRY;
 }
 
@@ -316,13 +320,21 @@ static char *run_sync(char *const *argv, const strvec *env, bool *ok)
     return out;
 }
 
+/* distcc-pump's driver: "pump" upstream, "distcc-pump" on Debian. Caller frees. */
+static char *pump_program(void)
+{
+    char *p = subproc_find_program("pump");
+    return p ? p : subproc_find_program("distcc-pump");
+}
+
 /* `pump --startup` starts distcc-pump's include server and prints the
-   variables distcc needs to find it ("export NAME='value'"). */
+   variables distcc needs to find it ("export NAME='value'"; of those, only
+   INCLUDE_SERVER_* are taken: DISTCC_HOSTS stays jmake's, one host a compile). */
 static bool pump_start(distcc_runner *d, char **why)
 {
-    char *pump = subproc_find_program("pump");
+    char *pump = pump_program();
     if (!pump) {
-        *why = xstrdup("pump = true needs distcc-pump's 'pump' program, which is not on PATH");
+        *why = xstrdup("pump = true needs distcc-pump ('pump' or 'distcc-pump' on PATH)");
         return false;
     }
     bytebuf hosts = {0};
@@ -347,7 +359,7 @@ static bool pump_start(distcc_runner *d, char **why)
         if (next)
             *next++ = 0;
         char *eq;
-        if (!strncmp(line, "export ", 7) && (eq = strchr(line + 7, '='))) {
+        if (!strncmp(line, "export INCLUDE_SERVER_", 22) && (eq = strchr(line + 7, '='))) {
             char *val = eq + 1;
             size_t len = strlen(val);
             if (len >= 2 && val[0] == '\'' && val[len - 1] == '\'') {
@@ -377,7 +389,7 @@ static void pump_stop(distcc_runner *d)
 {
     if (!d->pump_running)
         return;
-    char *pump = subproc_find_program("pump");
+    char *pump = pump_program();
     if (pump) {
         char *argv[] = {pump, "--shutdown", NULL};
         bool ok;
@@ -405,7 +417,7 @@ static bool is_compile_source(const char *path)
    (assembly and LLVM bitcode stay here, like everything without -c). */
 static void classify(dc_cmd *c)
 {
-    bool emit_llvm = false;
+    bool stays_here = false;
     const char *src = NULL;
     for (size_t i = 1; i < c->argv.n; i++) {
         if (!strcmp(c->argv.v[i], "-c")) {
@@ -413,10 +425,10 @@ static void classify(dc_cmd *c)
             if (i + 1 < c->argv.n)
                 src = c->argv.v[i + 1];
         } else if (!strcmp(c->argv.v[i], "-emit-llvm") || !strcmp(c->argv.v[i], "-E")) {
-            emit_llvm = true;
+            stays_here = true;
         }
     }
-    c->distributable = c->compile && !emit_llvm && src && is_compile_source(src);
+    c->distributable = c->compile && !stays_here && src && is_compile_source(src);
 }
 
 static uint64_t now_ms(const distcc_runner *d) { return d->clock_ms ? d->clock_ms() : clock_monotonic_ms(); }
@@ -592,12 +604,14 @@ static void start_pending(dc_batch *b)
 
 typedef enum remote_verdict { REMOTE_RESULT, REMOTE_HOST_FAILED, REMOTE_NOT_SENT } remote_verdict;
 
-/* distcc's own failures exit 100..127 (distcc(1), "Exit codes"); anything
-   else is the compiler's answer, errors included. Of distcc's, bad
+/* distcc's own failures exit 100..127 (distcc(1), "Exit codes"); any other
+   exit is the compiler's answer, errors included. Of distcc's, bad
    arguments, recursion, a missing input and "must preprocess here" are not
    the host's fault: redone here without blaming it. */
 static remote_verdict judge(int status)
 {
+    if (WIFSIGNALED(status))
+        return REMOTE_NOT_SENT;   /* the distcc client itself died (a compiler's signal comes back as exit 128+N) */
     if (!WIFEXITED(status))
         return REMOTE_RESULT;
     int code = WEXITSTATUS(status);
