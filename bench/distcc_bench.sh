@@ -83,6 +83,7 @@ for side in local distcc; do
 done
 
 now_ms() { date +%s%3N; }
+echo "# $(date -u +%FT%TZ) $N sources, jobs $JOBS, load: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/distcc_runs.txt"
 declare -A WALL
 for run in $(seq "$RUNS"); do
     for side in local distcc; do
@@ -91,13 +92,14 @@ for run in $(seq "$RUNS"); do
         "$JMAKE" --home "$ROOT/$side" build "$P" --json > "$ROOT/$side.json"
         t1=$(now_ms)
         WALL[$side]="${WALL[$side]:-} $((t1 - t0))"
+        echo "$side run $run: $((t1 - t0)) ms" >> "$OUT/distcc_runs.txt"   # kept should a later step fail
         python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); d=r.get("distributed",{}); print(sys.argv[2], "run", sys.argv[3], "compiled", r["files"]["compiled"], "remote", d.get("remote","-"), "fallback", d.get("fallback","-"))' \
             "$ROOT/$side.json" "$side" "$run" >&2
     done
 done
 
 # One compile at a time, straight and through distcc: the latency distcc adds.
-SRC1=$(cd "$P" && ls src/*.c | head -1)
+SRC1=$(cd "$P" && find src -name '*.c' -print -quit)   # not ls | head: SIGPIPE under pipefail
 single() { # single distcc|direct REPEATS: mean ms of one compile
     local how=$1 reps=$2 t0 t1
     t0=$(now_ms)
