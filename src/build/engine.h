@@ -59,7 +59,8 @@ void engine_free(engine *eng);
  * symbols [] (empty when the build failed), warnings [] ("jmake.toml:LINE:COL:
  * warning: ..." about the configuration), timings_ms {scan, compile, link, total},
  * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
- * cache {hits, misses}. */
+ * cache {hits, misses}; with a runner that sends compiles to other machines
+ * (distcc) also distributed {remote, local, fallback, failed_hosts []}. */
 int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);
 
 /* Tells the engine that paths (absolute, or relative to the daemon's working

@@ -1,4 +1,4 @@
-/* engine_result.c - the result JSON of a build (artifact, counts, symbols, timings, diagnostics, cache) and the quiet answer kept for watched projects. */
+/* engine_result.c - the result JSON of a build (artifact, counts, symbols, timings, diagnostics, cache, where compiles ran) and the quiet answer kept for watched projects. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +31,34 @@ static void artifact_symbols(build *b, cJSON *arr)
     }
     for (size_t i = 0; i < sy->names.n; i++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(sy->names.v[i]));
+}
+
+/* With a runner that sends compiles elsewhere (distcc): where this build's
+   compiles ran, and the hosts that failed, also named in the job log. */
+static void add_placement(build *b, cJSON *r)
+{
+    runner_placement pl = {0};
+    if (!runner_batch_placement(b->batch, &pl))
+        return;
+    cJSON *d = cJSON_AddObjectToObject(r, "distributed");
+    cJSON_AddNumberToObject(d, "remote", (double)pl.remote);
+    cJSON_AddNumberToObject(d, "local", (double)pl.local);
+    cJSON_AddNumberToObject(d, "fallback", (double)pl.fallback);
+    cJSON *hosts = cJSON_AddArrayToObject(d, "failed_hosts");
+    bytebuf names = {0};
+    for (size_t i = 0; i < pl.failed_hosts.n; i++) {
+        cJSON_AddItemToArray(hosts, cJSON_CreateString(pl.failed_hosts.v[i]));
+        if (i)
+            bytebuf_put(&names, ", ", 2);
+        bytebuf_put(&names, pl.failed_hosts.v[i], strlen(pl.failed_hosts.v[i]));
+    }
+    char *line = xasprintf("distcc: %zu compiled remotely, %zu here, %zu here after no host answered%s%.*s\n",
+                           pl.remote, pl.local, pl.fallback, names.len ? "; failing hosts: " : "",
+                           (int)names.len, names.len ? (const char *)names.p : "");
+    eng_log_text(b, line, strlen(line));
+    free(line);
+    free(names.p);
+    strvec_free(&pl.failed_hosts);
 }
 
 cJSON *eng_make_result(build *b)
@@ -70,6 +98,7 @@ cJSON *eng_make_result(build *b)
     cJSON *c = cJSON_AddObjectToObject(r, "cache");
     cJSON_AddNumberToObject(c, "hits", (double)b->hits);
     cJSON_AddNumberToObject(c, "misses", (double)b->misses);
+    add_placement(b, r);
     return r;
 }
 
@@ -90,6 +119,13 @@ cJSON *eng_quiet_copy(const cJSON *result)
     cJSON *c = cJSON_GetObjectItem(q, "cache");
     cJSON_SetNumberValue(cJSON_GetObjectItem(c, "hits"), 0);
     cJSON_SetNumberValue(cJSON_GetObjectItem(c, "misses"), 0);
+    cJSON *dist = cJSON_GetObjectItem(q, "distributed");
+    if (dist) {   /* nothing ran */
+        cJSON_SetNumberValue(cJSON_GetObjectItem(dist, "remote"), 0);
+        cJSON_SetNumberValue(cJSON_GetObjectItem(dist, "local"), 0);
+        cJSON_SetNumberValue(cJSON_GetObjectItem(dist, "fallback"), 0);
+        cJSON_ReplaceItemInObject(dist, "failed_hosts", cJSON_CreateArray());
+    }
     cJSON *t = cJSON_GetObjectItem(q, "timings_ms");
     cJSON_SetNumberValue(cJSON_GetObjectItem(t, "scan"), 0);
     cJSON_SetNumberValue(cJSON_GetObjectItem(t, "compile"), 0);

@@ -26,6 +26,14 @@ void runner_free(runner *r)
         r->ops->free(r);
 }
 
+bool runner_batch_placement(runner_batch *b, runner_placement *out)
+{
+    if (!b || !b->owner->ops->placement)
+        return false;
+    b->owner->ops->placement(b, out);
+    return true;
+}
+
 bool runner_result_succeeded(const runner_result *res)
 {
     return WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0;

@@ -1,9 +1,12 @@
-/* runner.h - where the engine's commands run: the seam between build logic and process spawning (real processes, a scripted fake, later distcc). */
+/* runner.h - where the engine's commands run: the seam between build logic and process spawning (real processes, a scripted fake, distcc). */
 #ifndef JMAKE_RUNNER_H
 #define JMAKE_RUNNER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
 
 /* One command to run. Everything is borrowed for the duration of the start
  * call only: a runner copies what it keeps. */
@@ -29,6 +32,16 @@ typedef struct runner_result {
 typedef struct runner runner;
 typedef struct runner_batch runner_batch;
 
+/* Where the compiles (commands with -c) of one batch ran, for a runner that
+ * sends them to other machines. */
+typedef struct runner_placement {
+    size_t remote;          /* compiled on another host */
+    size_t local;           /* compiled here: a local slot came first, or the compile cannot be sent */
+    size_t fallback;        /* compiled here because no host answered: a remote attempt failed, or
+                               the host that would have taken it is skipped after failing */
+    strvec failed_hosts;    /* hosts that failed or were skipped during the batch, each once; caller frees */
+} runner_placement;
+
 typedef struct runner_ops {
     /* Commands the runner can have in flight at once across every build; 0
      * means "as many as the engine allows" (max_parallel). A remote runner may
@@ -46,6 +59,9 @@ typedef struct runner_ops {
     void (*cancel)(runner_batch *b);
     void (*batch_close)(runner_batch *b);   /* cancels what still runs, frees b */
     void (*free)(runner *r);
+    /* Fills *out with where b's compiles ran so far; NULL for runners that run
+     * everything on this machine. */
+    void (*placement)(runner_batch *b, runner_placement *out);
 } runner_ops;
 
 struct runner {
@@ -64,6 +80,8 @@ int runner_wait(runner_batch *b, int wake_fd, int timeout_ms, runner_result *don
 void runner_cancel(runner_batch *b);
 void runner_batch_close(runner_batch *b);
 void runner_free(runner *r);
+/* false (and *out untouched) when b's runner runs everything here. */
+bool runner_batch_placement(runner_batch *b, runner_placement *out);
 
 /* true when the status means "exited with 0". */
 bool runner_result_succeeded(const runner_result *res);
@@ -71,6 +89,32 @@ bool runner_result_succeeded(const runner_result *res);
 /* The real runner: local child processes through subproc (own process group,
  * output through one pipe, reaped by pid). Caller frees with runner_free. */
 runner *runner_local_new(void);
+
+/* The distcc runner: compiles go through distcc to the hosts, everything else
+ * (links, compiles distcc cannot take, fallbacks) runs here through inner.
+ * jmake picks the host of every compile itself and hands distcc just that one
+ * (DISTCC_HOSTS=<spec>, DISTCC_FALLBACK=0), so a failing host is known, logged,
+ * skipped for a while and the compile redone here and counted. */
+typedef struct runner_distcc_options {
+    const char *const *hosts;   /* distcc host specifications; borrowed. None: $DISTCC_HOSTS,
+                                   else $DISTCC_DIR/hosts or ~/.distcc/hosts, else /etc/distcc/hosts */
+    size_t nhosts;
+    bool pump;                  /* distcc-pump: the hosts preprocess (",cpp"), jmake runs the include server */
+    const char *distcc;         /* the distcc program; NULL = "distcc" on PATH */
+    const char *distcc_dir;     /* DISTCC_DIR (lock and state files), created; NULL = distcc's default */
+    size_t local_slots;         /* commands at once on this machine (max_parallel_builds), at least 1 */
+    uint64_t backoff_ms;        /* a failing host is skipped this long, doubling while it keeps
+                                   failing (at most 8 times); 0 = 30 s */
+    runner *inner;              /* runs every command, here or as "distcc cc ..."; takes ownership;
+                                   NULL = runner_local_new() */
+    uint64_t (*clock_ms)(void); /* the back-off's clock; NULL = clock_monotonic_ms (tests pass a fake) */
+} runner_distcc_options;
+
+/* NULL with *reason set (caller frees) when distcc is missing, a host
+ * specification is malformed or no host is given anywhere. Caller frees the
+ * runner with runner_free. Its slots are the hosts' limits on top of the
+ * local ones. */
+runner *runner_distcc_new(const runner_distcc_options *o, char **reason);
 
 /* The fake runner for tests: records every command and completes it after
  * hold_ms with a scripted result instead of spawning anything. A successful

@@ -82,8 +82,11 @@ const config_key config_keys[] = {
         "Where compilations run: \"none\" on this machine, \"distcc\" on the hosts below through distcc.",
         distributed.engine),
     KEY("distributed", "hosts", CFG_STRING_LIST, 0, 0, NULL, "[]",
-        "distcc host specifications (\"host\", \"host/4\", \"@host\"); empty = distcc's own DISTCC_HOSTS.",
+        "distcc host specifications (\"host:port/4,lzo\", \"@host\", \"localhost/2\"); empty = distcc's own list.",
         distributed.hosts),
+    KEY("distributed", "pump", CFG_BOOL, 0, 0, NULL, "false",
+        "distcc's pump mode: the hosts also preprocess (needs distcc-pump; helps with many hosts).",
+        distributed.pump),
 };
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
 

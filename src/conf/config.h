@@ -21,7 +21,7 @@ typedef struct jm_config {
         char *cache_dir;            /* absolute after config_load (relative paths are under the home) */
     } compilation;
     struct { bool use_bundled; char *toolchain_path; } llvm;
-    struct { char *engine; strvec hosts; } distributed;   /* engine "none" or "distcc" */
+    struct { char *engine; strvec hosts; bool pump; } distributed;   /* engine "none" or "distcc" */
 } jm_config;
 
 typedef enum config_type { CFG_INT, CFG_BOOL, CFG_STRING, CFG_STRING_LIST, CFG_PATH } config_type;

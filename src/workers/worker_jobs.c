@@ -9,6 +9,7 @@
 #include "home.h"
 #include "log.h"
 #include "project.h"
+#include "runner.h"
 #include "util.h"
 #include "worker.h"
 
@@ -99,14 +100,42 @@ worker_outcome worker_run_discovery(worker_job *job)
  * the compiler processes of all of them by max_parallel_builds together. */
 typedef struct compilation_state {
     engine *eng;
+    runner *runner;     /* the distcc runner with [distributed] engine = "distcc", else NULL; owned */
     char *state_dir;
 } compilation_state;
+
+/* [distributed] engine = "distcc": compiles go through distcc, with
+   max_parallel_builds local slots beside the hosts' own. A runner that
+   cannot be made (no distcc, a bad host) leaves the daemon compiling here. */
+static runner *distributed_runner(const jm_config *cfg, const char *state_dir)
+{
+    if (!cfg->distributed.engine || strcmp(cfg->distributed.engine, "distcc") != 0)
+        return NULL;
+    char *dir = path_join(state_dir, "distcc");
+    runner_distcc_options o = {
+        .hosts = (const char *const *)cfg->distributed.hosts.v,
+        .nhosts = cfg->distributed.hosts.n,
+        .pump = cfg->distributed.pump,
+        .distcc_dir = dir,
+        .local_slots = (size_t)cfg->compilation.max_parallel_builds,
+    };
+    char *reason = NULL;
+    runner *r = runner_distcc_new(&o, &reason);
+    if (!r)
+        log_error("distributed: %s; compiling on this machine only", reason);
+    else
+        log_info("distributed: compiling through distcc, %zu commands at once", runner_slots(r));
+    free(reason);
+    free(dir);
+    return r;
+}
 
 void *worker_compilation_state_new(const jm_config *cfg, const char *home)
 {
     compilation_state *s = xcalloc(1, sizeof *s);
     s->state_dir = home_state_dir(home);
     mkdir_p(s->state_dir, 0700);
+    s->runner = distributed_runner(cfg, s->state_dir);
     engine_options options = {
         .state_dir = s->state_dir,
         .cache_dir = cfg->compilation.cache_dir,
@@ -116,6 +145,7 @@ void *worker_compilation_state_new(const jm_config *cfg, const char *home)
         .build_timeout_s = cfg->compilation.build_timeout,
         .incremental = cfg->compilation.incremental_builds,
         .llvm_toolchain_path = cfg->llvm.toolchain_path,
+        .runner = s->runner,
     };
     s->eng = engine_new(&options);
     return s;
@@ -127,6 +157,7 @@ void worker_compilation_state_free(void *state)
     if (!s)
         return;
     engine_free(s->eng);
+    runner_free(s->runner);   /* after the engine, which borrows it */
     free(s->state_dir);
     free(s);
 }

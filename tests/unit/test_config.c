@@ -58,7 +58,7 @@ static void test_defaults(void **state)
 
 static void test_table_is_complete(void **state)
 {
-    assert_int_equal(config_key_count, 24);
+    assert_int_equal(config_key_count, 25);
     assert_int_equal(config_file_count, 3);
     for (size_t i = 0; i < config_key_count; i++) {
         const config_key *k = &config_keys[i];
