@@ -91,7 +91,8 @@ static const cli_subcommand config_subcommands[] = {
 
 static const cli_option errors_options[] = {
     {"--json", NULL, NULL, "list and show as JSON"},
-    {NULL, NULL, NULL, NULL},
+    NO_START_OPTION,
+    END_OPTIONS,
 };
 
 static const cli_subcommand errors_subcommands[] = {
@@ -116,7 +117,8 @@ static const cli_option wrap_options[] = {
     {"--include", NULL, "DIR", "an include folder for parsing the headers (repeatable)"},
     {"--load-as", NULL, "NAME", "load the library by NAME (libfoo.so.1) instead of its path"},
     {"--json", NULL, NULL, "print the job's result JSON"},
-    {NULL, NULL, NULL, NULL},
+    NO_START_OPTION,
+    END_OPTIONS,
 };
 
 const cli_command cli_commands[] = {
@@ -178,7 +180,7 @@ const cli_command cli_commands[] = {
      "show: every key of the home's daemon configuration (or the KEYs named) with its value.",
      "jmake config check ~/src/mylib/jmake.toml\n  jmake config show queue.max_concurrent_jobs", NULL, NULL,
      config_subcommands, 0},
-    {"errors", cli_errors, "errors list [--json] | errors show ID [--json] | errors export FILE",
+    {"errors", cli_errors, "errors list [--json] | errors show ID [--json] | errors export FILE [--no-start]",
      "errors seen, and the fixes learned for them",
      "Reads the error handler's database (HOME/errors.db) directly, read-only, so it works\n"
      "while the daemons run and after they stopped. list: patterns by count (ID, count, fixes\n"
@@ -199,7 +201,7 @@ const cli_command cli_commands[] = {
      "source <(jmake completion bash)\n  jmake completion fish > ~/.config/fish/completions/jmake.fish", "SHELL",
      NULL, NULL, 0},
     {"wrap", cli_wrap, "wrap LIB.so [--header H]... [--lang julia|python] [--output DIR] [--module NAME]\n"
-     "           [--include DIR]... [--load-as NAME] [--json]",
+     "           [--include DIR]... [--load-as NAME] [--json] [--no-start]",
      "Julia and Python modules for a shared library",
      "Runs a wrapping job through the build daemon and waits for it: DIR/julia/Module.jl (ccall\n"
      "wrappers) and DIR/python/module.py (ctypes), DIR defaulting to the current folder. Headers\n"

@@ -42,31 +42,29 @@ int cli_wrap(cli *c, int argc, char **argv)
     const char *library = NULL, *output = NULL, *module = NULL, *load_as = NULL;
     strvec headers = {0}, includes = {0}, langs = {0};
     int code = EXIT_USAGE;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--header") == 0 && val) {
-            strvec_push_owned(&headers, path_absolute(NULL, argv[++i]));
-        } else if (strcmp(a, "--include") == 0 && val) {
-            strvec_push_owned(&includes, path_absolute(NULL, argv[++i]));
-        } else if (strcmp(a, "--lang") == 0 && val) {
+    /* Options come parsed from the command table (cli_parse.c): repeatable ones in order. */
+    for (size_t i = 0; i < c->value_count; i++) {
+        const char *name = c->values[i].option->name, *val = c->values[i].value;
+        if (strcmp(name, "--header") == 0) {
+            strvec_push_owned(&headers, path_absolute(NULL, val));
+        } else if (strcmp(name, "--include") == 0) {
+            strvec_push_owned(&includes, path_absolute(NULL, val));
+        } else if (strcmp(name, "--lang") == 0) {
             if (strcmp(val, "julia") != 0 && strcmp(val, "python") != 0) {
                 code = wrap_usage("--lang is julia or python");
                 goto done;
             }
-            strvec_push(&langs, argv[++i]);
-        } else if (strcmp(a, "--output") == 0 && val) {
-            output = argv[++i];
-        } else if (strcmp(a, "--module") == 0 && val) {
-            module = argv[++i];
-        } else if (strcmp(a, "--load-as") == 0 && val) {
-            load_as = argv[++i];
-        } else if (a[0] != '-' && !library) {
-            library = a;
-        } else {
-            code = wrap_usage(NULL);
-            goto done;
+            strvec_push(&langs, val);
+        } else if (strcmp(name, "--output") == 0) {
+            output = val;
+        } else if (strcmp(name, "--module") == 0) {
+            module = val;
+        } else if (strcmp(name, "--load-as") == 0) {
+            load_as = val;
         }
     }
+    if (argc >= 2)
+        library = argv[1];
     if (!library) {
         code = wrap_usage("name the shared library to wrap");
         goto done;
