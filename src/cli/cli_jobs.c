@@ -530,6 +530,33 @@ int cli_job(cli *c, int argc, char **argv)
 
 /* Diagnostics on stderr (coloured on a terminal), the result line on stdout: a script
  * reading stdout gets the result, a person sees everything. */
+/* After a failed build the orchestrator queues its analysis ("ID.analysis",
+ * priority 0): wait for it a short while and show its first suggestion under
+ * the errors. No suggestion (or no analysis in time) prints nothing but where
+ * to look later. */
+#define BUILD_SUGGESTION_WAIT_MS 3000
+
+static void print_top_suggestion(const cli *c, jmake_client *client, const char *build_id)
+{
+    char *id = xasprintf("%s.analysis", build_id);
+    jmake_job_state state;
+    int rc = jmake_wait_for_job(client, id, BUILD_SUGGESTION_WAIT_MS, &state);
+    char *json = NULL;
+    if (rc == JMAKE_OK && state == JMAKE_JOB_COMPLETED && jmake_get_job_results(client, id, &json) == JMAKE_OK) {
+        cJSON *job = cJSON_Parse(json);
+        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "result"), "suggestions"), 0);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(first, "text"));
+        if (text)
+            fprintf(stderr, "%ssuggestion%s: %s\n", cli_paint_on(c, stderr, CLI_PAINT_BOLD), cli_paint_off(c, stderr),
+                    text);
+        cJSON_Delete(job);
+    } else if (rc == JMAKE_ERR_TIMEOUT) {
+        fprintf(stderr, "analysis still running: jmake job result %s\n", id);
+    }
+    jmake_free(json);
+    free(id);
+}
+
 static void print_build_summary(const cli *c, const cJSON *job)
 {
     const cJSON *result = cJSON_GetObjectItem(job, "result");
@@ -631,6 +658,8 @@ int cli_build(cli *c, int argc, char **argv)
             }
         } else {
             print_build_summary(c, job);
+            if (strcmp(str_of(job, "state"), "failed") == 0)
+                print_top_suggestion(c, client, id);
         }
         code = strcmp(str_of(job, "state"), "completed") == 0 ? EXIT_OK : EXIT_JOB_FAILED;
         cJSON_Delete(job);

@@ -221,6 +221,36 @@ static bool settle_stopped(orch *o, running_job *rj, const char *result_text)
     return false;
 }
 
+/* Every final failure of a type that asks for it is followed by its analysis
+ * (the error handler classifies, stores and suggests), as its own job so that
+ * it stays visible in job list. A second failure of the same id finds the
+ * analysis already there: the duplicate is not an error. */
+static void queue_error_analysis(orch *o, const char *id)
+{
+    job_record rec;
+    if (jobstore_get(o->store, id, &rec) != JOBSTORE_OK)
+        return;
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "job", id);
+    job_spec spec = {.id = xasprintf("%s.analysis", id),
+                     .type = xstrdup(job_type_table[JOB_TYPE_ERROR_ANALYSIS].name),
+                     .priority = 0,
+                     .config_file = rec.config_file ? xstrdup(rec.config_file) : NULL,
+                     .args_json = cJSON_PrintUnformatted(args)};
+    cJSON_Delete(args);
+    job_record_free(&rec);
+    char err[256] = "";
+    char *new_id = NULL;
+    if (jobstore_submit(o->store, &spec, 1, &new_id, clock_wall_ms(), err, sizeof err) == 0) {
+        log_info("job %s (error_analysis) queued for failed job %s", new_id, id);
+        o->schedule_again = true;
+    } else {
+        log_debug("no analysis queued for %s: %s", id, err);
+    }
+    free(new_id);
+    job_spec_free(&spec);
+}
+
 void orch_job_finished(orch *o, running_job *rj, const char *state_name, const cJSON *result, const char *reason,
                        bool retryable)
 {
@@ -237,6 +267,8 @@ void orch_job_finished(orch *o, running_job *rj, const char *state_name, const c
     } else {
         jobstore_finish(o->store, rj->id, JOB_FAILED, result_text, why, now);
         log_info("job %s failed: %s", rj->id, why);
+        if (job_type_table[rj->type].flags & JOB_TYPE_ANALYSE_FAILURES)
+            queue_error_analysis(o, rj->id);
     }
     free(result_text);
     bool fills_cache = (job_type_table[rj->type].flags & JOB_TYPE_FILLS_CACHE) != 0;

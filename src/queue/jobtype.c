@@ -19,7 +19,7 @@ const job_type_info job_type_table[JOB_TYPE_COUNT] = {
         .daemon = DAEMON_COMPILATION,
         .needs = JOB_FIELD_BIT(JOB_FIELD_CONFIG_FILE),
         .needs_text = "config_file (the project's jmake.toml)",
-        .flags = JOB_TYPE_LOADS_PROJECT | JOB_TYPE_FILLS_CACHE,
+        .flags = JOB_TYPE_LOADS_PROJECT | JOB_TYPE_FILLS_CACHE | JOB_TYPE_ANALYSE_FAILURES,
     },
     [JOB_TYPE_WRAPPING] = {
         .name = "wrapping",

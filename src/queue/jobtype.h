@@ -53,6 +53,8 @@ enum {
     JOB_TYPE_LOADS_PROJECT = 1u << 0,
     /* It adds objects to the shared cache: the build daemon trims the cache after each one. */
     JOB_TYPE_FILLS_CACHE = 1u << 1,
+    /* A final failure is followed by an error_analysis job "<ID>.analysis" (SPEC 7). */
+    JOB_TYPE_ANALYSE_FAILURES = 1u << 2,
 };
 
 typedef struct job_type_info {
@@ -65,7 +67,7 @@ typedef struct job_type_info {
     /* Optional: the members of args it reads (JOB_FIELD_BIT set), each
      * checked when present; other members of args are passed on unchecked. */
     unsigned reads_args;
-    unsigned flags;         /* JOB_TYPE_LOADS_PROJECT, JOB_TYPE_FILLS_CACHE */
+    unsigned flags;         /* JOB_TYPE_LOADS_PROJECT, JOB_TYPE_FILLS_CACHE, JOB_TYPE_ANALYSE_FAILURES */
 } job_type_info;
 
 extern const job_type_info job_type_table[JOB_TYPE_COUNT];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bindings.h"
 #include "discovery.h"
 #include "engine.h"
 #include "home.h"
@@ -189,6 +190,19 @@ worker_outcome worker_run_compilation(worker_job *job)
         out.completed = true;
         free(reason);
         job_log(job, "build succeeded");
+        /* [wrap] enabled: the job ends with the bindings of the library it built (SPEC 7). */
+        const char *lib = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(result, "artifact"), "path"));
+        cJSON *wrap = NULL;
+        char *wrap_reason = NULL;
+        if (lib && bindings_wrap_project(config, lib, &job->cancel, job->log_path, &wrap, &wrap_reason) != BINDINGS_OK) {
+            /* The library is built; its bindings are not: the job fails, saying which. */
+            out.completed = false;
+            out.reason = xasprintf("wrap: %s", wrap_reason ? wrap_reason : "failed");
+            job_log(job, "bindings failed: %s", out.reason);
+        }
+        free(wrap_reason);
+        if (wrap)   /* NULL when [wrap] is not enabled */
+            cJSON_AddItemToObject(result, "wrap", wrap);
         return out;
     }
     if (rc == 1) {

@@ -6,13 +6,10 @@ export LC_ALL=C
 write_config
 start_daemons
 
-# error_analysis is not yet submitted by the orchestrator after a failed
-# build (docs/ERRORS.md, "Hooks"): the test submits it with args.job.
-analyse() { # analyse JOB_ID: runs error_analysis of JOB_ID, prints its result JSON
-    local id="an-$1-$RANDOM"
-    printf '[[jobs]]\nid = "%s"\ntype = "error_analysis"\nargs = { job = "%s" }\n' "$id" "$1" > "$WORK/an.toml"
-    jm submit "$WORK/an.toml" >/dev/null && jm job wait "$id" --timeout 30 >/dev/null
-    jm job result "$id"
+# The orchestrator queues ID.analysis after every failed compilation.
+analyse() { # analyse JOB_ID: waits for the analysis the failure of JOB_ID queued, prints its result JSON
+    jm job wait "$1.analysis" --timeout 30 >/dev/null
+    jm job result "$1.analysis"
 }
 last_compilation() { jm --json job list | python3 -c 'import json,sys; print(max((j for j in json.load(sys.stdin) if j["type"]=="compilation"), key=lambda j: j["seq"])["id"])'; }
 json_get() { python3 -c "import json,sys; r=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
@@ -31,6 +28,8 @@ out=$(jm build "$P1" 2>&1); rc=$?
 check_eq "build without the include folder fails" 1 "$rc"
 check "the error names file and line" has "$out" 'src/a.c:1:10: (fatal )?error: gizmo.h: No such file'
 job1=$(last_compilation)
+check "jmake build printed the suggestion under the error" has "$out" "suggestion: add include folder $P1/third/inc"
+check_eq "the failed build was followed by its analysis" completed "$(job_state "$job1.analysis")"
 res=$(analyse "$job1")
 check_eq "analysis completed" completed "$(printf '%s' "$res" | json_get 'r["state"]')"
 check_eq "classified as missing_header" "missing_header gizmo.h src/a.c 1" \

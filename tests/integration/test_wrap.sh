@@ -47,12 +47,9 @@ cp -r "$SRC/daemons/test_project" "$WORK/tp"
 sed -i 's/^enabled = false/enabled = true/; s/^module_name = "MathLib"/module_name = "MathLib"\nlanguages = ["julia", "python"]/' "$WORK/tp/jmake.toml"
 jm build "$WORK/tp" >/dev/null 2>&1; rc=$?
 check_eq "the test project builds with [wrap] enabled" 0 "$rc"
-# The compilation handler does not call the wrap step yet (bindings_wrap_project,
-# docs/BINDINGS.md): until it does, wrap its library as the step would.
-if [ ! -f "$WORK/tp/python/mathlib.py" ]; then
-    jm wrap "$WORK/tp/build/libmathlib.so" --module MathLib --output "$WORK/tp" --include "$WORK/tp/include" \
-        $(for h in "$WORK"/tp/include/*.h "$WORK"/tp/include/mathlib/*.hpp; do printf -- '--header %s ' "$h"; done) >/dev/null 2>&1
-fi
+json=$(jm build "$WORK/tp" --json)
+check "the compilation result lists the generated modules" has "$json" '"wrap":'
+check "the Python module is among them" has "$json" 'python/mathlib.py'
 check "the project's Julia module is written" test -f "$WORK/tp/julia/MathLib.jl"
 res=$(py "$WORK/tp/python" <<'PY' 2>&1
 import ctypes, mathlib as m
