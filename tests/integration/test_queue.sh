@@ -66,10 +66,12 @@ check_eq "job wait exits 1 for a cancelled job" 1 "$rc"
 
 # job list and clean.
 n=$(jm job list | tail -n +2 | wc -l)
-check_eq "job list shows every job" 11 "$n"
+# 11 submitted, and f.analysis, queued by the orchestrator when f failed (SPEC 7).
+check_eq "job list shows every job" 12 "$n"
+check_eq "the failed compilation was followed by its analysis" error_analysis "$(job_field f.analysis type)"
 check_eq "job list --state filters" 2 "$(jm job list --state cancelled | tail -n +2 | wc -l)"
 jm job clean --older-than 1h >/dev/null
-check_eq "clean --older-than keeps recent jobs" 11 "$(jm job list | tail -n +2 | wc -l)"
+check_eq "clean --older-than keeps recent jobs" 12 "$(jm job list | tail -n +2 | wc -l)"
 check "a finished job has an output log" [ -f "$TEST_HOME/jobs/a.log" ]
 jm job clean >/dev/null
 check_eq "clean forgets finished jobs" 0 "$(jm job list | tail -n +2 | wc -l)"
