@@ -12,6 +12,8 @@ ci=OFF
 [ "${JMAKE_CI:-0}" = 1 ] && ci=ON
 if [ "${JMAKE_SANITIZE:-0}" = 1 ]; then
     dir=build-asan
+    # Any sanitizer report fails the process that printed it (tests and daemons alike).
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJMAKE_SANITIZE=ON -DJMAKE_CI=$ci "${extra_args[@]}" >/dev/null
 else
     dir=build
