@@ -47,6 +47,8 @@ static const cli_option job_wait_options[] = {
 
 static const cli_option job_list_options[] = {
     {"--state", NULL, "STATE", "only jobs in this state"},
+    {"--limit", NULL, "N", "at most N jobs, newest first (default 100; 0: all)"},
+    {"--after", NULL, "ID", "the page after ID: jobs older than it"},
     {"--json", NULL, NULL, "the jobs as a JSON array"},
     END_OPTIONS,
 };
@@ -154,7 +156,7 @@ const cli_command cli_commands[] = {
      "[JOBS.toml]", submit_options, NULL, CLI_NEEDS_DAEMONS},
     {"job", cli_job,
      "job status ID | job wait ID... [--timeout SECONDS] | job result ID | job cancel ID\n"
-     "           | job list [--state STATE] | job clean [--older-than DURATION]",
+     "           | job list [--state STATE] [--limit N] [--after ID] | job clean [--older-than DURATION]",
      "inspect and manage queued jobs",
      "status: pending, running, completed, failed or cancelled (the reason: --json, job result).\n"
      "wait: until every job ends; exit 0 if all completed, 1 if one failed or was cancelled,\n"

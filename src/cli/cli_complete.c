@@ -49,6 +49,7 @@ static void emit_job_ids(FILE *out, const char *home_option, const char *prefix,
         cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "op", "job_list");
         cJSON_AddBoolToObject(req, "brief", true);
+        cJSON_AddNumberToObject(req, "limit", 0);   /* every id: completion filters by prefix */
         cJSON_AddStringToObject(req, "id_prefix", cur + strlen(prefix));
         char *req_text = cJSON_PrintUnformatted(req);
         cJSON_Delete(req);

@@ -439,11 +439,25 @@ static int job_list(jmake_client *client, cli *c)
     const char *state = cli_opt(c, "--state");
     if (state)
         cJSON_AddStringToObject(req, "state", state);
+    long limit = 100;
+    if (!number_option(c, "--limit", 0, &limit)) {
+        cJSON_Delete(req);
+        return cli_usage("job");
+    }
+    cJSON_AddNumberToObject(req, "limit", (double)limit);
+    const char *after = cli_opt(c, "--after");
+    if (after)
+        cJSON_AddStringToObject(req, "after", after);
     int code;
     cJSON *reply = cli_call(client, req, &code);
     if (!reply)
         return code;
     const cJSON *jobs = cJSON_GetObjectItem(reply, "jobs");
+    /* A page: say on stderr how to see the next one (stdout stays the list). */
+    if (cJSON_IsTrue(cJSON_GetObjectItem(reply, "more")))
+        fprintf(stderr, "jmake: the %ld newest shown; the next page: jmake job list --after %s%s%s (or --limit 0 for all)\n",
+                limit, cJSON_GetStringValue(cJSON_GetObjectItem(reply, "last")), state ? " --state " : "",
+                state ? state : "");
     if (c->json) {
         print_json(jobs);
         cJSON_Delete(reply);

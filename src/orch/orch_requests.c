@@ -39,6 +39,8 @@ cJSON *orch_reply_error(const char *code, const char *fmt, ...)
 
 /* Past this many jobs in one request, its memory is handed back afterwards. */
 #define ORCH_LARGE_REQUEST_JOBS 1000
+/* job_list's page when the request names no limit. */
+#define ORCH_LIST_PAGE 100
 
 static bool wants_summary(const cJSON *req)
 {
@@ -275,11 +277,24 @@ static cJSON *op_job_list(orch *o, conn *c, const cJSON *req)
     if (state && (filter = job_state_from_name(state)) < 0)
         return orch_reply_error("bad_request", "unknown state '%s' (pending, running, completed, failed, cancelled)",
                                 state);
+    /* A page at a time, newest first: `limit` (default ORCH_LIST_PAGE, 0 for
+       all) jobs older than `after` (an id; absent: from the newest). */
+    const cJSON *lim = cJSON_GetObjectItem(req, "limit");
+    int64_t limit = cJSON_IsNumber(lim) ? (int64_t)lim->valuedouble : ORCH_LIST_PAGE;
+    if (limit < 0)
+        return orch_reply_error("bad_request", "job_list: \"limit\" must not be negative");
+    const char *after = cJSON_GetStringValue(cJSON_GetObjectItem(req, "after"));
     job_record *recs = NULL;
     size_t n = 0;
-    if (jobstore_list(o->store, filter, &recs, &n) != 0)
+    jobstore_result lr = jobstore_list_page(o->store, filter, after, limit, &recs, &n);
+    if (lr == JOBSTORE_NOT_FOUND)
+        return orch_reply_error("not_found", "no job '%s' (job_list's \"after\")", after);
+    if (lr != JOBSTORE_OK)
         return orch_reply_error("internal", "cannot list jobs");
     cJSON *r = orch_reply_ok();
+    cJSON_AddBoolToObject(r, "more", limit > 0 && (int64_t)n == limit);
+    if (n)
+        cJSON_AddStringToObject(r, "last", recs[n - 1].id);   /* the next page's "after" */
     cJSON *arr = cJSON_AddArrayToObject(r, "jobs");
     /* Shell completion (`id_prefix`, `brief`): the matching ids with state and type only. */
     const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id_prefix"));
@@ -476,7 +491,8 @@ static const orch_field submit_file_fields[] = {{"path", FIELD_STRING}, {NULL}};
 static const orch_field job_id_fields[] = {{"id", FIELD_STRING}, {"result", FIELD_STRING}, {NULL}};
 static const orch_field job_wait_fields[] = {{"ids", FIELD_STRINGS}, {"timeout_ms", FIELD_INT}, {NULL}};
 static const orch_field job_list_fields[] = {
-    {"state", FIELD_STRING}, {"id_prefix", FIELD_STRING}, {"brief", FIELD_BOOL}, {NULL}};
+    {"state", FIELD_STRING}, {"id_prefix", FIELD_STRING}, {"brief", FIELD_BOOL},
+    {"limit", FIELD_INT}, {"after", FIELD_STRING}, {NULL}};
 static const orch_field job_clean_fields[] = {{"older_than_seconds", FIELD_INT}, {NULL}};
 static const orch_field start_fields[] = {{"daemon", FIELD_STRING}, {NULL}};
 static const orch_field stop_fields[] = {{"daemon", FIELD_STRING}, {"grace_seconds", FIELD_NUMBER}, {NULL}};

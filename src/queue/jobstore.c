@@ -82,6 +82,12 @@ static const char *const *const schema_steps[] = {&schema_v1, &schema_v2};
     "seq, id, type, priority, state, config_file, binary_path, args_json, depends_on,"        \
     " timeout_seconds, attempts, submitted_ms, started_ms, finished_ms, not_before_ms,"       \
     " worker, reason, result_json"
+/* The same columns for lists, which never show results: NULL in their place,
+ * so that a page of a long history reads none of the large result texts. */
+#define JOB_LIST_COLUMNS                                                                       \
+    "seq, id, type, priority, state, config_file, binary_path, args_json, depends_on,"        \
+    " timeout_seconds, attempts, submitted_ms, started_ms, finished_ms, not_before_ms,"       \
+    " worker, reason, NULL"
 
 typedef enum stmt_id {
     ST_BEGIN,
@@ -115,6 +121,8 @@ typedef enum stmt_id {
     ST_COUNT_STATE,
     ST_LIST_ALL,
     ST_LIST_STATE,
+    ST_PAGE_ALL,
+    ST_PAGE_STATE,
     ST__COUNT
 } stmt_id;
 
@@ -172,6 +180,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_COUNT_STATE] = "SELECT COUNT(*) FROM jobs WHERE state = ?1",
     [ST_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY seq",
     [ST_LIST_STATE] = "SELECT " JOB_COLUMNS " FROM jobs WHERE state = ?1 ORDER BY seq",
+    [ST_PAGE_ALL] = "SELECT " JOB_LIST_COLUMNS " FROM jobs WHERE seq < ?2 ORDER BY seq DESC LIMIT ?3",
+    [ST_PAGE_STATE] = "SELECT " JOB_LIST_COLUMNS " FROM jobs WHERE state = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
 };
 
 struct jobstore {
@@ -730,6 +740,8 @@ jobstore_result jobstore_state(jobstore *store, const char *id, job_state *state
     return step_result(rc);
 }
 
+static int list_rows(sqlite3_stmt *st, job_record **out, size_t *count);
+
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count)
 {
     *out = NULL;
@@ -739,6 +751,36 @@ int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *c
         return -1;
     if (state_filter >= 0)
         sqlite3_bind_text(st, 1, job_state_name((job_state)state_filter), -1, SQLITE_STATIC);
+    return list_rows(st, out, count);
+}
+
+jobstore_result jobstore_list_page(jobstore *store, int state_filter, const char *after_id, int64_t limit,
+                                   job_record **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    int64_t before_seq = INT64_MAX;
+    if (after_id) {
+        job_record rec;
+        jobstore_result rc = jobstore_get(store, after_id, &rec);
+        if (rc != JOBSTORE_OK)
+            return rc;
+        before_seq = rec.seq;
+        job_record_free(&rec);
+    }
+    sqlite3_stmt *st = stmt_get(store, state_filter < 0 ? ST_PAGE_ALL : ST_PAGE_STATE);
+    if (!st)
+        return JOBSTORE_DB_ERROR;
+    if (state_filter >= 0)
+        sqlite3_bind_text(st, 1, job_state_name((job_state)state_filter), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_seq);
+    sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);   /* SQLite: a negative LIMIT is no limit */
+    return list_rows(st, out, count) == 0 ? JOBSTORE_OK : JOBSTORE_DB_ERROR;
+}
+
+/* Reads every row of st (bound, reset afterwards) into a new array. 0 or -1. */
+static int list_rows(sqlite3_stmt *st, job_record **out, size_t *count)
+{
     size_t cap = 0;
     job_record *recs = NULL;
     int rc;

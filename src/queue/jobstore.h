@@ -92,6 +92,13 @@ jobstore_result jobstore_state(jobstore *store, const char *id, job_state *state
 /* All jobs (state_filter < 0) or those in one state, in submission order. *out owned by caller
  * (free each with job_record_free, then free the array). */
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count);
+/* One page of the history, newest first: at most limit jobs (limit <= 0: all)
+ * older than after_id (NULL: from the newest), of one state (state_filter < 0:
+ * any). Records come without their result (result_json NULL): a page of a long
+ * history reads none of them. *out as jobstore_list. NOT_FOUND when after_id
+ * names no job. */
+jobstore_result jobstore_list_page(jobstore *store, int state_filter, const char *after_id, int64_t limit,
+                                   job_record **out, size_t *count);
 
 typedef enum jobstore_pick {
     JOBSTORE_PICK_DB_ERROR = JOBSTORE_DB_ERROR,

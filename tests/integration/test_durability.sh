@@ -20,7 +20,7 @@ wait_for 10 sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
 check "orchestrator is reported stopped" sh -c "$JMAKE --home $TEST_HOME status | grep -q '^Orchestrator Daemon: Stopped$'"
 jm start >/dev/null; rc=$?
 check_eq "start after kill -9" 0 "$rc"
-check_eq "all 1000 acknowledged jobs are there" 1000 "$(jm job list | tail -n +2 | wc -l)"
+check_eq "all 1000 acknowledged jobs are there" 1000 "$(jm job list --limit 0 | tail -n +2 | wc -l)"
 jm job wait d1 d500 d1000 --timeout 120 >/dev/null; rc=$?
 check_eq "the queue resumed by itself" 0 "$rc"
 
@@ -52,7 +52,7 @@ check "clients were acknowledged before the kill ($acked files)" [ "$acked" -ge 
 wait_for 10 sh -c "! $JMAKE --home $TEST_HOME status >/dev/null"
 jm start >/dev/null
 jm stop discovery >/dev/null
-jm --json job list > "$WORK/after.json"
+jm --json job list --limit 0 > "$WORK/after.json"
 missing=$(python3 - "$WORK" <<'PY'
 import json, sys, glob, collections
 work = sys.argv[1]

@@ -69,6 +69,10 @@ n=$(jm job list | tail -n +2 | wc -l)
 # 11 submitted, and f.analysis, queued by the orchestrator when f failed (SPEC 7).
 check_eq "job list shows every job" 12 "$n"
 check_eq "the failed compilation was followed by its analysis" error_analysis "$(job_field f.analysis type)"
+check_eq "job list pages, newest first" "p r" "$(jm job list --limit 2 2>/dev/null | tail -n +2 | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')"
+check "and says how to see the next page" has "$(jm job list --limit 2 2>&1 >/dev/null)" 'jmake job list --after r'
+check_eq "the next page starts after the last shown" r "$(jm job list --limit 1 --after p 2>/dev/null | tail -n +2 | awk '{print $1}')"
+check_eq "a page's jobs come without their results" "" "$(jm --json job list --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("result") or "")')"
 check_eq "job list --state filters" 2 "$(jm job list --state cancelled | tail -n +2 | wc -l)"
 jm job clean --older-than 1h >/dev/null
 check_eq "clean --older-than keeps recent jobs" 12 "$(jm job list | tail -n +2 | wc -l)"
