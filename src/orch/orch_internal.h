@@ -50,7 +50,9 @@ struct worker {
     pid_t pid;
     conn *conn;             /* its registered connection, or NULL (borrowed) */
     char *refused;          /* owned: why its connection was dropped (an oversized message), for the jobs' reason */
-    int restarts;
+    int restarts;           /* since the daemons started: shown by status */
+    int crash_streak;       /* restarts since it last ran healthily: what the backoff grows with */
+    uint64_t started_ms;    /* monotonic: when it was last spawned */
     uint64_t restart_at_ms; /* monotonic; 0 = no restart scheduled */
     uint64_t ping_sent_ms;  /* outstanding ping, 0 = none */
     uint64_t ping_seq;

@@ -20,6 +20,11 @@ bool orch_policy_due(uint64_t deadline_ms, uint64_t now_ms)
     return deadline_ms != 0 && now_ms >= deadline_ms;
 }
 
+int orch_policy_crash_streak(int streak, uint64_t started_ms, uint64_t now_ms)
+{
+    return now_ms - started_ms >= ORCH_HEALTHY_RUN_MS ? 0 : streak;
+}
+
 bool orch_policy_retries(int attempts, int64_t max_retries)
 {
     return attempts <= max_retries;

@@ -28,6 +28,13 @@
  * does not spin. */
 uint64_t orch_policy_restart_delay_ms(int restarts);
 
+/* A worker that ran this long before it died was healthy: its backoff starts over. */
+#define ORCH_HEALTHY_RUN_MS 60000
+/* The crash streak to continue from when a worker spawned at started_ms dies at
+ * now_ms: 0 after a healthy run (so eight crashes spread over an afternoon do
+ * not make every later restart wait 30 s), else the streak so far. */
+int orch_policy_crash_streak(int streak, uint64_t started_ms, uint64_t now_ms);
+
 /* Whether a worker is started again now: it should run, it does not, a
  * restart is scheduled and due, and the daemons are not stopping. */
 bool orch_policy_restart_due(bool stopping, bool wanted, bool alive, uint64_t restart_at_ms, uint64_t now_ms);

@@ -406,6 +406,7 @@ static cJSON *op_start(orch *o, conn *c, const cJSON *req)
     w->kill_at_ms = 0;
     if (!w->proc_alive) {
         w->restarts = 0;
+        w->crash_streak = 0;
         orch_worker_start(o, w);
     }
     return orch_reply_ok();

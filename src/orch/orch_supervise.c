@@ -51,9 +51,12 @@ static void on_worker_exit(uv_process_t *proc, int64_t exit_status, int term_sig
     w->pid = 0;
     w->ping_sent_ms = 0;
     if (!o->stopping && w->wanted && o->cfg.orchestrator.restart_failed_daemons) {
-        uint64_t delay = orch_policy_restart_delay_ms(w->restarts);
+        uint64_t now = clock_monotonic_ms();
+        w->crash_streak = orch_policy_crash_streak(w->crash_streak, w->started_ms, now);
+        uint64_t delay = orch_policy_restart_delay_ms(w->crash_streak);
         w->restarts++;
-        w->restart_at_ms = clock_monotonic_ms() + delay;
+        w->crash_streak++;
+        w->restart_at_ms = now + delay;
         log_info("restarting %s daemon in %llu ms", daemon_table[w->kind].name, (unsigned long long)delay);
     }
 }
@@ -86,6 +89,7 @@ void orch_worker_start(orch *o, worker *w)
     }
     w->proc_alive = true;
     w->pid = w->proc.pid;
+    w->started_ms = clock_monotonic_ms();
     w->restart_at_ms = 0;
     w->ping_sent_ms = 0;
     log_info("started %s daemon (PID %d)", daemon_table[w->kind].name, (int)w->pid);

@@ -23,6 +23,27 @@ static void test_restart_backoff(void **state)
         assert_true(orch_policy_restart_delay_ms(n + 1) >= orch_policy_restart_delay_ms(n));
 }
 
+/* Backoff decays: after a healthy run the streak starts over. */
+static void test_crash_streak_decays(void **state)
+{
+    (void)state;
+    /* Eight quick crashes: the streak grows, and with it the wait. */
+    int streak = 0;
+    uint64_t t = 1000000;
+    for (int i = 0; i < 8; i++) {
+        streak = orch_policy_crash_streak(streak, t, t + 2000) + 1;
+        t += 2000 + orch_policy_restart_delay_ms(streak - 1);
+    }
+    assert_int_equal(streak, 8);
+    assert_int_equal(orch_policy_restart_delay_ms(streak), ORCH_RESTART_BACKOFF_MAX_MS);
+    /* Then it runs healthily for a minute before the next crash: 250 ms again. */
+    streak = orch_policy_crash_streak(streak, t, t + ORCH_HEALTHY_RUN_MS);
+    assert_int_equal(streak, 0);
+    assert_int_equal(orch_policy_restart_delay_ms(streak), ORCH_RESTART_BACKOFF_MIN_MS);
+    /* Just short of healthy keeps the streak. */
+    assert_int_equal(orch_policy_crash_streak(5, t, t + ORCH_HEALTHY_RUN_MS - 1), 5);
+}
+
 static void test_restart_due(void **state)
 {
     (void)state;
@@ -116,7 +137,7 @@ static void test_scheduling(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_restart_backoff), cmocka_unit_test(test_restart_due),
+        cmocka_unit_test(test_restart_backoff), cmocka_unit_test(test_crash_streak_decays), cmocka_unit_test(test_restart_due),
         cmocka_unit_test(test_deadlines),       cmocka_unit_test(test_retries),
         cmocka_unit_test(test_timeouts),        cmocka_unit_test(test_health),
         cmocka_unit_test(test_scheduling),
