@@ -356,6 +356,17 @@ int cli_status(cli *c, int argc, char **argv)
 {
     if (argc > 1)
         return cli_usage("status");
+    /* Another user's home: its PID files cannot be read, and "Stopped" six
+       times would be a lie. Say whose it is instead. */
+    char *run_dir = path_join(c->home, "run");
+    struct stat st;
+    bool foreign = stat(run_dir, &st) == 0 && (st.st_uid != getuid() || access(run_dir, R_OK | X_OK) != 0);
+    free(run_dir);
+    if (foreign) {
+        fprintf(stderr, "jmake: the daemons of %s belong to another user (uid %d): their state and socket are not "
+                        "accessible to uid %d\n", c->home, (int)st.st_uid, (int)getuid());
+        return EXIT_UNREACHABLE;
+    }
     int running = 0;
     cJSON *arr = c->json ? cJSON_CreateArray() : NULL;
     for (int k = 0; k < DAEMON_COUNT; k++) {

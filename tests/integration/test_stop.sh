@@ -40,8 +40,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     check_eq "another uid cannot use the daemons (exit 3)" 3 "$rc"
     check "the orchestrator refused it by its uid" \
         wait_for 5 grep -q 'refused a connection from uid 65534' "$TEST_HOME/logs/orchestrator.log"
-    chmod 0700 "$TEST_HOME" "$TEST_HOME/run"
+    chmod 0700 "$TEST_HOME/run"
     chmod 0600 "$TEST_HOME/run/jmake.sock"
+    # status by another user: not six "Stopped", but whose daemons they are.
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$JMAKE" --home "$TEST_HOME" status 2>&1); rc=$?
+    check_eq "status by another user exits 3" 3 "$rc"
+    check "and says the daemons belong to another user" has "$out" 'belong to another user \(uid 0\)'
+    chmod 0700 "$TEST_HOME"
 elif [ "${CI:-}" = true ]; then
     fail "the other-uid check needs root and setpriv, which CI has"
 else
