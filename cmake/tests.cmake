@@ -48,6 +48,19 @@ foreach(test_script ${INTEGRATION_TESTS})
                        ENVIRONMENT "JMAKE=$<TARGET_FILE:jmake>;JMAKE_SOURCE_DIR=${CMAKE_SOURCE_DIR};JMAKE_BINARY_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
 
+# Reliability: hostile input, crashes under load, load itself. They measure the
+# daemons' memory and time, which the sanitizers change beyond meaning, and run
+# long: once per CI run, in the normal build only (not again under the sanitizers).
+if(NOT JMAKE_SANITIZE)
+  file(GLOB RELIABILITY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/reliability/test_*.sh)
+  foreach(test_script ${RELIABILITY_TESTS})
+    get_filename_component(test_name ${test_script} NAME_WE)
+    add_test(NAME reliability.${test_name} COMMAND bash ${test_script})
+    set_tests_properties(reliability.${test_name} PROPERTIES LABELS reliability TIMEOUT 900
+                         ENVIRONMENT "JMAKE=$<TARGET_FILE:jmake>;JMAKE_SOURCE_DIR=${CMAKE_SOURCE_DIR};JMAKE_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  endforeach()
+endif()
+
 # Memory checking: the pure-logic unit tests also run under valgrind (leaks and
 # invalid accesses are errors), when valgrind is installed and this is not the
 # sanitizer build (the two do not mix). JMAKE_CI makes a missing valgrind an

@@ -1,5 +1,5 @@
 # test_hostile.sh - hostile job files (a FIFO, a device, an oversized file, a huge valid file) never stop the service, and memory returns to its level.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../integration/lib.sh"
 write_config
 start_daemons
 mkdir -p "$WORK/scan"
