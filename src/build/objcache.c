@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,29 @@ typedef struct clist {
 } clist;
 
 /* Collects the files two levels below cache_dir/kind. */
+/* A temporary file of write_out (".NAME.PID.N.tmp") whose writing process is
+   gone: its write was killed halfway and nobody will rename it. */
+static bool tmp_of_dead_writer(const char *name)
+{
+    size_t len = strlen(name);
+    if (name[0] != '.' || len < 5 || strcmp(name + len - 4, ".tmp") != 0)
+        return false;
+    const char *end = name + len - 4;          /* ".tmp" */
+    const char *counter = end;
+    while (counter > name && counter[-1] != '.')
+        counter--;                              /* N */
+    if (counter <= name + 1)
+        return false;
+    const char *pid_start = counter - 1;        /* the '.' before N */
+    while (pid_start > name && pid_start[-1] != '.')
+        pid_start--;
+    char *stop;
+    long pid = strtol(pid_start, &stop, 10);
+    if (stop != counter - 1 || pid <= 0)
+        return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 static void collect(const char *cache_dir, const char *kind, clist *out)
 {
     char *top = path_join(cache_dir, kind);
@@ -455,6 +479,11 @@ static void collect(const char *cache_dir, const char *kind, clist *out)
                     continue;
                 struct stat st;
                 char *p = path_join(sub, e2->d_name);
+                if (tmp_of_dead_writer(e2->d_name)) {
+                    unlinkat(dirfd(d2), e2->d_name, 0);   /* a write killed halfway: never finished */
+                    free(p);
+                    continue;
+                }
                 if (fstatat(dirfd(d2), e2->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
                     if (out->n == out->cap) {
                         out->cap = out->cap ? out->cap * 2 : 256;

@@ -211,6 +211,34 @@ static void test_eviction_is_lru_to_size(void **state)
     free(dir);
 }
 
+/* A write killed halfway leaves its temporary file: the next eviction pass
+   (the build daemon runs one at start) removes it when its writer is gone, and
+   leaves a live writer's alone. */
+static void test_killed_write_tmp_is_cleaned(void **state)
+{
+    char *dir = test_tempdir("objcache");
+    char *cache = path_join(dir, "cache");
+    char *src = random_file(dir, "a.o", 4000, 7);
+    assert_true(objcache_put(cache, key_of(1), src) > 0);
+    char hex[33];
+    objcache_hex(key_of(1), hex);
+    /* pid 2^22 + 1 is past Linux's largest pid: no such process. */
+    char *dead = xasprintf("%s/objects/%.2s/.%s.4194305.3.tmp", cache, hex, hex + 2);
+    char *live = xasprintf("%s/objects/%.2s/.%s.%d.4.tmp", cache, hex, hex + 2, (int)getpid());
+    assert_int_equal(write_file_atomic(dead, "half", 4, 0644), 0);
+    assert_int_equal(write_file_atomic(live, "half", 4, 0644), 0);
+    assert_int_equal(objcache_evict(cache, INT64_MAX), 0);
+    assert_false(file_exists(dead));
+    assert_true(file_exists(live));
+    assert_true(present(cache, key_of(1)));
+    remove_tree(dir);
+    free(dead);
+    free(live);
+    free(src);
+    free(cache);
+    free(dir);
+}
+
 static int64_t entry_mtime(const char *cache, XXH128_hash_t key)
 {
     char hex[33];
@@ -266,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_entry_is_a_miss),
         cmocka_unit_test(test_manifest_selects_matching_header_set),
         cmocka_unit_test(test_eviction_is_lru_to_size),
+        cmocka_unit_test(test_killed_write_tmp_is_cleaned),
         cmocka_unit_test(test_touch_rule_and_get_stat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
