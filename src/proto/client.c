@@ -101,6 +101,25 @@ static int client_status_from_code(const char *code)
 /* Sends req (consumed) and parses the reply. On a reply with ok=false, the
  * error text lands in the handle and the mapped status is returned; *reply is
  * set in both cases (caller deletes). */
+/* How long a reply may take beyond what the request itself asks to wait
+ * (job_wait's timeout_ms): past it the orchestrator is taken for hung, instead
+ * of the client waiting forever. JMAKE_REPLY_TIMEOUT_MS overrides it. */
+#define CLIENT_REPLY_TIMEOUT_MS 60000
+
+static int reply_timeout_ms(const cJSON *req)
+{
+    const char *env = getenv("JMAKE_REPLY_TIMEOUT_MS");
+    long bound = env && *env ? strtol(env, NULL, 10) : CLIENT_REPLY_TIMEOUT_MS;
+    if (bound <= 0)
+        bound = CLIENT_REPLY_TIMEOUT_MS;
+    const cJSON *t = cJSON_GetObjectItem(req, "timeout_ms");
+    if (cJSON_IsNumber(t) && t->valuedouble < 0)
+        return -1;   /* the caller asked to wait as long as the job runs */
+    double wait = cJSON_IsNumber(t) ? t->valuedouble : 0;
+    double total = wait + (double)bound;
+    return total > 2e9 ? -1 : (int)total;
+}
+
 static int client_call(jmake_client *c, cJSON *req, cJSON **reply)
 {
     *reply = NULL;
@@ -108,6 +127,7 @@ static int client_call(jmake_client *c, cJSON *req, cJSON **reply)
         cJSON_Delete(req);
         return client_fail(c, JMAKE_ERR_UNREACHABLE, "not connected");
     }
+    int timeout_ms = reply_timeout_ms(req);
     cJSON_AddNumberToObject(req, "v", JMAKE_PROTOCOL_VERSION);
     char *text = cJSON_PrintUnformatted(req);
     cJSON_Delete(req);
@@ -118,7 +138,14 @@ static int client_call(jmake_client *c, cJSON *req, cJSON **reply)
     if (rc < 0)
         return client_fail(c, JMAKE_ERR_UNREACHABLE, "lost the orchestrator: %s", strerror(-rc));
     char *frame = NULL;
-    rc = wire_recv(c->fd, WIRE_MAX_REPLY, -1, &frame, NULL);
+    rc = wire_recv(c->fd, WIRE_MAX_REPLY, timeout_ms, &frame, NULL);
+    if (rc == -ETIMEDOUT) {
+        /* A late reply would answer the next request: this connection is done. */
+        close(c->fd);
+        c->fd = -1;
+        return client_fail(c, JMAKE_ERR_UNREACHABLE, "the orchestrator did not answer within %d ms (hung?)",
+                           timeout_ms);
+    }
     if (rc < 0)
         return client_fail(c, JMAKE_ERR_UNREACHABLE, "lost the orchestrator: %s",
                            rc == -ECONNRESET ? "connection closed" : strerror(-rc));

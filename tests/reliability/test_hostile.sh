@@ -50,6 +50,18 @@ wait_for 3 sh -c "[ \$(awk '/^VmRSS:/ {print \$2}' /proc/$(pid_of orchestrator)/
 after=$(rss_kib)
 check "orchestrator memory back near its level after it (before $before KiB, after $after KiB)" [ "$after" -lt $((before * 2 + 20000)) ]
 
+# A hung orchestrator (stopped): the CLI says so within its bound instead of waiting forever.
+orch=$(pid_of orchestrator)
+kill -STOP "$orch"
+t0=$(date +%s%N)
+err=$(JMAKE_REPLY_TIMEOUT_MS=1000 timeout 20 "$JMAKE" --home "$TEST_HOME" job list 2>&1); rc=$?
+t1=$(date +%s%N)
+kill -CONT "$orch"
+check_eq "a request to a hung orchestrator exits 3" 3 "$rc"
+check "saying it did not answer" has "$err" 'did not answer within 1000 ms'
+check "within the bound" [ $(( (t1 - t0) / 1000000 )) -lt 5000 ]
+check "and once it runs again, it answers" jm job list
+
 # A large valid file: accepted, in time linear in its size, and the memory it took is returned.
 before=$(rss_kib)
 python3 - "$WORK" <<'PY'
