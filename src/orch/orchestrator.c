@@ -391,9 +391,13 @@ int orchestrator_main(const char *home)
         free(o.home);
         return 1;
     }
-    int requeued = jobstore_requeue_all_running(o.store);
+    int exhausted = 0;
+    int requeued = jobstore_requeue_all_running(o.store, o.cfg.error_handling.max_retries, clock_wall_ms(), &exhausted);
     if (requeued > 0)
         log_info("%d job(s) that were running when the orchestrator stopped are queued again", requeued);
+    if (exhausted > 0)
+        log_warn("%d job(s) that were running when the orchestrator stopped had used their %lld retries: failed",
+                 exhausted, (long long)o.cfg.error_handling.max_retries);
 
     o.loop = uv_default_loop();
     o.loop->data = &o;

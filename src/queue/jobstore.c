@@ -114,6 +114,7 @@ typedef enum stmt_id {
     ST_FINISH,
     ST_REQUEUE,
     ST_REQUEUE_ALL,
+    ST_FAIL_EXHAUSTED,
     ST_STATE_OF,
     ST_CANCEL,
     ST_CLEAN,
@@ -169,6 +170,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REQUEUE_ALL] = "UPDATE jobs SET state = 'pending', worker = NULL,"
                        " reason = 'requeued: it was running when the orchestrator stopped'"
                        " WHERE state = 'running'",
+    /* The attempts are in the store, so max_retries holds across restarts of the orchestrator too. */
+    [ST_FAIL_EXHAUSTED] = "UPDATE jobs SET state = 'failed', worker = NULL, finished_ms = ?2,"
+                          " reason = 'it was running when the orchestrator stopped (after ' || attempts"
+                          " || ' attempts, max_retries = ' || ?1 || ')'"
+                          " WHERE state = 'running' AND attempts > ?1",
     [ST_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
     [ST_CANCEL] = "UPDATE jobs SET state = 'cancelled', reason = 'cancelled before it started', finished_ms = ?2"
                   " WHERE id = ?1 AND state = 'pending'",
@@ -1024,12 +1030,32 @@ jobstore_result jobstore_requeue(jobstore *store, const char *id, int64_t not_be
     return rc;
 }
 
-int jobstore_requeue_all_running(jobstore *store)
+int jobstore_requeue_all_running(jobstore *store, int64_t max_retries, int64_t now_ms, int *failed)
 {
-    sqlite3_stmt *st = stmt_get(store, ST_REQUEUE_ALL);
-    if (!st || stmt_run(st) != SQLITE_DONE)
+    *failed = 0;
+    if (tx_begin(store) < 0)
         return -1;
-    return sqlite3_changes(store->db);
+    sqlite3_stmt *st = stmt_get(store, ST_FAIL_EXHAUSTED);
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, max_retries);
+    sqlite3_bind_int64(st, 2, now_ms);
+    if (stmt_run(st) != SQLITE_DONE)
+        goto fail;
+    *failed = sqlite3_changes(store->db);
+    st = stmt_get(store, ST_REQUEUE_ALL);
+    if (!st || stmt_run(st) != SQLITE_DONE)
+        goto fail;
+    int requeued = sqlite3_changes(store->db);
+    if (tx_commit(store) < 0)
+        return -1;
+    if (*failed)
+        store->cascade_due = true;   /* their dependents fail with them */
+    return requeued;
+fail:
+    tx_rollback(store);
+    *failed = 0;
+    return -1;
 }
 
 int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms)

@@ -123,8 +123,11 @@ jobstore_result jobstore_finish(jobstore *store, const char *id, job_state state
 /* Back to pending, not before not_before_ms (a retry or a job whose daemon
  * died). NOT_FOUND: no pending or running job with that id. */
 jobstore_result jobstore_requeue(jobstore *store, const char *id, int64_t not_before_ms, const char *reason);
-/* At orchestrator start: every running job goes back to pending. Returns how many, or -1. */
-int jobstore_requeue_all_running(jobstore *store);
+/* At orchestrator start: every job that was running goes back to pending,
+ * except those that already used their attempts (attempts > max_retries: the
+ * same rule as a retry), which fail. Returns how many were queued again (and
+ * *failed how many failed), or -1. */
+int jobstore_requeue_all_running(jobstore *store, int64_t max_retries, int64_t now_ms, int *failed);
 /* Pending -> cancelled at once. Returns the state the job was in (a job_state,
  * >= 0; only a pending one changes), or JOBSTORE_NOT_FOUND / JOBSTORE_DB_ERROR. */
 int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms);

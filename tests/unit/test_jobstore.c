@@ -382,15 +382,42 @@ static void test_durable_across_kill(void **state)
         fail_msg("reopen: %s", err);
     assert_int_equal(state_of(fx->store, "survivor"), JOB_RUNNING);
     assert_int_equal(state_of(fx->store, "waiting"), JOB_PENDING);
-    assert_int_equal(jobstore_requeue_all_running(fx->store), 1);
+    int failed = -1;
+    assert_int_equal(jobstore_requeue_all_running(fx->store, 3, 5, &failed), 1);
+    assert_int_equal(failed, 0);
     job_record rec;
     assert_int_equal(jobstore_get(fx->store, "survivor", &rec), 0);
     assert_int_equal(rec.state, JOB_PENDING);
     assert_int_equal(rec.attempts, 1); /* the interrupted run counts */
     assert_non_null(rec.reason);
     job_record_free(&rec);
-    assert_int_equal(jobstore_requeue_all_running(fx->store), 0);
+    assert_int_equal(jobstore_requeue_all_running(fx->store, 3, 5, &failed), 0);
     expect_next(fx->store, 10, NULL, "survivor");
+}
+
+/* The attempts are in the store: a job interrupted by orchestrator deaths
+ * more often than max_retries allows fails at the next start, whatever the
+ * orchestrator remembered (it remembers nothing across a kill). */
+static void test_retry_limit_across_restarts(void **state)
+{
+    fixture *fx = *state;
+    submit_one(fx->store, spec_of("crashy", "compilation", 1), 1);
+    submit_one(fx->store, spec_of("after", "discovery", 1), 1);
+    int failed = -1;
+    /* max_retries = 2: three attempts in all, the third interrupted too. */
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        assert_int_equal(jobstore_mark_running(fx->store, "crashy", "compilation", attempt), JOBSTORE_OK);
+        int requeued = jobstore_requeue_all_running(fx->store, 2, attempt, &failed);
+        assert_int_equal(requeued, attempt <= 2 ? 1 : 0);
+        assert_int_equal(failed, attempt <= 2 ? 0 : 1);
+    }
+    job_record rec;
+    assert_int_equal(jobstore_get(fx->store, "crashy", &rec), JOBSTORE_OK);
+    assert_int_equal(rec.state, JOB_FAILED);
+    assert_int_equal(rec.attempts, 3);
+    assert_non_null(strstr(rec.reason, "after 3 attempts, max_retries = 2"));
+    job_record_free(&rec);
+    assert_int_equal(state_of(fx->store, "after"), JOB_PENDING);   /* others untouched */
 }
 
 static void test_cancel_pending(void **state)
@@ -766,6 +793,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_skip_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_attempts_and_requeue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_limit_across_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clean_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_guard, setup, teardown),
