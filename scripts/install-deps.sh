@@ -5,7 +5,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git
     libsqlite3-dev libuv1-dev libcjson-dev libxxhash-dev libzstd-dev libelf-dev libcmocka-dev
     libclang-dev zlib1g-dev nodejs
-    clang llvm python3 procps valgrind distcc
+    clang llvm python3 procps valgrind distcc distcc-pump
     bash-completion zsh fish tmux man-db groff-base
     libclang-rt-dev   # libFuzzer and the sanitizer runtimes for clang (only recommended by clang)
 )

@@ -50,7 +50,9 @@ check_eq "errors show --json: fix count" 1 "$(jm errors show "$id" --json | json
 # 3. A second project failing the same way gets the learned fix first.
 P2=$WORK/two
 make_project "$P2" two
-rm -rf "$P2/third"     # its header exists only where the first project has it
+# Its header is in a folder of its own too, so a built-in suggestion (that folder)
+# competes with the learned one: the learned one must still come first.
+mkdir -p "$P2/vendor" && mv "$P2/third/inc/gizmo.h" "$P2/vendor/" && rm -rf "$P2/third"
 jm build "$P2" >/dev/null 2>&1
 res2=$(analyse "$(last_compilation)")
 check_eq "second project: the learned fix comes first, with its count" "learned $P1/third/inc 1" \
