@@ -61,6 +61,18 @@ static const cli_option build_options[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const cli_option watch_options[] = {
+    {"--json", NULL, NULL, "list: the projects as a JSON array"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const cli_subcommand watch_subcommands[] = {
+    {"add", "[DIR]", NULL, "watch DIR's project (its jmake.toml is checked first); starts no build"},
+    {"remove", "[DIR]", NULL, "stop watching DIR's project"},
+    {"list", NULL, watch_options, "each watched project, its state and its last build"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const cli_subcommand config_subcommands[] = {
     {"check", "[FILE]...", NULL, "validate daemon or project configuration files"},
     {NULL, NULL, NULL, NULL},
@@ -117,6 +129,20 @@ const cli_command cli_commands[] = {
      "the library was built, 1 when the build failed (diagnostics printed), 3 when the daemons\n"
      "do not run. --json prints the job's result JSON instead of progress.",
      "[DIR]", build_options, NULL},
+    {"watch", cli_watch, "watch add [DIR] | watch remove [DIR] | watch list [--json]",
+     "projects the watcher rebuilds on change",
+     "add: DIR's jmake.toml (DIR defaults to .) is checked as `jmake build` would, then the\n"
+     "     project is watched: a saved source, header or jmake.toml starts one build after\n"
+     "     debounce_ms of quiet. The list is kept in the job database across restarts.\n"
+     "remove: stop watching. list: each project with its state (watching, rescanning,\n"
+     "     degraded: the inotify watch limit left folders unwatched) and its last build.",
+     NULL, NULL, watch_subcommands},
+    {"init", cli_init, "init [DIR]", "write DIR's jmake.toml from a discovery, or complete it",
+     "Runs a discovery job through the daemons on DIR (default .) and writes a jmake.toml that\n"
+     "builds: sources, include folders, library name and type, C++ standard where needed. When\n"
+     "DIR has an incomplete jmake.toml, only the missing keys are added, each in its table;\n"
+     "every line already there (comments and key order included) is kept.",
+     "[DIR]", NULL, NULL},
     {"config", cli_config, "config check [FILE]...", "validate daemon or project configuration",
      "Checks daemon configuration files (job_queue_design.toml, orchestrator.toml,\n"
      "compilation.toml: together, as one configuration) and project files (jmake.toml).\n"

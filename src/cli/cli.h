@@ -102,6 +102,10 @@ int cli_logs(cli *c, int argc, char **argv);
 int cli_submit(cli *c, int argc, char **argv);
 int cli_job(cli *c, int argc, char **argv);
 int cli_build(cli *c, int argc, char **argv);
+/* cli_watch.c */
+int cli_watch(cli *c, int argc, char **argv);
+/* cli_init.c */
+int cli_init(cli *c, int argc, char **argv);
 /* cli_config.c */
 int cli_config(cli *c, int argc, char **argv);
 /* cli.c */
