@@ -102,3 +102,25 @@ int cli_watch(cli *c, int argc, char **argv)
     cJSON_Delete(reply);
     return EXIT_OK;
 }
+
+void cli_watch_print_warnings(cli *c)
+{
+    jmake_client *client = NULL;
+    if (jmake_connect(c->home, &client) != JMAKE_OK) {
+        jmake_disconnect(client);
+        return;
+    }
+    char *reply_text = NULL;
+    if (jmake_request(client, "{\"op\":\"status\"}", &reply_text) == JMAKE_OK) {
+        cJSON *reply = cJSON_Parse(reply_text);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(reply, "watch"))
+        {
+            if (cJSON_GetObjectItem(p, "detail"))
+                printf("Watch %s: %s: %s\n", str_of(p, "config"), str_of(p, "state"), str_of(p, "detail"));
+        }
+        cJSON_Delete(reply);
+    }
+    jmake_free(reply_text);
+    jmake_disconnect(client);
+}
