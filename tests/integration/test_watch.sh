@@ -128,6 +128,15 @@ wait_for 15 sh -c "\"$JMAKE\" --home \"$TEST_HOME\" status | grep -q 'Watcher Da
 for _ in $(seq 1 100); do has "$(symbols_of_last)" after_kill && break; sleep 0.2; done
 check "after kill -9 of the watcher, a change made meanwhile is built" has "$(symbols_of_last)" 'after_kill'
 
+# The same, deterministically: a change made while the watcher is stopped is built once it is back.
+jm stop watcher >/dev/null
+wait_for 10 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" status | grep -q 'Watcher Daemon: Running'"
+echo 'int a(void) { return 1; } int while_stopped(void) { return 1; }' > "$P/src/a.c"
+sleep 0.3
+jm start watcher >/dev/null
+for _ in $(seq 1 100); do has "$(symbols_of_last)" while_stopped && break; sleep 0.2; done
+check "a change made while the watcher was stopped is built when it is back" has "$(symbols_of_last)" 'while_stopped'
+
 # The watch list survives a restart of the daemons.
 jm stop >/dev/null
 start_daemons
