@@ -2,12 +2,17 @@
 # watch_bench.sh - reactive-build benchmarks: watched no-op builds against ninja, save to build start, save to library ready against entr + ninja, the watcher's memory on a large tree; writes bench/out/watch.txt.
 #
 # Usage: bench/watch_bench.sh [--sizes "1000 10000"] [--runs 10] [--saves 20] [--ready-size 2000]
-#                             [--ready-runs 10] [--big-files 100000] [--keep]
+#                             [--ready-runs 10] [--big-files 100000] [--real-cc] [--skip SECTIONS] [--keep]
 #   --sizes       generated sources for the no-op comparison (50000 when time allows)
 #   --runs        no-op runs per side and size (medians reported)
 #   --saves       saves for save-to-build-start (median reported)
 #   --ready-size  sources of the save-to-library-ready tree; --ready-runs saves per side
 #   --big-files   files (in folders of 20) of the watcher memory case; 0 leaves it out
+#   --real-cc     build the no-op trees with cc itself; by default their one full build (needed
+#                 before a no-op can be timed) uses a stand-in compiler that copies one object
+#                 and writes the depfile, for jmake and ninja alike (10,000 real compiles take
+#                 half an hour on a loaded 2-core machine and do not change a no-op)
+#   --skip        sections to leave out: any of noop start ready big ("--skip big")
 # Environment: JMAKE (default build-wbench/jmake next to this folder).
 # Every case uses debounce_ms = 50. The sources are generated with -O0 and one
 # function each: the comparisons are of overhead, not of compiling.
@@ -22,6 +27,8 @@ SAVES=20
 READY_SIZE=2000
 READY_RUNS=10
 BIG_FILES=100000
+REAL_CC=0
+SKIP=
 KEEP=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -31,6 +38,8 @@ while [ $# -gt 0 ]; do
     --ready-size) READY_SIZE=$2; shift 2 ;;
     --ready-runs) READY_RUNS=$2; shift 2 ;;
     --big-files) BIG_FILES=$2; shift 2 ;;
+    --real-cc) REAL_CC=1; shift ;;
+    --skip) SKIP=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "watch_bench.sh: unknown argument $1" >&2; exit 2 ;;
@@ -80,24 +89,49 @@ report "# watch_bench.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $
 report "# jmake $("$JMAKE" --version), ninja $(ninja --version), debounce_ms = 50"
 jm start >/dev/null
 
+skipped() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 gen() { # gen DIR N
-    python3 "$HERE/gen_project.py" --sources "$2" --functions 1 --flags "-O0" "$1" >/dev/null
+    python3 "$HERE/gen_project.py" --sources "$2" --functions 1 --flags=-O0 "$1" >/dev/null
+}
+# The stand-in compiler of the no-op trees (see --real-cc): compiles become a copy.
+FASTCC=$ROOT/fastcc
+cc -c -x c /dev/null -o "$ROOT/empty.o"
+cat > "$FASTCC" <<SH
+#!/bin/sh
+case " \$* " in *" -c "*) ;; *) exec cc "\$@" ;; esac
+out=; dep=; src=; prev=
+for a in "\$@"; do
+    case \$prev in -o) out=\$a ;; -MF) dep=\$a ;; esac
+    case \$a in *.c) src=\$a ;; esac
+    prev=\$a
+done
+cp "$ROOT/empty.o" "\$out"
+[ -z "\$dep" ] || printf '%s: %s\\n' "\$out" "\$src" > "\$dep"
+SH
+chmod +x "$FASTCC"
+gen_noop() { # gen_noop DIR N
+    gen "$1" "$2"
+    if [ "$REAL_CC" = 0 ]; then
+        sed -i "s|^cc = \"cc\"|cc = \"$FASTCC\"|" "$1/jmake.toml"
+        sed -i "s|^cc = cc\$|cc = $FASTCC|" "$1/build.ninja"
+    fi
 }
 
 # ---- 1. nothing changed, project watched: jmake build vs ninja
+if ! skipped noop; then
 report ""
 report "## no-op build, project watched (median of $RUNS, ms): jmake build | ninja | ratio (target <= 0.05 at 10,000)"
 for n in $SIZES; do
     P=$ROOT/noop$n
-    gen "$P" "$n"
+    gen_noop "$P" "$n"
     jm watch add "$P" >/dev/null
-    t=$(now_ms); jm build "$P" >/dev/null; tj=$(( $(now_ms) - t ))
+    t=$(now_ms); jm build "$P" >/dev/null 2>&1; tj=$(( $(now_ms) - t ))
     t=$(now_ms); ninja -C "$P" >/dev/null; tn=$(( $(now_ms) - t ))
     wait_idle
-    jm build "$P" >/dev/null; ninja -C "$P" >/dev/null   # warm
+    jm build "$P" >/dev/null 2>&1; ninja -C "$P" >/dev/null   # warm
     js=(); ns=()
     for _ in $(seq 1 "$RUNS"); do
-        t=$(date +%s%N); jm build "$P" >/dev/null; js+=($(( ($(date +%s%N) - t) / 1000 )))
+        t=$(date +%s%N); jm build "$P" >/dev/null 2>&1; js+=($(( ($(date +%s%N) - t) / 1000 )))
         t=$(date +%s%N); ninja -C "$P" >/dev/null; ns+=($(( ($(date +%s%N) - t) / 1000 )))
     done
     mj=$(median "${js[@]}"); mn=$(median "${ns[@]}")
@@ -105,13 +139,17 @@ for n in $SIZES; do
     # Leave the big trees unwatched for what follows.
     jm watch remove "$P" >/dev/null
 done
+report "   (trees built once with $([ "$REAL_CC" = 1 ] && echo cc || echo 'the stand-in compiler'); every no-op reads the same tree on both sides)"
+fi
 
 # ---- 2. save to build start (the compilation job marked running), debounce_ms = 50
+if ! skipped start; then
 report ""
 n=$(echo "$SIZES" | awk '{print $1}')
-P=$ROOT/noop$n
+P=$ROOT/start$n
+gen_noop "$P" "$n"
 jm watch add "$P" >/dev/null
-jm build "$P" >/dev/null
+jm build "$P" >/dev/null 2>&1
 wait_idle
 lat=()
 for i in $(seq 1 "$SAVES"); do
@@ -134,13 +172,15 @@ PY
 done
 report "## save to build start, N=$n (median of $SAVES, ms): $(median "${lat[@]}")  (target <= debounce + 10 = 60); all: ${lat[*]}"
 jm watch remove "$P" >/dev/null
+fi
 
 # ---- 3. save to library ready, one source changed: jmake (watched) vs entr + ninja
+if ! skipped ready; then
 report ""
 A=$ROOT/readyA; B=$ROOT/readyB
 gen "$A" "$READY_SIZE"; cp -r "$A" "$B"
 jm watch add "$A" >/dev/null
-jm build "$A" >/dev/null; ninja -C "$B" >/dev/null
+jm build "$A" >/dev/null 2>&1; ninja -C "$B" >/dev/null
 wait_idle
 ( cd "$B" && find src include -type f | entr -n -p ninja >/dev/null 2>&1 ) &
 ENTR_PID=$!
@@ -186,9 +226,10 @@ report "## save to library ready, N=$READY_SIZE, one source changed (median of $
 report "   jmake's own overhead (save to ready minus its compile and link commands): $mo ms (target <= 60); jmake all: ${jt[*]}; entr all: ${et[*]}"
 kill "$ENTR_PID" 2>/dev/null || true; ENTR_PID=
 jm watch remove "$A" >/dev/null
+fi
 
 # ---- 4. the watcher on a big tree: resident memory, time to place every watch
-if [ "$BIG_FILES" -gt 0 ]; then
+if [ "$BIG_FILES" -gt 0 ] && ! skipped big; then
     report ""
     G=$ROOT/big
     dirs=$(( BIG_FILES / 20 ))

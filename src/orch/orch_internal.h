@@ -93,6 +93,7 @@ typedef struct orch_project {
     char *state;                /* as the watcher last said: "watching", "rescanning", "degraded"; owned */
     char *detail;               /* the watcher's words on a degraded state, owned, or NULL */
     int64_t watches, unwatched;
+    cJSON *index;               /* the discovery daemon's last "index_changed" for it, owned, or NULL */
     struct orch_project *next;
 } orch_project;
 
@@ -203,6 +204,7 @@ cJSON *orch_op_watch_list(orch *o, conn *c, const cJSON *req);
 cJSON *orch_msg_watch_changes(orch *o, conn *c, const cJSON *msg);
 cJSON *orch_msg_watch_state(orch *o, conn *c, const cJSON *msg);
 cJSON *orch_msg_synced(orch *o, conn *c, const cJSON *msg);
+cJSON *orch_msg_index_changed(orch *o, conn *c, const cJSON *msg);
 /* The reply for a rejected request with diagnostics (caller owns). */
 cJSON *orch_reply_diags(const diag_list *diags);
 

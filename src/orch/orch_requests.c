@@ -478,6 +478,7 @@ const orch_request orch_request_table[] = {
     {"watch_changes", orch_msg_watch_changes, ORCH_REQ_WORKER},
     {"watch_state", orch_msg_watch_state, ORCH_REQ_WORKER},
     {"synced", orch_msg_synced, ORCH_REQ_WORKER},
+    {"index_changed", orch_msg_index_changed, ORCH_REQ_WORKER},
     {NULL, NULL, 0},
 };
 

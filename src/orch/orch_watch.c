@@ -31,6 +31,7 @@ static void project_free(orch_project *p)
     strvec_free(&p->paths);
     free(p->state);
     free(p->detail);
+    cJSON_Delete(p->index);
     free(p);
 }
 
@@ -268,6 +269,44 @@ void orch_watch_job_settled(orch *o, const char *id)
     }
 }
 
+/* The discovery daemon keeps the project's index of sources from the same
+ * paths (a lost track makes it start again from a scan). */
+static void tell_discovery(orch *o, orch_project *p, const cJSON *paths, bool lost)
+{
+    worker *d = &o->workers[DAEMON_DISCOVERY];
+    if (!d->conn)
+        return;
+    cJSON *m = cJSON_CreateObject();
+    if (lost) {
+        cJSON_AddStringToObject(m, "op", "index_forget");
+        cJSON_AddStringToObject(m, "config", p->config);
+        orch_send(d->conn, m);
+        m = cJSON_CreateObject();
+    }
+    cJSON_AddStringToObject(m, "op", "index_changes");
+    cJSON_AddStringToObject(m, "config", p->config);
+    cJSON_AddItemToObject(m, "paths", paths ? cJSON_Duplicate(paths, 1) : cJSON_CreateArray());
+    orch_send(d->conn, m);
+}
+
+cJSON *orch_msg_index_changed(orch *o, conn *c, const cJSON *msg)
+{
+    (void)c;
+    orch_project *p = find_project(o, cJSON_GetStringValue(cJSON_GetObjectItem(msg, "config")));
+    if (!p)
+        return NULL;
+    cJSON_Delete(p->index);
+    p->index = cJSON_Duplicate(msg, 1);
+    cJSON_DeleteItemFromObject(p->index, "op");
+    cJSON_DeleteItemFromObject(p->index, "config");
+    const cJSON *added = cJSON_GetObjectItem(msg, "added"), *removed = cJSON_GetObjectItem(msg, "removed");
+    if (cJSON_GetArraySize(added) || cJSON_GetArraySize(removed))
+        log_info("%s: %d source(s) joined, %d left (discovery index, %d in all)", p->config,
+                 cJSON_GetArraySize(added), cJSON_GetArraySize(removed),
+                 (int)cJSON_GetNumberValue(cJSON_GetObjectItem(msg, "sources")));
+    return NULL;
+}
+
 /* ---- watcher messages ---- */
 
 cJSON *orch_msg_watch_changes(orch *o, conn *c, const cJSON *msg)
@@ -282,8 +321,10 @@ cJSON *orch_msg_watch_changes(orch *o, conn *c, const cJSON *msg)
         if (cJSON_IsString(item) && !strvec_contains(&p->paths, item->valuestring))
             strvec_push(&p->paths, item->valuestring);
     }
-    if (cJSON_IsTrue(cJSON_GetObjectItem(msg, "lost")))
+    bool lost = cJSON_IsTrue(cJSON_GetObjectItem(msg, "lost"));
+    if (lost)
         p->lost = true;
+    tell_discovery(o, p, cJSON_GetObjectItem(msg, "paths"), lost);
     if (p->paths.n > 0 || p->lost)
         request_build(o, p);
     return NULL;
@@ -379,6 +420,13 @@ cJSON *orch_op_watch_remove(orch *o, conn *c, const cJSON *req)
     }
     log_info("no longer watching %s", config);
     send_watch_set(o);
+    worker *d = &o->workers[DAEMON_DISCOVERY];
+    if (d->conn) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "op", "index_forget");
+        cJSON_AddStringToObject(m, "config", config);
+        orch_send(d->conn, m);
+    }
     return orch_reply_ok();
 }
 
@@ -391,6 +439,8 @@ static cJSON *project_json(const orch_project *p)
         cJSON_AddStringToObject(j, "detail", p->detail);
     cJSON_AddNumberToObject(j, "watches", (double)p->watches);
     cJSON_AddNumberToObject(j, "unwatched", (double)p->unwatched);
+    if (p->index)
+        cJSON_AddItemToObject(j, "index", cJSON_Duplicate(p->index, 1));
     return j;
 }
 

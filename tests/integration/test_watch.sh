@@ -16,6 +16,8 @@ settle() { # settle EXPECTED_BUILDS: true when exactly that many jobs exist once
 last_id() { jm job list | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
 last_result() { jm job result "$(last_id)"; }
 lacks() { ! has "$1" "$2"; }
+# index_of KEY: the discovery daemon's last index change of project p (added, removed or sources).
+index_of() { jm watch list --json | python3 -c 'import json,sys; p=[x for x in json.load(sys.stdin) if x["config"].endswith("/p/jmake.toml")][0]; v=p.get("index",{}).get(sys.argv[1]); print(" ".join(v) if isinstance(v,list) else v)' "$1"; }
 symbols_of_last() { last_result | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["result"]["symbols"]))'; }
 
 P=$WORK/p
@@ -66,6 +68,8 @@ mkdir -p "$P/src/newdir/deeper"
 echo 'int fresh(void) { return 5; }' > "$P/src/newdir/deeper/fresh.c"
 check "a new folder's source gives one build" settle 5
 check "and joins the library" has "$(symbols_of_last)" 'fresh'
+check "the discovery index says it joined, without a rescan" has "$(index_of added)" 'src/newdir/deeper/fresh.c'
+check "and counts the sources" has "$(index_of sources)" '^4$'
 
 # Paths under build/ and julia/ never trigger.
 mkdir -p "$P/julia"
@@ -85,7 +89,8 @@ check "and the saved content is built" has "$(symbols_of_last)" 'b_saved'
 # A deleted source leaves the link.
 rm "$P/src/newdir/deeper/fresh.c"
 check "a deletion gives one build" settle 7
-check "and the deleted source's symbol is gone" lacks "$(symbols_of_last)" 'fresh' 
+check "and the deleted source's symbol is gone" lacks "$(symbols_of_last)" 'fresh'
+check "the discovery index says it left" has "$(index_of removed)" 'src/newdir/deeper/fresh.c' 
 
 # A header in an include folder outside the root.
 echo '#define OUT_VALUE 4
