@@ -150,19 +150,6 @@ void log_close(void)
     pthread_mutex_unlock(&logger.lock);
 }
 
-/* write(2) until done; a full disk or closed stderr must not take the daemon down. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
 
 void log_write(log_level level, const char *file, int line, const char *fmt, ...)
 {
@@ -205,7 +192,7 @@ void log_write(log_level level, const char *file, int line, const char *fmt, ...
     buf[n++] = '\n';
 
     int fd = logger.fd >= 0 ? logger.fd : STDERR_FILENO;
-    write_all(fd, buf, (size_t)n);
+    (void)write_all(fd, buf, (size_t)n);   /* a full disk or closed stderr must not take the daemon down */
     if (logger.fd >= 0) {
         logger.size += n;
         if (logger.max_bytes > 0 && logger.size >= logger.max_bytes)

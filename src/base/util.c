@@ -85,6 +85,105 @@ void strvec_push_owned(strvec *sv, char *s)
     sv->v[sv->n] = NULL;
 }
 
+int strptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort_unique(strvec *sv, size_t from)
+{
+    if (from >= sv->n)
+        return;
+    char **v = sv->v + from;
+    size_t n = sv->n - from, kept = 0;
+    qsort(v, n, sizeof *v, strptr_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (kept && strcmp(v[kept - 1], v[i]) == 0) {
+            free(v[i]);
+            continue;
+        }
+        v[kept++] = v[i];
+    }
+    sv->n = from + kept;
+    sv->v[sv->n] = NULL;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
+   (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (n == 0 || p[0] > 0xF4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) || (p[0] == 0xF0 && p[1] < 0x90) ||
+        (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence(p);
+        if (n == 0) {
+            *p++ = '?';
+        } else {
+            p += n;
+        }
+    }
+}
+
+bool str_in_list(const char *const *list, const char *s)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+void err_set(char *err, size_t errsize, const char *fmt, ...)
+{
+    if (!err || errsize == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsize, fmt, ap);
+    va_end(ap);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int64_t timespec_ns(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+int64_t stat_mtime_ns(const struct stat *st)
+{
+    return timespec_ns(&st->st_mtim);
+}
+
 void strvec_push(strvec *sv, const char *s)
 {
     strvec_push_owned(sv, xstrdup(s));
@@ -299,21 +398,12 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         free(tmp);
         return -e;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return -e;
-        }
-        p += n;
-        left -= (size_t)n;
+    int wrc = write_all(fd, data, len);
+    if (wrc < 0) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return wrc;
     }
     if (fchmod(fd, mode) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
         int e = errno;

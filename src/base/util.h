@@ -27,6 +27,17 @@ void strvec_push_owned(strvec *sv, char *s);   /* takes ownership of s */
 void strvec_extend(strvec *sv, const strvec *other);
 bool strvec_contains(const strvec *sv, const char *s);
 void strvec_free(strvec *sv);                  /* frees strings and array, leaves sv empty */
+/* Sorts v[from..n) and drops repeated strings there (freeing them). */
+void strvec_sort_unique(strvec *sv, size_t from);
+/* strcmp of two char * elements, for qsort and bsearch over string arrays. */
+int strptr_cmp(const void *a, const void *b);
+/* Replaces every byte of s that is not part of a valid UTF-8 sequence with
+ * '?', in place: text that quotes user input stays valid in JSON. */
+void utf8_sanitize(char *s);
+/* True when s is one of the strings of the NULL-terminated list (borrowed). */
+bool str_in_list(const char *const *list, const char *s);
+/* printf into a caller's error buffer; nothing when err is NULL or errsize 0. */
+void err_set(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* A growable byte buffer for binary records; p is owned (free it when done). */
 typedef struct bytebuf {
@@ -51,6 +62,8 @@ char *read_file_stat(const char *path, size_t *len, struct stat *st);
 /* Writes through a temporary file in the same folder and rename(2), so readers
  * see the old or the new contents, never a half-written file. Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* write(2) until all of buf is out (EINTR retried). 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);               /* 0 or -errno */
 int remove_tree(const char *path);                        /* 0 or -errno */
 bool file_exists(const char *path);
@@ -59,6 +72,9 @@ bool dir_exists(const char *path);
 /* Clocks: monotonic for durations, wall time for records. */
 uint64_t clock_monotonic_ms(void);
 int64_t clock_wall_ms(void);
+/* Nanoseconds since the epoch of a timespec, and of a stat's mtime. */
+int64_t timespec_ns(const struct timespec *ts);
+int64_t stat_mtime_ns(const struct stat *st);
 void format_iso8601_ms(int64_t wall_ms, char *buf, size_t bufsize); /* 2026-11-26T11:28:27.123Z */
 
 /* Glob matching of a '/'-separated relative path: '*' and '?' stay inside one

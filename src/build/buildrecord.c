@@ -66,7 +66,7 @@ static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return timespec_ns(&ts);
 }
 
 int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, int64_t *mtime_ns)
@@ -83,7 +83,7 @@ int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, i
     if (size)
         *size = st.st_size;
     if (mtime_ns)
-        *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        *mtime_ns = stat_mtime_ns(&st);
     int rc = 0;
     if (st.st_size > 65536) {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -132,7 +132,7 @@ bool buildrecord_file_check_stat(buildrecord *rec, br_file *f, const struct stat
         return false;
     }
     f->exists = true;
-    int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    int64_t mt = stat_mtime_ns(st);
     if (f->hashed && !f->racy && f->size == (int64_t)st->st_size && f->mtime_ns == mt)
         return true;
     XXH128_hash_t h;

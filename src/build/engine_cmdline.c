@@ -195,5 +195,5 @@ void eng_free_unit(unit *u)
 void eng_stat_ns(const struct stat *st, int64_t *size, int64_t *mtime)
 {
     *size = st->st_size;
-    *mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    *mtime = stat_mtime_ns(st);
 }

@@ -19,7 +19,7 @@ XXH128_hash_t eng_tool_identity(const char *path)
     int64_t v[2] = {0, 0};
     if (stat(p, &st) == 0) {
         v[0] = st.st_size;
-        v[1] = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        v[1] = stat_mtime_ns(&st);
     }
     XXH3_state_t *s = XXH3_createState();
     XXH3_128bits_reset(s);

@@ -70,19 +70,7 @@ static int write_out(const char *path, bool in_place, const void *data, size_t l
         free(tmp);
         return -e;
     }
-    int rc = 0;
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            break;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
+    int rc = write_all(fd, data, len);
     if (rc == 0 && (process_umask < 0 || (mode & (mode_t)process_umask)) && fchmod(fd, mode) < 0)
         rc = -errno;
     if (rc == 0 && (size || mtime_ns)) {
@@ -93,7 +81,7 @@ static int write_out(const char *path, bool in_place, const void *data, size_t l
             if (size)
                 *size = st.st_size;
             if (mtime_ns)
-                *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+                *mtime_ns = stat_mtime_ns(&st);
         }
     }
     if (close(fd) < 0 && rc == 0)
@@ -128,7 +116,7 @@ static char *read_entry(const char *path, size_t *len, int64_t *mtime_ns)
     struct stat st;
     char *buf = read_file_stat(path, len, &st);
     if (buf)
-        *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        *mtime_ns = stat_mtime_ns(&st);
     return buf;
 }
 
@@ -138,7 +126,7 @@ static void touch_if_old(const char *path, int64_t mtime_ns)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    int64_t now_ns = timespec_ns(&now);
     if (now_ns - mtime_ns >= (int64_t)OBJCACHE_TOUCH_AFTER_S * 1000000000)
         utimensat(AT_FDCWD, path, NULL, 0);
 }
@@ -473,7 +461,7 @@ static void collect(const char *cache_dir, const char *kind, clist *out)
                         out->v = xrealloc(out->v, out->cap * sizeof *out->v);
                     }
                     out->v[out->n++] = (centry){p, (int64_t)st.st_size,
-                                                (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec};
+                                                stat_mtime_ns(&st)};
                 } else {
                     free(p);
                 }

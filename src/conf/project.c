@@ -402,13 +402,6 @@ static void read_llvm(load_ctx *cx, project_config *p, const toml_value *t)
         strvec_push(&p->llvm.opt_flags, "-O2");
 }
 
-static bool in_list(const char *const *list, const char *s)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], s) == 0)
-            return true;
-    return false;
-}
 
 static char *capitalized(const char *s)
 {
@@ -491,14 +484,14 @@ int project_load(const char *path, project_config *out, diag_list *diags)
         const toml_entry *e = &root->u.table.entries[i];
         const toml_value *t = e->value;
         bool table = t->type == TOML_TABLE;
-        if (in_list(original_unused_sections, e->key)) {
+        if (str_in_list(original_unused_sections, e->key)) {
             diag_add(diags, DIAG_WARNING, path, e->line, e->column,
                      "section [%s] of the original JMake format is not used by jmake (ignored)", e->key);
             continue;
         }
         static const char *const known[] = {"project", "paths", "compile", "binary", "wrap", "cache", "llvm",
                                             NULL};
-        if (!in_list(known, e->key)) {
+        if (!str_in_list(known, e->key)) {
             diag_add(diags, DIAG_WARNING, path, e->line, e->column, "unknown %s '%s' (ignored)",
                      table ? "section" : "top-level key", e->key);
             continue;

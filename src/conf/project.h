@@ -53,7 +53,9 @@ typedef struct project_config {
 
 /* Loads and checks path. Errors and warnings (unknown keys) go to diags as
  * FILE:LINE:COL; returns 0, or -1 on any error. Relative paths resolve
- * against the file's folder. */
+ * against the file's folder. *out is filled in every case (defaults and what
+ * could be read, even on -1): the caller owns it and frees it with
+ * project_free whatever the return value. */
 int project_load(const char *path, project_config *out, diag_list *diags);
 void project_free(project_config *project);
 

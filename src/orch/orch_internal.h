@@ -28,7 +28,8 @@ typedef struct conn {
     wire_decoder dec;
     worker *worker;         /* set once a worker registered on this connection (borrowed) */
     bool closing;
-    bool blocked;           /* a submit of this connection waits for the group commit */
+    bool blocked;           /* a submit waits for the group commit, or a job_wait for its jobs: the
+                               connection reads nothing more, so its replies stay in request order */
     struct conn *next;
 } conn;
 
@@ -141,6 +142,8 @@ struct orch {
 /* Sends msg (takes ownership) on c; a closing connection drops it, a failed write closes c. */
 void orch_send(conn *c, cJSON *msg);
 void orch_close_conn(conn *c);
+/* Unblocks c after its blocking request was answered and handles what it sent meanwhile. */
+void orch_conn_resume(conn *c);
 /* No new jobs start; running ones get grace_seconds, then are re-queued; the server socket closes. */
 void orch_begin_stop(orch *o, double grace_seconds);
 

@@ -123,6 +123,9 @@ void orch_answer_waiter(orch *o, waiter *w, bool timed_out)
 
 void orch_check_waiters(orch *o, uint64_t now)
 {
+    /* Answered waiters' connections resume after the walk: what they sent
+       meanwhile (another job_wait, say) may add waiters to the list. */
+    waiter *answered = NULL;
     waiter **pp = &o->waiters;
     while (*pp) {
         waiter *w = *pp;
@@ -131,11 +134,19 @@ void orch_check_waiters(orch *o, uint64_t now)
         if (done || expired) {
             orch_answer_waiter(o, w, !done);
             *pp = w->next;
-            strvec_free(&w->ids);
-            free(w);
+            w->next = answered;
+            answered = w;
         } else {
             pp = &w->next;
         }
+    }
+    while (answered) {
+        waiter *w = answered;
+        answered = w->next;
+        if (!w->c->closing)
+            orch_conn_resume(w->c);
+        strvec_free(&w->ids);
+        free(w);
     }
 }
 

@@ -27,6 +27,8 @@ cJSON *orch_reply_error(const char *code, const char *fmt, ...)
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    if (msg)
+        utf8_sanitize(msg);   /* messages quote what the client sent: never echo invalid UTF-8 */
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "ok");
     cJSON_AddStringToObject(r, "code", code);
@@ -227,6 +229,7 @@ static cJSON *op_job_wait(orch *o, conn *c, const cJSON *req)
     } else {
         w->next = o->waiters;
         o->waiters = w;
+        c->blocked = true;   /* replies stay in request order: nothing more is read until this one is out */
     }
     return NULL; /* answered above, or by orch_check_waiters */
 }
@@ -454,32 +457,43 @@ static cJSON *msg_done(orch *o, conn *c, const cJSON *msg)
 
 #define QUEUE_WRITE (ORCH_REQ_CLIENT | ORCH_REQ_GROUP_COMMIT | ORCH_REQ_NOT_WHILE_STOPPING)
 
+static const orch_field submit_fields[] = {{"job", FIELD_OBJECT}, {NULL}};
+static const orch_field submit_file_fields[] = {{"path", FIELD_STRING}, {NULL}};
+static const orch_field job_id_fields[] = {{"id", FIELD_STRING}, {"result", FIELD_STRING}, {NULL}};
+static const orch_field job_wait_fields[] = {{"ids", FIELD_STRINGS}, {"timeout_ms", FIELD_INT}, {NULL}};
+static const orch_field job_list_fields[] = {{"state", FIELD_STRING}, {NULL}};
+static const orch_field job_clean_fields[] = {{"older_than_seconds", FIELD_INT}, {NULL}};
+static const orch_field start_fields[] = {{"daemon", FIELD_STRING}, {NULL}};
+static const orch_field stop_fields[] = {{"daemon", FIELD_STRING}, {"grace_seconds", FIELD_NUMBER}, {NULL}};
+static const orch_field register_fields[] = {{"daemon", FIELD_STRING}, {"pid", FIELD_INT}, {NULL}};
+static const orch_field watch_fields[] = {{"config", FIELD_STRING}, {NULL}};
+
 const orch_request orch_request_table[] = {
-    {"ping", op_status, ORCH_REQ_CLIENT},
-    {"status", op_status, ORCH_REQ_CLIENT},
-    {"submit", op_submit, QUEUE_WRITE},
-    {"submit_file", op_submit_file, QUEUE_WRITE},
-    {"job_status", op_job_status, ORCH_REQ_CLIENT},
-    {"job_result", op_job_result, ORCH_REQ_CLIENT},
-    {"job_wait", op_job_wait, ORCH_REQ_CLIENT},
-    {"job_cancel", op_job_cancel, ORCH_REQ_CLIENT},
-    {"job_list", op_job_list, ORCH_REQ_CLIENT},
-    {"job_clean", op_job_clean, ORCH_REQ_CLIENT},
-    {"watch_add", orch_op_watch_add, ORCH_REQ_CLIENT | ORCH_REQ_NOT_WHILE_STOPPING},
-    {"watch_remove", orch_op_watch_remove, ORCH_REQ_CLIENT},
-    {"watch_list", orch_op_watch_list, ORCH_REQ_CLIENT},
-    {"start", op_start, ORCH_REQ_CLIENT},
-    {"stop", op_stop, ORCH_REQ_CLIENT},
+    {"ping", op_status, ORCH_REQ_CLIENT, NULL},
+    {"status", op_status, ORCH_REQ_CLIENT, NULL},
+    {"submit", op_submit, QUEUE_WRITE, submit_fields},
+    {"submit_file", op_submit_file, QUEUE_WRITE, submit_file_fields},
+    {"job_status", op_job_status, ORCH_REQ_CLIENT, job_id_fields},
+    {"job_result", op_job_result, ORCH_REQ_CLIENT, job_id_fields},
+    {"job_wait", op_job_wait, ORCH_REQ_CLIENT, job_wait_fields},
+    {"job_cancel", op_job_cancel, ORCH_REQ_CLIENT, job_id_fields},
+    {"job_list", op_job_list, ORCH_REQ_CLIENT, job_list_fields},
+    {"job_clean", op_job_clean, ORCH_REQ_CLIENT, job_clean_fields},
+    {"watch_add", orch_op_watch_add, ORCH_REQ_CLIENT | ORCH_REQ_NOT_WHILE_STOPPING, watch_fields},
+    {"watch_remove", orch_op_watch_remove, ORCH_REQ_CLIENT, watch_fields},
+    {"watch_list", orch_op_watch_list, ORCH_REQ_CLIENT, NULL},
+    {"start", op_start, ORCH_REQ_CLIENT, start_fields},
+    {"stop", op_stop, ORCH_REQ_CLIENT, stop_fields},
     /* A worker's first message, on a connection that is still a client's. */
-    {"register", op_register, ORCH_REQ_CLIENT},
-    {"pong", msg_pong, ORCH_REQ_WORKER},
-    {"progress", msg_progress, ORCH_REQ_WORKER},
-    {"done", msg_done, ORCH_REQ_WORKER},
-    {"watch_changes", orch_msg_watch_changes, ORCH_REQ_WORKER},
-    {"watch_state", orch_msg_watch_state, ORCH_REQ_WORKER},
-    {"synced", orch_msg_synced, ORCH_REQ_WORKER},
-    {"index_changed", orch_msg_index_changed, ORCH_REQ_WORKER},
-    {NULL, NULL, 0},
+    {"register", op_register, ORCH_REQ_CLIENT, register_fields},
+    {"pong", msg_pong, ORCH_REQ_WORKER, NULL},
+    {"progress", msg_progress, ORCH_REQ_WORKER, NULL},
+    {"done", msg_done, ORCH_REQ_WORKER, NULL},
+    {"watch_changes", orch_msg_watch_changes, ORCH_REQ_WORKER, NULL},
+    {"watch_state", orch_msg_watch_state, ORCH_REQ_WORKER, NULL},
+    {"synced", orch_msg_synced, ORCH_REQ_WORKER, NULL},
+    {"index_changed", orch_msg_index_changed, ORCH_REQ_WORKER, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 const orch_request *orch_request_find(const char *op)
@@ -490,6 +504,62 @@ const orch_request *orch_request_find(const char *op)
         if (strcmp(r->op, op) == 0)
             return r;
     return NULL;
+}
+
+static bool is_int(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble &&
+           v->valuedouble >= -9.0e18 && v->valuedouble <= 9.0e18;
+}
+
+static bool field_has_type(const cJSON *v, orch_field_type type)
+{
+    switch (type) {
+    case FIELD_STRING: return cJSON_IsString(v);
+    case FIELD_INT: return is_int(v);
+    case FIELD_NUMBER: return cJSON_IsNumber(v);
+    case FIELD_BOOL: return cJSON_IsBool(v);
+    case FIELD_OBJECT: return cJSON_IsObject(v);
+    case FIELD_STRINGS:
+        if (!cJSON_IsArray(v))
+            return false;
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (!cJSON_IsString(e))
+                return false;
+        return true;
+    }
+    return false;
+}
+
+static const char *const field_type_names[] = {
+    [FIELD_STRING] = "a string", [FIELD_INT] = "a whole number", [FIELD_NUMBER] = "a number",
+    [FIELD_BOOL] = "true or false", [FIELD_OBJECT] = "an object", [FIELD_STRINGS] = "an array of strings",
+};
+
+/* NULL when every declared field that is present has its type; else the error reply. */
+static cJSON *check_fields(const orch_request *row, const cJSON *req)
+{
+    for (const orch_field *f = row->fields; f && f->name; f++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, f->name);
+        if (v && !cJSON_IsNull(v) && !field_has_type(v, f->type))
+            return orch_reply_error("bad_request", "%s: \"%s\" must be %s", row->op, f->name,
+                                    field_type_names[f->type]);
+    }
+    return NULL;
+}
+
+cJSON *orch_request_parse(const char *frame, size_t len)
+{
+    const char *end = NULL;
+    cJSON *req = cJSON_ParseWithLengthOpts(frame, len, &end, false);
+    if (!req)
+        return NULL;
+    for (const char *p = end; p && p < frame + len; p++)
+        if (!strchr(" \t\r\n", *p)) {
+            cJSON_Delete(req);
+            return NULL;
+        }
+    return req;
 }
 
 const orch_request *orch_request_route(const cJSON *req, const char *worker, bool stopping, cJSON **reply)
@@ -507,7 +577,7 @@ const orch_request *orch_request_route(const cJSON *req, const char *worker, boo
     }
     log_debug("client request: %s", op);
     const cJSON *v = cJSON_GetObjectItem(req, "v");
-    if (v && (!cJSON_IsNumber(v) || v->valueint != JMAKE_PROTOCOL_VERSION)) {
+    if (v && (!is_int(v) || v->valuedouble != JMAKE_PROTOCOL_VERSION)) {
         *reply = orch_reply_error("bad_request", "unsupported protocol version (this daemon speaks %d)",
                                   JMAKE_PROTOCOL_VERSION);
         return NULL;
@@ -520,5 +590,7 @@ const orch_request *orch_request_route(const cJSON *req, const char *worker, boo
         *reply = orch_reply_error("unavailable", "daemons are stopping");
         return NULL;
     }
+    if ((*reply = check_fields(row, req)) != NULL)
+        return NULL;
     return row;
 }

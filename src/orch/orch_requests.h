@@ -24,10 +24,29 @@ enum {
  * messages, and a job_wait that answers later by itself. */
 typedef cJSON *(*orch_handler)(orch *o, conn *c, const cJSON *req);
 
+/* What a request field must hold when it is present. Handlers check which
+ * fields are required (with their own messages); the route checks every
+ * declared field's type, so a wrong type is refused instead of read as
+ * "absent" (a "daemon": 5 must not stop every daemon). */
+typedef enum orch_field_type {
+    FIELD_STRING,
+    FIELD_INT,          /* a JSON number with no fraction, within int64 */
+    FIELD_NUMBER,
+    FIELD_BOOL,
+    FIELD_OBJECT,
+    FIELD_STRINGS,      /* an array of strings */
+} orch_field_type;
+
+typedef struct orch_field {
+    const char *name;
+    orch_field_type type;
+} orch_field;
+
 struct orch_request {
     const char *op;             /* "job_status" */
     orch_handler handler;
     unsigned flags;             /* ORCH_REQ_* */
+    const orch_field *fields;   /* the request's fields, ending with {NULL}; NULL: none */
 };
 
 /* The whole table, in the order of docs/PROTOCOL.md; ends with a row whose op is NULL. */
@@ -43,5 +62,10 @@ const orch_request *orch_request_find(const char *op);
  * clients, or refused while stopping. For a worker, an op it may not send
  * gives NULL and *reply NULL: workers are never answered; the caller logs it. */
 const orch_request *orch_request_route(const cJSON *req, const char *worker, bool stopping, cJSON **reply);
+
+/* Parses one frame's payload (len bytes, not NUL-terminated necessarily): a
+ * JSON object and nothing after it but white space. NULL when it is not
+ * (caller deletes the result). */
+cJSON *orch_request_parse(const char *frame, size_t len);
 
 #endif

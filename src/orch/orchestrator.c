@@ -85,10 +85,16 @@ static void queue_for_commit(orch *o, conn *c, const orch_request *request, cJSO
     uv_idle_start(&o->batch_idle, on_batch_idle);
 }
 
-static void handle_frame(conn *c, const char *frame)
+void orch_conn_resume(conn *c)
+{
+    c->blocked = false;
+    drain_conn(c);
+}
+
+static void handle_frame(conn *c, const char *frame, size_t len)
 {
     orch *o = c->o;
-    cJSON *req = cJSON_Parse(frame);
+    cJSON *req = orch_request_parse(frame, len);
     cJSON *reply = NULL;
     const char *worker_name = c->worker ? daemon_table[c->worker->kind].name : NULL;
     const orch_request *request = orch_request_route(req, worker_name, o->stopping, &reply);
@@ -125,7 +131,8 @@ static void drain_conn(conn *c)
 {
     while (!c->blocked && !c->closing) {
         char *frame = NULL;
-        int r = wire_decoder_next(&c->dec, &frame, NULL);
+        size_t len = 0;
+        int r = wire_decoder_next(&c->dec, &frame, &len);
         if (r == 0)
             break;
         if (r < 0) {
@@ -134,7 +141,7 @@ static void drain_conn(conn *c)
             orch_close_conn(c);
             break;
         }
-        handle_frame(c, frame);
+        handle_frame(c, frame, len);
         free(frame);
     }
 }

@@ -41,13 +41,6 @@ bool jobfile_id_valid(const char *id)
     return true;
 }
 
-static bool in_list(const char *const *list, const char *name)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
-}
 
 /* Where each checked value was written, so an error can point at it; all
  * zero (file NULL) for specs that came from the command line or the wire. */
@@ -350,10 +343,10 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
         const toml_value *v = e->value;
         pos at = {v->line, v->column};
         const char *key = e->key;
-        if (in_list(legacy_fields, key)) {
+        if (str_in_list(legacy_fields, key)) {
             diag_add(diags, DIAG_WARNING, file, e->line, e->column,
                      "field '%s' of the original JMake is not used by jmake; ignored", key);
-        } else if (!in_list(known_fields, key)) {
+        } else if (!str_in_list(known_fields, key)) {
             diag_add(diags, DIAG_ERROR, file, e->line, e->column,
                      "unknown field '%s' in [[jobs]] (known: id, type, priority, config_file, binary_path, "
                      "depends_on, timeout_seconds, args)",

@@ -254,16 +254,6 @@ void job_record_free(job_record *rec)
     memset(rec, 0, sizeof *rec);
 }
 
-static void set_err(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsize, const char *fmt, ...)
-{
-    if (!err || errsize == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsize, fmt, ap);
-    va_end(ap);
-}
 
 /* Returns the cached statement, reset and unbound, or NULL when it does not prepare. */
 static sqlite3_stmt *stmt_get(jobstore *store, stmt_id which)
@@ -392,7 +382,7 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errsize, con
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        set_err(err, errsize, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        err_set(err, errsize, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;
     }
@@ -419,11 +409,11 @@ static int schema_upgrade(jobstore *store, char *err, size_t errsize)
         return -1;
     int version = 0;
     if (read_user_version(db, &version) < 0) {
-        set_err(err, errsize, "%s: cannot read the schema version: %s", store->path, sqlite3_errmsg(db));
+        err_set(err, errsize, "%s: cannot read the schema version: %s", store->path, sqlite3_errmsg(db));
         goto fail;
     }
     if (version > JOBSTORE_SCHEMA_VERSION) {
-        set_err(err, errsize,
+        err_set(err, errsize,
                 "%s: job database has schema version %d but this jmake knows up to %d; "
                 "run a newer jmake or move the file away to start an empty queue",
                 store->path, version, JOBSTORE_SCHEMA_VERSION);
@@ -439,7 +429,7 @@ static int schema_upgrade(jobstore *store, char *err, size_t errsize)
             tables = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
         if (tables > 0) {
-            set_err(err, errsize, "%s: not a jmake job database (it has tables but no jmake schema version)",
+            err_set(err, errsize, "%s: not a jmake job database (it has tables but no jmake schema version)",
                     store->path);
             goto fail;
         }
@@ -497,7 +487,7 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errsize, "%s: cannot open job database: %s", path,
+        err_set(err, errsize, "%s: cannot open job database: %s", path,
                 store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
         jobstore_close(store);
         return NULL;
@@ -596,7 +586,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
                     char *err, size_t errsize)
 {
     if (count == 0) {
-        set_err(err, errsize, "nothing to submit");
+        err_set(err, errsize, "nothing to submit");
         return -1;
     }
     char **ids = xcalloc(count, sizeof *ids);
@@ -605,17 +595,17 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     int result = -1;
     int64_t first_seq = store->next_seq;
     if (tx_begin(store) < 0) {
-        set_err(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
+        err_set(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
         goto out;
     }
     for (size_t i = 0; i < count; i++) {
         const job_spec *spec = &specs[i];
         if (!spec->type || !*spec->type) {
-            set_err(err, errsize, "job %zu has no type", i + 1);
+            err_set(err, errsize, "job %zu has no type", i + 1);
             goto fail;
         }
         if (spec->id && (batch_index(ids, i, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
-            set_err(err, errsize, "job id '%s' already exists", spec->id);
+            err_set(err, errsize, "job id '%s' already exists", spec->id);
             goto fail;
         }
         seqs[i] = store->next_seq++;
@@ -654,14 +644,14 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
         for (size_t d = 0; d < specs[i].depends_on.n; d++) {
             const char *dep = specs[i].depends_on.v[d];
             if (strcmp(dep, ids[i]) == 0) {
-                set_err(err, errsize, "job '%s' depends on itself", ids[i]);
+                err_set(err, errsize, "job '%s' depends on itself", ids[i]);
                 goto fail;
             }
             int exists = id_exists(store, dep);
             if (exists < 0)
                 goto sql_fail;
             if (!exists) {
-                set_err(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
+                err_set(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
                 goto fail;
             }
             sqlite3_stmt *st = stmt_get(store, ST_INSERT_DEP);
@@ -676,7 +666,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     colour = xcalloc(count, 1);
     for (size_t i = 0; i < count; i++) {
         if (colour[i] == 0 && batch_cycle_from(specs, ids, count, i, colour)) {
-            set_err(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
+            err_set(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
             goto fail;
         }
     }
@@ -689,7 +679,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
             store->cascade_due = true;
     goto out;
 sql_fail:
-    set_err(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
+    err_set(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
 fail:
     tx_rollback(store);
     store->next_seq = first_seq;
@@ -902,6 +892,11 @@ jobstore_pick jobstore_next_runnable(jobstore *store, int64_t now_ms, const char
         }
     }
     return found ? JOBSTORE_PICK_FOUND : JOBSTORE_PICK_NONE;
+}
+
+struct sqlite3 *jobstore_connection(jobstore *store)
+{
+    return store->db;
 }
 
 /* State changes of jobs that are already acknowledged need not wait for an

@@ -56,6 +56,11 @@ typedef struct jobstore jobstore;
 jobstore *jobstore_open(const char *path, char *err, size_t errsize);
 void jobstore_close(jobstore *store);
 
+/* The store's own SQLite connection (borrowed, valid until jobstore_close),
+ * for tests that must see what the store's commits really run with (e.g. the
+ * synchronous level): nothing else may use it. */
+struct sqlite3 *jobstore_connection(jobstore *store);
+
 /* Inserts all specs in one transaction, all or nothing. A duplicate id (in
  * the batch or already stored) or an unknown depends_on id (neither stored nor
  * in the batch) fails the whole batch. ids_out (may be NULL) receives count

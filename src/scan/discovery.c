@@ -77,11 +77,6 @@ typedef struct scan_state {
 static const char *const default_skip_dirs[] = {"build", NULL};
 
 
-static void set_err(char *err, size_t errsize, const char *msg)
-{
-    if (err && errsize > 0)
-        snprintf(err, errsize, "%s", msg);
-}
 
 /* True when the caller asked to stop; checked on the first call and then
  * every CANCEL_POLL_EVERY calls so that the atomic load stays out of the
@@ -104,39 +99,19 @@ static bool is_skipped_dir(const scan_state *st, const char *name, const char *r
     return false;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void sort_strvec(strvec *sv)
 {
     if (sv->n > 1)
-        qsort(sv->v, sv->n, sizeof(char *), cmp_str);
+        qsort(sv->v, sv->n, sizeof(char *), strptr_cmp);
 }
 
-/* Sorts and drops repeated strings in place. */
-static void sort_unique(strvec *sv)
-{
-    sort_strvec(sv);
-    size_t w = 0;
-    for (size_t r = 0; r < sv->n; r++) {
-        if (w > 0 && strcmp(sv->v[w - 1], sv->v[r]) == 0) {
-            free(sv->v[r]);
-            continue;
-        }
-        sv->v[w++] = sv->v[r];
-    }
-    sv->n = w;
-    if (sv->v)
-        sv->v[w] = NULL;
-}
 
 /* dirs-style sets: a strvec kept sorted so membership is a binary search;
  * insertion shifts, which is cheap because include folders are few. */
 static bool sorted_contains(const strvec *sv, const char *s)
 {
-    return sv->n > 0 && bsearch(&s, sv->v, sv->n, sizeof(char *), cmp_str) != NULL;
+    return sv->n > 0 && bsearch(&s, sv->v, sv->n, sizeof(char *), strptr_cmp) != NULL;
 }
 
 static void sorted_insert(strvec *sv, const char *s)
@@ -381,7 +356,7 @@ static int cmp_by_base(const void *a, const void *b)
 
 static bool known_file(char *const *sorted, size_t n, const char *path)
 {
-    return bsearch(&path, sorted, n, sizeof(char *), cmp_str) != NULL;
+    return bsearch(&path, sorted, n, sizeof(char *), strptr_cmp) != NULL;
 }
 
 /* Joins a relative folder ("" = root) and an include name, normalised; NULL
@@ -620,13 +595,13 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     if (!abs_root) {
         char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "cannot open project folder %s: %s", root, strerror(errno));
-        set_err(err, errsize, msg);
+        err_set(err, errsize, "%s", msg);
         return -1;
     }
     if (!dir_exists(abs_root)) {
         char msg[PATH_MAX + 64];
         snprintf(msg, sizeof msg, "%s is not a folder", root);
-        set_err(err, errsize, msg);
+        err_set(err, errsize, "%s", msg);
         free(abs_root);
         return -1;
     }
@@ -634,7 +609,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     if (walk(&st) != 0) {
         free_state(&st);
         free(abs_root);
-        set_err(err, errsize, "cancelled");
+        err_set(err, errsize, "%s", "cancelled");
         return -1;
     }
     sort_strvec(&st.sources);
@@ -651,7 +626,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     if (st.headers.n)
         memcpy(known + st.sources.n, st.headers.v, st.headers.n * sizeof(char *));
     if (nknown > 1)
-        qsort(known, nknown, sizeof(char *), cmp_str);
+        qsort(known, nknown, sizeof(char *), strptr_cmp);
 
     file_info *files = xcalloc(nknown + 1, sizeof *files);
     int rc = 0;
@@ -701,12 +676,12 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
                     strvec_push_owned(&external, xasprintf("%s%c", item, item[0] == '<' ? '>' : '"'));
                 }
             }
-            sort_unique(&edges);
+            strvec_sort_unique(&edges, 0);
             cJSON_AddItemToObject(graph, files[i].path, string_array(&edges));
             strvec_free(&edges);
         }
         if (rc == 0) {
-            sort_unique(&external);
+            strvec_sort_unique(&external, 0);
             out = cJSON_CreateObject();
             cJSON_AddStringToObject(out, "root", abs_root);
             cJSON_AddItemToObject(out, "sources", string_array(&st.sources));
@@ -762,7 +737,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     free_state(&st);
     free(abs_root);
     if (rc != 0) {
-        set_err(err, errsize, "cancelled");
+        err_set(err, errsize, "%s", "cancelled");
         return -1;
     }
     *result = out;

@@ -119,7 +119,6 @@ static void collect_symbols(Elf *elf, bool dynamic, strvec *out)
     }
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int elfsyms_read(const char *path, bool dynamic, strvec *out)
 {
@@ -151,11 +150,8 @@ int elfsyms_read(const char *path, bool dynamic, strvec *out)
     }
     elf_end(top);
     close(fd);
-    if (found.n)
-        qsort(found.v, found.n, sizeof *found.v, cmp_str);
-    for (size_t i = 0; i < found.n; i++)
-        if (i == 0 || strcmp(found.v[i], found.v[i - 1]) != 0)
-            strvec_push(out, found.v[i]);
+    strvec_sort_unique(&found, 0);
+    strvec_extend(out, &found);
     strvec_free(&found);
     return rc;
 }

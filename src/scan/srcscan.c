@@ -72,7 +72,6 @@ static void walk(const char *dir, const char *skip_dir, bool only_sources, strve
     walk_tree(dir, NULL, list_visit, &lw);
 }
 
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static bool is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
@@ -115,19 +114,5 @@ void srcscan_list(const project_config *P, strvec *rels)
             strvec_push_owned(rels, r);
     }
     strvec_free(&abs);
-    size_t n = rels->n - first;
-    char **v = rels->v + first;
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_strp);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (o && strcmp(v[o - 1], v[i]) == 0) {
-            free(v[i]);
-            continue;
-        }
-        v[o++] = v[i];
-    }
-    rels->n = first + o;
-    if (rels->v)
-        rels->v[rels->n] = NULL;
+    strvec_sort_unique(rels, first);
 }

@@ -1,4 +1,4 @@
-/* compilation_daemon.c - the compilation daemon: runs compilation jobs on one in-memory engine per project. */
+/* compilation_daemon.c - the compilation daemon: runs compilation jobs on one engine that holds every project's state. */
 #include "worker.h"
 
 /* The engines live as long as the daemon, so a rebuild reuses what the last build learned. */

@@ -63,8 +63,8 @@ worker_outcome worker_run_discovery(worker_job *job)
         if (project_load(config, &project, &diags) == 0) {
             strvec_push(&skip, path_basename(project.build_dir));
             strvec_push(&skip, path_basename(project.output_dir));
-            project_free(&project);
         }
+        project_free(&project);   /* filled even when the load failed */
         diag_free(&diags);
     } else if (path) {
         root = path_absolute(NULL, path);

@@ -46,17 +46,56 @@ elif case == "pipelined":          # several requests in one write: replies in r
     sock.sendall(frame({"v": 1, "op": "ping"}) + frame({"v": 1, "op": "job_status", "id": "nope"}) +
                  frame(b"{") + frame({"v": 1, "op": "status"}))
     print(" ".join(reply() for _ in range(4)))
+elif case == "typed":            # wrong field types are errors, never read as "absent"
+    out = []
+    for req in ({"op": "stop", "daemon": 5}, {"op": "job_clean", "older_than_seconds": "7d"},
+                {"v": 1.5, "op": "ping"}, {"op": "job_status", "id": ["a"]}, {"op": "job_wait", "ids": [1]}):
+        sock.sendall(frame(req))
+        out.append(reply())
+    sock.sendall(frame(b'{"op": "ping"} trailing'))
+    out.append(reply())
+    sock.sendall(frame(b'{"op": "ping"}  \n'))
+    out.append(reply())
+    print(" ".join(out))
+elif case == "utf8":               # an error that quotes invalid UTF-8 is still valid UTF-8 JSON
+    sock.sendall(frame(b'{"op": "no\xff\xfeop"}'))
+    head = read_exact(4)
+    body = read_exact(struct.unpack(">I", head)[0])
+    r = json.loads(body.decode("utf-8"))   # strict: raises on invalid UTF-8
+    print(r["code"], "?" in r["error"])
+elif case == "wait-then-ping":     # a job_wait answered later still comes before the next reply
+    sock.sendall(frame({"v": 1, "op": "job_wait", "ids": [sys.argv[3]], "timeout_ms": 1500}) +
+                 frame({"v": 1, "op": "ping"}))
+    out = []
+    for _ in range(2):
+        head = read_exact(4)
+        r = json.loads(read_exact(struct.unpack(">I", head)[0]))
+        out.append("wait" if "jobs" in r else "ping" if "version" in r else "other")
+    print(" ".join(out))
 elif case == "oversized":          # announced length over the 1 MiB limit: an error reply, then closed
     sock.sendall(struct.pack(">I", 2 << 20) + b"{")
     print(reply(), reply())
 PY
 sock="$TEST_HOME/run/jmake.sock"
+mkdir -p "$WORK/scan"
+jm submit --type discovery --path "$WORK/scan" --id kept >/dev/null
+jm job wait kept --timeout 30 >/dev/null
 check_eq "errors are answered and the connection stays open" "bad_request bad_request bad_request ok" \
     "$(python3 "$WORK/wire.py" "$sock" error-then-ping 2>&1)"
 check_eq "pipelined requests are answered in order" "ok not_found bad_request ok" \
     "$(python3 "$WORK/wire.py" "$sock" pipelined 2>&1)"
 check_eq "an oversized frame gets bad_request, then the connection is closed" "bad_request closed" \
     "$(python3 "$WORK/wire.py" "$sock" oversized 2>&1)"
+check_eq "wrong field types, a fractional version and trailing bytes are refused" \
+    "bad_request bad_request bad_request bad_request bad_request bad_request ok" \
+    "$(python3 "$WORK/wire.py" "$sock" typed 2>&1)"
+check "no daemon was stopped by a mistyped stop" jm status
+check_eq "no job was cleaned by a mistyped clean" completed "$(job_state kept)"
+check_eq "error replies never echo invalid UTF-8" "bad_request True" "$(python3 "$WORK/wire.py" "$sock" utf8 2>&1)"
+make_slow_project "$WORK/slow" 3
+slow=$(jm submit --type compilation --config "$WORK/slow/jmake.toml")
+check_eq "pipelined job_wait then ping: replies in request order" "wait ping" \
+    "$(python3 "$WORK/wire.py" "$sock" wait-then-ping "$slow" 2>&1)"
 check "other clients are still served" jm status
 
 finish

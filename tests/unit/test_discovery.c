@@ -9,6 +9,7 @@
 #include "discovery.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,59 @@ static void test_cancel(void **state)
     free(many);
 }
 
+typedef struct scan_run {
+    const char *root;
+    atomic_int cancel;
+    atomic_bool done;
+    int rc;
+    char err[128];
+} scan_run;
+
+static void *scan_thread(void *arg)
+{
+    scan_run *r = arg;
+    cJSON *res = NULL;
+    r->rc = discovery_scan(r->root, NULL, &r->cancel, &res, r->err, sizeof r->err);
+    cJSON_Delete(res);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+/* A cancel that arrives while the scan runs (not before it starts) stops it
+   before the end: the tree is made big enough that a whole scan takes at
+   least ten times as long as the wait before the cancel. */
+static void test_cancel_during_scan(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 4000; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "big/d%02d/f%04d.c", i % 40, i);
+        put(f->root, rel, "#include \"x.h\"\n#include <stdio.h>\nint f(void) { return 1; }\n");
+    }
+    scan_run whole = {.root = f->root};
+    uint64_t t0 = clock_monotonic_ms();
+    scan_thread(&whole);
+    uint64_t full_ms = clock_monotonic_ms() - t0;
+    assert_int_equal(whole.rc, 0);
+
+    scan_run r = {.root = f->root};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, scan_thread, &r), 0);
+    struct timespec ts = {0, (long)(full_ms > 10 ? full_ms / 10 : 1) * 1000000L};
+    nanosleep(&ts, NULL);
+    bool finished_before_cancel = atomic_load(&r.done);
+    atomic_store(&r.cancel, 1);
+    pthread_join(th, NULL);
+    printf("# whole scan %llu ms; cancelled after %llu ms\n", (unsigned long long)full_ms,
+           (unsigned long long)(full_ms / 10));
+    assert_false(finished_before_cancel);
+    assert_int_equal(r.rc, -1);
+    assert_string_equal(r.err, "cancelled");
+    char *big = path_join(f->root, "big");
+    remove_tree(big);
+    free(big);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -373,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_include_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_by_relative_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_during_scan, setup, teardown),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_source_suggestion_at_root),
         cmocka_unit_test(test_binary_edges),

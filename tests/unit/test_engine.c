@@ -819,6 +819,16 @@ static void test_watched_project_answers_from_memory(void **state)
     cJSON *r = expect_build(&t, 0, 0, 0, 3);
     assert_true(has_symbol(r, "fb"));
     cJSON_Delete(r);
+    /* A change nobody reports is not seen while watched: the answer comes
+       from memory, without a scan or a stat of the sources. (An unwatched
+       engine would rebuild b.c here.) */
+    wf(t.root, "src/sub/b.c", "int fb(void) { return 42; }\n");
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 3));
+    /* Unwatched again, the next build checks everything and finds it. */
+    engine_set_watched(t.eng, t.cfg, false);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+    engine_set_watched(t.eng, t.cfg, true);
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 3));
     /* The watcher reports the change: the next build sees it. */
     wf(t.root, "src/c.c", "int fc(void) { return 99; }\n");
     char *c = path_join(t.root, "src/c.c");

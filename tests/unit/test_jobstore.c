@@ -570,6 +570,91 @@ static void test_durable_settings(void **state)
     assert_int_equal(jobstore_count(fx->store, JOB_PENDING), n);
 }
 
+/* Every statement the store's connection runs, in order (sqlite3_trace_v2 runs
+ * beside the statement and does not touch the connection). */
+typedef struct sql_trace {
+    strvec sql;
+} sql_trace;
+
+static int on_sql(unsigned type, void *ctx, void *p, void *x)
+{
+    sql_trace *t = ctx;
+    char *text = sqlite3_expanded_sql(p);
+    strvec_push(&t->sql, text ? text : sqlite3_sql(p));
+    sqlite3_free(text);
+    return 0;
+}
+
+static int synchronous_level(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int level = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return level;
+}
+
+/* How many traced statements set the synchronous level, and the last level set ("" when none). */
+static size_t sync_changes(const sql_trace *t, const char **last)
+{
+    size_t n = 0;
+    *last = "";
+    for (size_t i = 0; i < t->sql.n; i++) {
+        const char *at = strstr(t->sql.v[i], "synchronous = ");
+        if (at) {
+            n++;
+            *last = at + strlen("synchronous = ");
+        }
+    }
+    return n;
+}
+
+/* docs/QUEUE.md: submits and cancels commit with synchronous = FULL (one
+ * fsync: they survive a power cut); state changes of acknowledged jobs drop
+ * to NORMAL for their own commit and restore FULL. A kill -9 cannot tell
+ * these apart (WAL survives it either way), so this looks at the level the
+ * store's connection really commits with. */
+static void test_commits_run_fully_synchronous(void **state)
+{
+    fixture *fx = *state;
+    sqlite3 *db = jobstore_connection(fx->store);
+    const int full = 2;   /* PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL */
+    assert_int_equal(synchronous_level(db), full);
+
+    sql_trace t = {0};
+    const char *last;
+    sqlite3_trace_v2(db, SQLITE_TRACE_STMT, on_sql, &t);
+    submit_one(fx->store, spec_of("a", "compilation", 5), 1);
+    submit_one(fx->store, spec_of("b", "compilation", 5), 1);
+    assert_true(t.sql.n > 0);
+    /* No level change inside the submits: they committed at the level of the connection, FULL. */
+    assert_int_equal(sync_changes(&t, &last), 0);
+    assert_int_equal(synchronous_level(db), full);
+
+    strvec_free(&t.sql);
+    char *id = take_next(fx->store, 2, NULL);
+    assert_string_equal(id, "a");
+    free(id);
+    assert_int_equal(jobstore_finish(fx->store, "a", JOB_COMPLETED, "{}", NULL, 3), JOBSTORE_OK);
+    /* Each state change: NORMAL for its commit, then FULL again. */
+    assert_int_equal(sync_changes(&t, &last), 4);
+    assert_string_equal(last, "FULL");
+    bool saw_normal = false;
+    for (size_t i = 0; i < t.sql.n; i++)
+        saw_normal |= strstr(t.sql.v[i], "synchronous = NORMAL") != NULL;
+    assert_true(saw_normal);
+    assert_int_equal(synchronous_level(db), full);
+
+    strvec_free(&t.sql);
+    assert_int_equal(jobstore_cancel_pending(fx->store, "b", 4), JOB_PENDING);
+    assert_int_equal(sync_changes(&t, &last), 0);
+    assert_int_equal(synchronous_level(db), full);
+
+    sqlite3_trace_v2(db, 0, NULL, NULL);
+    strvec_free(&t.sql);
+}
+
 static void test_hundred_thousand_finished(void **state)
 {
     fixture *fx = *state;
@@ -726,6 +811,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_version_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commits_run_fully_synchronous, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hundred_thousand_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found_versus_db_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_list, setup, teardown),

@@ -182,6 +182,53 @@ static void test_route_client(void **state)
                      orch_request_find("register"));
 }
 
+/* A field of the wrong type is refused, never read as absent (issue: "daemon": 5
+ * stopped every daemon, "older_than_seconds": "7d" cleaned every job). */
+static void test_route_field_types(void **state)
+{
+    (void)state;
+    expect_refused("{\"op\": \"stop\", \"daemon\": 5}", NULL, false, "bad_request",
+                   "stop: \"daemon\" must be a string");
+    expect_refused("{\"op\": \"job_clean\", \"older_than_seconds\": \"7d\"}", NULL, false, "bad_request",
+                   "job_clean: \"older_than_seconds\" must be a whole number");
+    expect_refused("{\"op\": \"job_clean\", \"older_than_seconds\": 1.5}", NULL, false, "bad_request",
+                   "job_clean: \"older_than_seconds\" must be a whole number");
+    expect_refused("{\"op\": \"job_wait\", \"ids\": [\"a\", 2]}", NULL, false, "bad_request",
+                   "job_wait: \"ids\" must be an array of strings");
+    expect_refused("{\"op\": \"submit\", \"job\": \"x\"}", NULL, false, "bad_request",
+                   "submit: \"job\" must be an object");
+    char version_error[96];
+    snprintf(version_error, sizeof version_error, "unsupported protocol version (this daemon speaks %d)",
+             JMAKE_PROTOCOL_VERSION);
+    expect_refused("{\"op\": \"status\", \"v\": 1.5}", NULL, false, "bad_request", version_error);
+    /* Right types pass, null counts as absent. */
+    assert_non_null(expect_routed("{\"op\": \"stop\", \"daemon\": \"watcher\", \"grace_seconds\": 2.5}", NULL, false));
+    assert_non_null(expect_routed("{\"op\": \"job_clean\", \"older_than_seconds\": null}", NULL, false));
+}
+
+/* One JSON object per frame and nothing after it; invalid UTF-8 never reaches a reply. */
+static void test_parse_and_sanitize(void **state)
+{
+    (void)state;
+    const char ok[] = "{\"op\": \"ping\"} \n";
+    cJSON *r = orch_request_parse(ok, sizeof ok - 1);
+    assert_non_null(r);
+    cJSON_Delete(r);
+    const char trailing[] = "{\"op\": \"ping\"} x";
+    assert_null(orch_request_parse(trailing, sizeof trailing - 1));
+    const char two[] = "{\"op\": \"ping\"}{\"op\": \"ping\"}";
+    assert_null(orch_request_parse(two, sizeof two - 1));
+    /* A length shorter than the text: only that much is read. */
+    assert_null(orch_request_parse(ok, 5));
+
+    char bad[] = "a\xff b\xc3\xa9 c\xed\xa0\x80 d\xf0\x9f\x98\x80 e\xc0\xaf";
+    utf8_sanitize(bad);
+    assert_string_equal(bad, "a? b\xc3\xa9 c??? d\xf0\x9f\x98\x80 e??");
+    cJSON *e = orch_reply_error("bad_request", "unknown request '%s'", "x\xfey");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")), "unknown request 'x?y'");
+    cJSON_Delete(e);
+}
+
 static void test_route_while_stopping(void **state)
 {
     (void)state;
@@ -212,7 +259,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_documented_ops_have_rows), cmocka_unit_test(test_table_rows),
         cmocka_unit_test(test_route_client),             cmocka_unit_test(test_route_while_stopping),
-        cmocka_unit_test(test_route_worker),
+        cmocka_unit_test(test_route_worker),              cmocka_unit_test(test_route_field_types),
+        cmocka_unit_test(test_parse_and_sanitize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
