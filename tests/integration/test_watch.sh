@@ -6,12 +6,16 @@ start_daemons
 
 # Compilation jobs of the home so far.
 builds() { jm job list | grep -c ' compilation ' ; }
-# Waits for the watcher's build to come and every build to settle.
-settle() { # settle EXPECTED_BUILDS: true when exactly that many jobs exist once all are final
-    wait_for 15 sh -c "[ \$(\"$JMAKE\" --home \"$TEST_HOME\" job list | grep -c ' compilation ') -ge $1 ]" || return 1
+# The count of builds the next settle counts from.
+BASE=0
+mark() { BASE=$(builds); }
+# Waits for the watcher's builds to come and every build to settle.
+settle() { # settle NEW_BUILDS: true when exactly that many builds came since the last mark, once all are final
+    local want=$((BASE + $1))
+    wait_for 15 sh -c "[ \$(\"$JMAKE\" --home \"$TEST_HOME\" job list | grep -c ' compilation ') -ge $want ]" || return 1
     wait_for 30 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list | grep -Eq 'pending|running'"
     sleep 0.6   # a second build would have been queued by now (debounce 150 ms)
-    [ "$(builds)" -eq "$1" ]
+    [ "$(builds)" -eq "$want" ]
 }
 last_id() { jm job list | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
 last_result() { jm job result "$(last_id)"; }
@@ -41,10 +45,12 @@ check_eq "watch add starts no build" 0 "$(builds)"
 check "watch list shows the project watching" has "$(jm watch list)" "$P/jmake.toml +watching"
 jm build "$P" >/dev/null
 check_eq "the explicit first build" 1 "$(builds)"
+mark
 
 # One save gives one build.
 echo 'int a(void) { return 11; }' > "$P/src/a.c"
-check "one save gives exactly one build" settle 2
+check "one save gives exactly one build" settle 1
+mark
 
 # 1,000 files written within 200 ms give exactly one build. Headers, so that
 # the build re-hashes them instead of running 1,000 compilers.
@@ -58,15 +64,24 @@ for i in range(1000):
 print(int((time.monotonic() - t) * 1000))
 PY
 )
-echo "note: the 1,000 files took $took ms to write (the issue's case is within 200 ms; debounce_ms = 150)"
-check "1,000 new files give exactly one build" settle 3
-check "which was told of all 1,000" grep -q 'watched: 1000 changed paths' "$(last_result | python3 -c 'import json,sys; print(json.load(sys.stdin)["log_path"])')"
+if [ "$took" -le 200 ]; then
+    check "1,000 files written within 200 ms ($took ms) give exactly one build" settle 1
+else
+    # A loaded machine left gaps longer than debounce_ms between writes: more
+    # than one build is right then; what must hold is that all of them settle.
+    echo "note: the 1,000 files took $took ms to write (> 200 ms): not the burst case, exactness not checked"
+    wait_for 60 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list | grep -Eq 'pending|running'"
+fi
+mark
+[ "$took" -le 200 ] && check "which was told of all 1,000" grep -q 'watched: 1000 changed paths' "$(last_result | python3 -c 'import json,sys; print(json.load(sys.stdin)["log_path"])')"
 rm -rf "$P/src/many"
-check "removing the folder gives one build" settle 4
+check "removing the folder gives one build" settle 1
+mark
 # A new folder with a new source joins the next build.
 mkdir -p "$P/src/newdir/deeper"
 echo 'int fresh(void) { return 5; }' > "$P/src/newdir/deeper/fresh.c"
-check "a new folder's source gives one build" settle 5
+check "a new folder's source gives one build" settle 1
+mark
 check "and joins the library" has "$(symbols_of_last)" 'fresh'
 check "the discovery index says it joined, without a rescan" has "$(index_of added)" 'src/newdir/deeper/fresh.c'
 check "and counts the sources" has "$(index_of sources)" '^4$'
@@ -77,25 +92,28 @@ echo 'int j(void);' > "$P/julia/j.h"
 echo 'x' > "$P/build/junk.c"
 echo 'int r;' > "$P/src/notes.txt"
 sleep 1
-check_eq "build/, julia/ and non-source files trigger nothing" 5 "$(builds)"
+check_eq "build/, julia/ and non-source files trigger nothing" "$BASE" "$(builds)"
 
 # An editor's atomic save (write a temporary, rename it over the file) is one change.
 echo 'int b(void) { return 22; }
 int b_saved(void) { return 1; }' > "$P/src/.b.c.swp"
 mv "$P/src/.b.c.swp" "$P/src/b.c"
-check "an atomic save gives one build" settle 6
+check "an atomic save gives one build" settle 1
+mark
 check "and the saved content is built" has "$(symbols_of_last)" 'b_saved'
 
 # A deleted source leaves the link.
 rm "$P/src/newdir/deeper/fresh.c"
-check "a deletion gives one build" settle 7
+check "a deletion gives one build" settle 1
+mark
 check "and the deleted source's symbol is gone" lacks "$(symbols_of_last)" 'fresh'
 check "the discovery index says it left" has "$(index_of removed)" 'src/newdir/deeper/fresh.c' 
 
 # A header in an include folder outside the root.
 echo '#define OUT_VALUE 4
 int out_changed;' > "$WORK/outside/inc/out.h"
-check "a header outside the root gives one build" settle 8
+check "a header outside the root gives one build" settle 1
+mark
 check_eq "which recompiles its dependent" 1 "$(last_result | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["files"]["compiled"])')"
 
 # The sync cookie: a build asked right after a save sees that save, 100 times.
@@ -122,7 +140,8 @@ sleep 0.4
 echo 'int later2(void) { return 2; }' > "$S/src/later2.c"
 sleep 0.4
 echo 'int later3(void) { return 3; }' > "$S/src/later3.c"
-check "changes during a running build give exactly one follow-up" settle $((n0 + 2))
+BASE=$n0
+check "changes during a running build give exactly one follow-up" settle 2
 check "which has every change" has "$(symbols_of_last)" 'later1.*later2.*later3|later1.*later3.*later2|later2.*later1.*later3|later2.*later3.*later1|later3.*later1.*later2|later3.*later2.*later1'
 
 # kill -9 of the watcher, then a change: the change is built.
