@@ -385,6 +385,9 @@ cJSON *orch_op_watch_add(orch *o, conn *c, const cJSON *req)
         return orch_reply_error("internal", "cannot store the watch list");
     if (added) {
         orch_project *p = project_new(config);
+        /* Nobody watched it until now (a compilation daemon may still hold
+         * what it knew from an earlier time it was watched): check everything. */
+        p->lost = true;
         p->next = o->projects;
         o->projects = p;
         log_info("watching %s", config);
