@@ -85,6 +85,28 @@ static const cli_option config_show_options[] = {
     END_OPTIONS,
 };
 
+static const cli_option watch_options[] = {
+    {"--json", NULL, NULL, "list: the projects as a JSON array"},
+    END_OPTIONS,
+};
+
+static const cli_option watch_command_options[] = {
+    NO_START_OPTION,
+    END_OPTIONS,
+};
+
+static const cli_option init_options[] = {
+    NO_START_OPTION,
+    END_OPTIONS,
+};
+
+static const cli_subcommand watch_subcommands[] = {
+    {"add", "[DIR]", NULL, "watch DIR's project (its jmake.toml is checked first); starts no build"},
+    {"remove", "[DIR]", NULL, "stop watching DIR's project"},
+    {"list", NULL, watch_options, "each watched project, its state and its last build"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const cli_subcommand config_subcommands[] = {
     {"check", "[FILE]...", config_check_options, "validate daemon or project configuration files"},
     {"show", "[KEY]...", config_show_options, "the daemon configuration in effect, key by key"},
@@ -174,6 +196,21 @@ const cli_command cli_commands[] = {
      "the build failed (diagnostics printed), 3 when the daemons cannot be reached. Starts the\n"
      "daemons when none run (see --no-start). --json prints the job's result JSON instead.",
      "jmake build\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
+    {"watch", cli_watch, "watch add [DIR] | watch remove [DIR] | watch list [--json] [--no-start]",
+     "projects the watcher rebuilds on change",
+     "add: DIR's jmake.toml (DIR defaults to .) is checked as `jmake build` would, then the\n"
+     "     project is watched: a saved source, header or jmake.toml starts one build after\n"
+     "     debounce_ms of quiet. The list is kept in the job database across restarts.\n"
+     "remove: stop watching. list: each project with its state (watching, rescanning,\n"
+     "     degraded: the inotify watch limit left folders unwatched) and its last build.",
+     "jmake watch add ~/src/mylib\n  jmake watch list --json", NULL, watch_command_options, watch_subcommands,
+     CLI_NEEDS_DAEMONS},
+    {"init", cli_init, "init [DIR] [--no-start]", "write DIR's jmake.toml from a discovery, or complete it",
+     "Runs a discovery job through the daemons on DIR (default .) and writes a jmake.toml that\n"
+     "builds: sources, include folders, library name and type, C++ standard where needed. When\n"
+     "DIR has an incomplete jmake.toml, only the missing keys are added, each in its table;\n"
+     "every line already there (comments and key order included) is kept.",
+     "jmake init\n  jmake init ~/src/newlib", "[DIR]", init_options, NULL, CLI_NEEDS_DAEMONS},
     {"config", cli_config, "config check [FILE]... | config show [KEY]...", "validate or show configuration",
      "check: daemon configuration files (job_queue_design.toml, orchestrator.toml,\n"
      "compilation.toml: together, as one configuration) and project files (jmake.toml).\n"

@@ -189,6 +189,13 @@ int cli_job(cli *c, int argc, char **argv);
 int cli_build(cli *c, int argc, char **argv);
 /* cli_errors.c */
 int cli_errors(cli *c, int argc, char **argv);
+/* cli_watch.c */
+int cli_watch(cli *c, int argc, char **argv);
+/* For `jmake status`: one line per watched project the watcher has a warning
+ * about (the inotify watch limit); prints nothing when the daemons do not answer. */
+void cli_watch_print_warnings(cli *c);
+/* cli_init.c */
+int cli_init(cli *c, int argc, char **argv);
 /* cli_config.c */
 int cli_config(cli *c, int argc, char **argv);
 /* cli_complete.c */

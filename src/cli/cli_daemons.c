@@ -395,6 +395,8 @@ int cli_status(cli *c, int argc, char **argv)
         free(text);
         cJSON_Delete(arr);
     }
+    if (!arr && running > 0)
+        cli_watch_print_warnings(c);
     if (running == DAEMON_COUNT)
         return EXIT_OK;
     return running == 0 ? EXIT_UNREACHABLE : EXIT_JOB_FAILED;

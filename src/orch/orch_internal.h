@@ -93,6 +93,32 @@ typedef struct waiter {
     struct waiter *next;
 } waiter;
 
+/* A project of the watch list (orch_watch.c): the coalescing of its builds.
+ * Builds the watcher asks for are at most one pending and one running; the
+ * paths reported since the last build started travel with the next one. */
+typedef struct orch_project {
+    char *config;               /* absolute jmake.toml, owned */
+    char *pending_id;           /* the watcher's build queued and not started, owned, or NULL */
+    strvec running_ids;         /* this project's compilation jobs started and not settled */
+    strvec paths;               /* reported since the last build took them */
+    bool lost;                  /* the next build checks everything */
+    char *state;                /* as the watcher last said: "watching", "rescanning", "degraded"; owned */
+    char *detail;               /* the watcher's words on a degraded state, owned, or NULL */
+    int64_t watches, unwatched;
+    cJSON *index;               /* the discovery daemon's last "index_changed" for it, owned, or NULL */
+    struct orch_project *next;
+} orch_project;
+
+/* A compilation run message held until the watcher has synced (orch_watch.c). */
+typedef struct held_run {
+    char *job_id;               /* owned */
+    orch_project *project;      /* borrowed */
+    cJSON *msg;                 /* the "run" message, owned */
+    double token;
+    uint64_t deadline_ms;
+    struct held_run *next;
+} held_run;
+
 struct orch {
     uv_loop_t *loop;
     char *home;
@@ -122,6 +148,9 @@ struct orch {
     uint64_t accept_failures, accept_failure_logged_ms;   /* connections refused for lack of descriptors */
     size_t open_conns;          /* accepted and not yet freed, clients and workers */
     int exit_code;
+    orch_project *projects;         /* the watch list */
+    held_run *held;                 /* compilations waiting for the watcher's sync */
+    double next_sync_token;
 };
 
 /* ---- orchestrator.c: loop and connections ---- */
@@ -167,6 +196,36 @@ bool orch_all_final(orch *o, const strvec *ids);
 void orch_drop_waiters_of(orch *o, conn *c);
 void orch_free_waiters(orch *o);
 void orch_free_running(orch *o);
+
+/* ---- orch_watch.c: the watch list, coalescing, sync before watched builds ---- */
+
+/* Loads the stored watch list (at start). */
+void orch_watch_init(orch *o);
+void orch_watch_free(orch *o);
+/* The watcher registered: it gets the list, and since it may have missed
+ * changes while it was away, every project gets one full-check build. */
+void orch_watch_watcher_ready(orch *o);
+/* Called by dispatch for every job: takes ownership of run_msg and returns
+ * true when the job is a build of a watched project (the message then goes
+ * out once the watcher has synced, with the paths reported up to then);
+ * false leaves run_msg with the caller. */
+bool orch_watch_take_run(orch *o, const job_record *rec, cJSON *run_msg);
+/* A running job left o->running (finished, requeued or lost): id borrowed. */
+void orch_watch_job_settled(orch *o, const char *id);
+/* Held runs whose sync did not come back in time go out with a full check. */
+void orch_watch_tick(orch *o, uint64_t now);
+/* The watch part of `status`: one entry per project (caller owns). */
+cJSON *orch_watch_status(orch *o);
+/* Client requests and watcher messages of the table (orch_requests.c). */
+cJSON *orch_op_watch_add(orch *o, conn *c, const cJSON *req);
+cJSON *orch_op_watch_remove(orch *o, conn *c, const cJSON *req);
+cJSON *orch_op_watch_list(orch *o, conn *c, const cJSON *req);
+cJSON *orch_msg_watch_changes(orch *o, conn *c, const cJSON *msg);
+cJSON *orch_msg_watch_state(orch *o, conn *c, const cJSON *msg);
+cJSON *orch_msg_synced(orch *o, conn *c, const cJSON *msg);
+cJSON *orch_msg_index_changed(orch *o, conn *c, const cJSON *msg);
+/* The reply for a rejected request with diagnostics (caller owns). */
+cJSON *orch_reply_diags(const diag_list *diags);
 
 /* ---- orch_supervise.c: worker processes, restarts, health ---- */
 

@@ -34,6 +34,7 @@ running_job *orch_find_running(orch *o, const char *id)
 
 static void remove_running(orch *o, running_job *rj)
 {
+    orch_watch_job_settled(o, rj->id);
     free(rj->id);
     free(rj->current);
     size_t idx = (size_t)(rj - o->running);
@@ -359,7 +360,8 @@ static void dispatch(orch *o, worker *w, job_type type, job_record *rec)
     char *log_path = orch_job_log_path(o, rec->id);
     cJSON_AddStringToObject(m, "log_path", log_path);
     free(log_path);
-    orch_send(w->conn, m);
+    if (!orch_watch_take_run(o, rec, m))
+        orch_send(w->conn, m);
     log_info("job %s (%s) started on the %s daemon, attempt %d", rec->id, rec->type,
              daemon_table[w->kind].name, rj->attempts);
 }

@@ -50,7 +50,7 @@ static bool wants_summary(const cJSON *req)
 
 /* ---- submits (run at the group commit, orchestrator.c) ---- */
 
-static cJSON *diag_reply(const diag_list *diags)
+cJSON *orch_reply_diags(const diag_list *diags)
 {
     cJSON *r = orch_reply_error("rejected", "job rejected");
     cJSON *errors = cJSON_AddArrayToObject(r, "errors");
@@ -103,7 +103,7 @@ static cJSON *op_submit(orch *o, conn *c, const cJSON *req)
     job_spec spec;
     memset(&spec, 0, sizeof spec);
     if (jobfile_spec_from_json(job, &spec, &diags) != 0 || jobfile_validate_spec(&spec, &diags) != 0) {
-        cJSON *r = diag_reply(&diags);
+        cJSON *r = orch_reply_diags(&diags);
         job_spec_free(&spec);
         diag_free(&diags);
         return r;
@@ -124,7 +124,7 @@ static cJSON *op_submit_file(orch *o, conn *c, const cJSON *req)
     job_spec *specs = NULL;
     size_t count = 0;
     if (jobfile_load(path, &specs, &count, &diags) != 0) {
-        cJSON *r = diag_reply(&diags);
+        cJSON *r = orch_reply_diags(&diags);
         diag_free(&diags);
         return r;
     }
@@ -372,6 +372,7 @@ static cJSON *op_status(orch *o, conn *c, const cJSON *req)
     cJSON *q = cJSON_AddObjectToObject(r, "queue");
     cJSON_AddNumberToObject(q, "pending", jobstore_count(o->store, JOB_PENDING));
     cJSON_AddNumberToObject(q, "running", (double)o->running_count);
+    cJSON_AddItemToObject(r, "watch", orch_watch_status(o));
     return r;
 }
 
@@ -432,6 +433,8 @@ static cJSON *op_register(orch *o, conn *c, const cJSON *req)
     w->ping_sent_ms = 0;
     log_info("%s daemon registered (PID %d)", name, (int)pid->valuedouble);
     o->schedule_again = true;
+    if (k == DAEMON_WATCHER)
+        orch_watch_watcher_ready(o);
     return orch_reply_ok();
 }
 
@@ -498,6 +501,7 @@ static const orch_field job_clean_fields[] = {{"older_than_seconds", FIELD_INT},
 static const orch_field start_fields[] = {{"daemon", FIELD_STRING}, {NULL}};
 static const orch_field stop_fields[] = {{"daemon", FIELD_STRING}, {"grace_seconds", FIELD_NUMBER}, {NULL}};
 static const orch_field register_fields[] = {{"daemon", FIELD_STRING}, {"pid", FIELD_INT}, {NULL}};
+static const orch_field watch_fields[] = {{"config", FIELD_STRING}, {NULL}};
 
 const orch_request orch_request_table[] = {
     {"ping", op_status, ORCH_REQ_CLIENT, NULL},
@@ -510,6 +514,9 @@ const orch_request orch_request_table[] = {
     {"job_cancel", op_job_cancel, ORCH_REQ_CLIENT, job_id_fields},
     {"job_list", op_job_list, ORCH_REQ_CLIENT, job_list_fields},
     {"job_clean", op_job_clean, ORCH_REQ_CLIENT, job_clean_fields},
+    {"watch_add", orch_op_watch_add, ORCH_REQ_CLIENT | ORCH_REQ_NOT_WHILE_STOPPING, watch_fields},
+    {"watch_remove", orch_op_watch_remove, ORCH_REQ_CLIENT, watch_fields},
+    {"watch_list", orch_op_watch_list, ORCH_REQ_CLIENT, NULL},
     {"start", op_start, ORCH_REQ_CLIENT, start_fields},
     {"stop", op_stop, ORCH_REQ_CLIENT, stop_fields},
     /* A worker's first message, on a connection that is still a client's. */
@@ -517,6 +524,10 @@ const orch_request orch_request_table[] = {
     {"pong", msg_pong, ORCH_REQ_WORKER, NULL},
     {"progress", msg_progress, ORCH_REQ_WORKER, NULL},
     {"done", msg_done, ORCH_REQ_WORKER, NULL},
+    {"watch_changes", orch_msg_watch_changes, ORCH_REQ_WORKER, NULL},
+    {"watch_state", orch_msg_watch_state, ORCH_REQ_WORKER, NULL},
+    {"synced", orch_msg_synced, ORCH_REQ_WORKER, NULL},
+    {"index_changed", orch_msg_index_changed, ORCH_REQ_WORKER, NULL},
     {NULL, NULL, 0, NULL},
 };
 

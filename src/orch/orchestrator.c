@@ -294,6 +294,7 @@ static void on_tick(uv_timer_t *t)
     orch *o = t->data;
     uint64_t now = clock_monotonic_ms();
     orch_jobs_tick(o, now);
+    orch_watch_tick(o, now);
     if (o->stopping)
         orch_supervise_stop_workers(o, now);
     orch_supervise_tick(o, now);
@@ -399,6 +400,7 @@ int orchestrator_main(const char *home)
         log_warn("%d job(s) that were running when the orchestrator stopped had used their %lld retries: failed",
                  exhausted, (long long)o.cfg.error_handling.max_retries);
 
+    orch_watch_init(&o);
     o.loop = uv_default_loop();
     o.loop->data = &o;
     if (listen_socket(&o) != 0) {
@@ -441,6 +443,7 @@ int orchestrator_main(const char *home)
     uv_loop_close(o.loop);
     orch_free_waiters(&o);
     orch_free_running(&o);
+    orch_watch_free(&o);
     jobstore_close(o.store);
     free(o.socket_path);
     config_free(&o.cfg);

@@ -17,7 +17,7 @@
 #include "jobtype.h"
 
 /* Bump together with a new entry in schema_steps; see docs/QUEUE.md. */
-#define JOBSTORE_SCHEMA_VERSION 2
+#define JOBSTORE_SCHEMA_VERSION 3
 
 /* The WAL's steady size: reset after each checkpoint, never truncated below this. */
 #define JOBSTORE_WAL_BYTES 4194304
@@ -75,8 +75,19 @@ static const char *const schema_v2 =
     "ALTER TABLE jobs2 RENAME TO jobs;"
     "CREATE INDEX jobs_sched ON jobs(state, type, priority, seq);";
 
+/* Version 3: the watch list (`jmake watch add`), so the watcher's projects
+ * survive restarts, with each project's last build. IF NOT EXISTS keeps the
+ * step harmless on a file whose version number was set back by hand. */
+static const char *const schema_v3 =
+    "CREATE TABLE IF NOT EXISTS watches ("
+    " config TEXT PRIMARY KEY,"
+    " added_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_job TEXT,"
+    " last_outcome TEXT,"
+    " last_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+
 /* schema_steps[v] turns version v into v + 1; a fresh file is version 0. */
-static const char *const *const schema_steps[] = {&schema_v1, &schema_v2};
+static const char *const *const schema_steps[] = {&schema_v1, &schema_v2, &schema_v3};
 
 #define JOB_COLUMNS                                                                            \
     "seq, id, type, priority, state, config_file, binary_path, args_json, depends_on,"        \
@@ -1130,4 +1141,91 @@ int jobstore_count(jobstore *store, int state_filter)
         count = sqlite3_column_int(st, 0);
     sqlite3_reset(st);
     return count;
+}
+
+/* ---- the watch list ---- */
+
+/* One statement run to its end with text binds (NULL binds SQL NULL) and an optional integer last. */
+static int watch_exec(jobstore *store, const char *sql, const char *a, const char *b, const char *c, int64_t n,
+                      bool bind_n)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    const char *texts[3] = {a, b, c};
+    int i = 0;
+    for (; i < 3 && texts[i]; i++)
+        sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+    if (bind_n)
+        sqlite3_bind_int64(st, i + 1, n);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? sqlite3_changes(store->db) : -1;
+}
+
+jobstore_result jobstore_watch_add(jobstore *store, const char *config, int64_t now_ms, bool *added)
+{
+    int n = watch_exec(store, "INSERT OR IGNORE INTO watches (config, added_ms) VALUES (?1, ?2)", config, NULL,
+                       NULL, now_ms, true);
+    if (n < 0)
+        return JOBSTORE_DB_ERROR;
+    *added = n > 0;
+    return JOBSTORE_OK;
+}
+
+jobstore_result jobstore_watch_remove(jobstore *store, const char *config)
+{
+    int n = watch_exec(store, "DELETE FROM watches WHERE config = ?1", config, NULL, NULL, 0, false);
+    return n < 0 ? JOBSTORE_DB_ERROR : n == 0 ? JOBSTORE_NOT_FOUND : JOBSTORE_OK;
+}
+
+jobstore_result jobstore_watch_set_last(jobstore *store, const char *config, const char *job_id,
+                                        const char *outcome, int64_t now_ms)
+{
+    int n = watch_exec(store, "UPDATE watches SET last_job = ?1, last_outcome = ?2, last_ms = ?4 WHERE config = ?3",
+                       job_id, outcome, config, now_ms, true);
+    return n < 0 ? JOBSTORE_DB_ERROR : n == 0 ? JOBSTORE_NOT_FOUND : JOBSTORE_OK;
+}
+
+int jobstore_watch_list(jobstore *store, jobstore_watch **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT config, added_ms, last_job, last_outcome, last_ms FROM watches ORDER BY config",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = xrealloc(*out, cap * sizeof **out);
+        }
+        jobstore_watch *w = &(*out)[(*count)++];
+        w->config = column_dup(st, 0);
+        w->added_ms = sqlite3_column_int64(st, 1);
+        w->last_job = column_dup(st, 2);
+        w->last_outcome = column_dup(st, 3);
+        w->last_ms = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        jobstore_watch_list_free(*out, *count);
+        *out = NULL;
+        *count = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void jobstore_watch_list_free(jobstore_watch *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(list[i].config);
+        free(list[i].last_job);
+        free(list[i].last_outcome);
+    }
+    free(list);
 }

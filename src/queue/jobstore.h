@@ -136,4 +136,24 @@ int jobstore_cancel_pending(jobstore *store, const char *id, int64_t now_ms);
 int64_t jobstore_clean(jobstore *store, int64_t cutoff_ms, strvec *removed_ids);
 int jobstore_count(jobstore *store, int state_filter);
 
+/* ---- The watch list (table watches, schema version 3) ----
+ * Projects `jmake watch add` gave the watcher, by their jmake.toml (absolute),
+ * with the outcome of each one's last build. */
+typedef struct jobstore_watch {
+    char *config;           /* owned */
+    int64_t added_ms;
+    char *last_job;         /* owned, NULL before the first build */
+    char *last_outcome;     /* owned: "completed", "failed", "cancelled"; NULL before the first build */
+    int64_t last_ms;
+} jobstore_watch;
+
+/* *added is false when config was already on the list (nothing changes then). */
+jobstore_result jobstore_watch_add(jobstore *store, const char *config, int64_t now_ms, bool *added);
+jobstore_result jobstore_watch_remove(jobstore *store, const char *config);  /* NOT_FOUND when not listed */
+jobstore_result jobstore_watch_set_last(jobstore *store, const char *config, const char *job_id,
+                                        const char *outcome, int64_t now_ms);
+/* The whole list, ordered by config; *out freed with jobstore_watch_list_free. 0 or -1. */
+int jobstore_watch_list(jobstore *store, jobstore_watch **out, size_t *count);
+void jobstore_watch_list_free(jobstore_watch *list, size_t count);
+
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,11 @@ static void wd_send(wd *d, cJSON *msg)
         return;
     }
     uvwire_send((uv_stream_t *)&d->pipe, msg);
+}
+
+static void wd_ctx_send(worker_context *ctx, cJSON *msg)
+{
+    wd_send((wd *)((char *)ctx - offsetof(wd, ctx)), msg);
 }
 
 static void wd_on_handle_closed(uv_handle_t *h)
@@ -446,6 +452,8 @@ int worker_main(daemon_kind kind, const char *home)
         d.ctx.state = d.desc->start(&d.cfg, home);
     wire_decoder_init(&d.dec, WIRE_MAX_REPLY);
     d.loop = uv_default_loop();
+    d.ctx.loop = d.loop;
+    d.ctx.send = wd_ctx_send;
     uv_timer_init(d.loop, &d.timer);
     d.timer.data = &d;
     wd_timers_init(&d);

@@ -51,6 +51,12 @@ typedef struct worker_context {
     const jm_config *cfg;       /* borrowed: the daemon's configuration */
     const char *home;           /* borrowed */
     void *state;                /* borrowed: what the descriptor's start returned (NULL without start) */
+    /* The daemon's uv_loop_t (borrowed), for a descriptor with handles of its
+     * own (the watcher's inotify polls): it unrefs them, so they never hold
+     * the daemon up, and closes them in stop. */
+    void *loop;
+    /* Sends msg (takes ownership) to the orchestrator; dropped while not connected. Loop thread only. */
+    void (*send)(struct worker_context *ctx, cJSON *msg);
 } worker_context;
 
 /* A message of the orchestrator only this daemon understands. */

@@ -176,6 +176,31 @@ worker_outcome worker_run_compilation(worker_job *job)
         return outcome_failed(false, xstrdup("compilation needs config_file"));
     compilation_state *s = job->daemon_state;
     job_log(job, "compilation of %s", config);
+    /* A build of a watched project carries what the watcher saw since the
+     * last one; without it the project is not (or no longer) watched and the
+     * engine must not answer from memory. */
+    const cJSON *watch = cJSON_GetObjectItem(job->job, "watch");
+    engine_set_watched(s->eng, config, cJSON_IsObject(watch));
+    if (cJSON_IsObject(watch)) {
+        const cJSON *paths = cJSON_GetObjectItem(watch, "paths");
+        if (cJSON_IsTrue(cJSON_GetObjectItem(watch, "rescan"))) {
+            job_log(job, "watched: track was lost, checking everything");
+            engine_note_changes(s->eng, config, NULL, 0);
+        } else if (cJSON_GetArraySize(paths) > 0) {
+            size_t n = (size_t)cJSON_GetArraySize(paths);
+            const char **v = xcalloc(n, sizeof *v);
+            size_t k = 0;
+            const cJSON *item;
+            cJSON_ArrayForEach(item, paths)
+            {
+                if (cJSON_IsString(item))
+                    v[k++] = item->valuestring;
+            }
+            job_log(job, "watched: %zu changed path%s", k, k == 1 ? "" : "s");
+            engine_note_changes(s->eng, config, v, k);
+            free(v);
+        }
+    }
     engine_job ej = {.config_path = config,
                      .log_path = job->log_path,
                      .progress = compilation_progress,

@@ -560,6 +560,10 @@ static void test_upgrade_from_v1(void **state)
     assert_int_equal(jobstore_submit(store, &spec, 1, &id, 20, err, sizeof err), 0);
     assert_string_equal(id, "job-10");
     free(id);
+    /* Upgraded through every step: the watch list of version 3 is there. */
+    bool added = false;
+    assert_int_equal(jobstore_watch_add(store, "/p/jmake.toml", 1, &added), JOBSTORE_OK);
+    assert_true(added);
     jobstore_close(store);
     free(old);
 }
@@ -735,6 +739,42 @@ static void test_hundred_thousand_finished(void **state)
     assert_int_equal(jobstore_count(fx->store, -1), 1);
 }
 
+/* The watch list (schema step 2 -> 3): kept across reopening, with each project's last build. */
+static void test_watch_list(void **state)
+{
+    fixture *fx = *state;
+    bool added = false;
+    assert_int_equal(jobstore_watch_add(fx->store, "/p/b/jmake.toml", 10, &added), JOBSTORE_OK);
+    assert_true(added);
+    assert_int_equal(jobstore_watch_add(fx->store, "/p/a/jmake.toml", 11, &added), JOBSTORE_OK);
+    assert_int_equal(jobstore_watch_add(fx->store, "/p/a/jmake.toml", 12, &added), JOBSTORE_OK);
+    assert_false(added);
+    assert_int_equal(jobstore_watch_set_last(fx->store, "/p/a/jmake.toml", "job-7", "completed", 20), JOBSTORE_OK);
+    assert_int_equal(jobstore_watch_set_last(fx->store, "/p/none/jmake.toml", "job-8", "failed", 21),
+                     JOBSTORE_NOT_FOUND);
+    jobstore_close(fx->store);
+    char err[256] = "";
+    fx->store = jobstore_open(fx->db_path, err, sizeof err);
+    assert_non_null(fx->store);
+    jobstore_watch *list = NULL;
+    size_t count = 0;
+    assert_int_equal(jobstore_watch_list(fx->store, &list, &count), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(list[0].config, "/p/a/jmake.toml");
+    assert_int_equal(list[0].added_ms, 11);
+    assert_string_equal(list[0].last_job, "job-7");
+    assert_string_equal(list[0].last_outcome, "completed");
+    assert_int_equal(list[0].last_ms, 20);
+    assert_string_equal(list[1].config, "/p/b/jmake.toml");
+    assert_null(list[1].last_job);
+    jobstore_watch_list_free(list, count);
+    assert_int_equal(jobstore_watch_remove(fx->store, "/p/b/jmake.toml"), JOBSTORE_OK);
+    assert_int_equal(jobstore_watch_remove(fx->store, "/p/b/jmake.toml"), JOBSTORE_NOT_FOUND);
+    assert_int_equal(jobstore_watch_list(fx->store, &list, &count), 0);
+    assert_int_equal(count, 1);
+    jobstore_watch_list_free(list, count);
+}
+
 static void test_state_names(void **state)
 {
     (void)state;
@@ -802,6 +842,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commits_run_fully_synchronous, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hundred_thousand_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found_versus_db_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_list, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
