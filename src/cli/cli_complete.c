@@ -57,9 +57,11 @@ static void emit_job_ids(FILE *out, const char *home_option, const char *prefix,
         free(req_text);
         if (rc == JMAKE_OK) {
             cJSON *reply = cJSON_Parse(reply_text);
-            const cJSON *j;
-            cJSON_ArrayForEach(j, cJSON_GetObjectItem(reply, "jobs"))
-            {
+            /* The list comes newest first: offered oldest first, in submission order
+               (cJSON keeps the last item as the first one's prev). */
+            const cJSON *jobs = cJSON_GetObjectItem(reply, "jobs");
+            const cJSON *first = jobs ? jobs->child : NULL;
+            for (const cJSON *j = first ? first->prev : NULL; j; j = j == first ? NULL : j->prev) {
                 const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(j, "id"));
                 const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(j, "state"));
                 const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));

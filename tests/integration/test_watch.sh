@@ -5,19 +5,19 @@ debounce_ms = 150'
 start_daemons
 
 # Compilation jobs of the home so far.
-builds() { jm job list | grep -c ' compilation ' ; }
+builds() { jm job list --limit 0 | grep -c ' compilation ' ; }
 # The count of builds the next settle counts from.
 BASE=0
 mark() { BASE=$(builds); }
 # Waits for the watcher's builds to come and every build to settle.
 settle() { # settle NEW_BUILDS: true when exactly that many builds came since the last mark, once all are final
     local want=$((BASE + $1))
-    wait_for 15 sh -c "[ \$(\"$JMAKE\" --home \"$TEST_HOME\" job list | grep -c ' compilation ') -ge $want ]" || return 1
-    wait_for 30 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list | grep -Eq 'pending|running'"
+    wait_for 15 sh -c "[ \$(\"$JMAKE\" --home \"$TEST_HOME\" job list --limit 0 | grep -c ' compilation ') -ge $want ]" || return 1
+    wait_for 30 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list --limit 0 | grep -Eq 'pending|running'"
     sleep 0.6   # a second build would have been queued by now (debounce 150 ms)
     [ "$(builds)" -eq "$want" ]
 }
-last_id() { jm job list | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
+last_id() { jm job list --limit 0 | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
 last_result() { jm job result "$(last_id)"; }
 lacks() { ! has "$1" "$2"; }
 # index_of KEY: the discovery daemon's last index change of project p (added, removed or sources).
@@ -70,7 +70,7 @@ else
     # A loaded machine left gaps longer than debounce_ms between writes: more
     # than one build is right then; what must hold is that all of them settle.
     echo "note: the 1,000 files took $took ms to write (> 200 ms): not the burst case, exactness not checked"
-    wait_for 60 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list | grep -Eq 'pending|running'"
+    wait_for 60 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list --limit 0 | grep -Eq 'pending|running'"
 fi
 mark
 [ "$took" -le 200 ] && check "which was told of all 1,000" grep -q 'watched: 1000 changed paths' "$(last_result | python3 -c 'import json,sys; print(json.load(sys.stdin)["log_path"])')"
@@ -125,7 +125,7 @@ for i in $(seq 1 100); do
 done
 check_eq "100 save-then-build pairs: every build saw its save" 0 "$missed"
 check "no sync cookie is left in the project root" sh -c "! ls -a '$P' | grep -q '^.jmake-sync'"
-wait_for 30 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list | grep -Eq 'pending|running'"
+wait_for 30 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list --limit 0 | grep -Eq 'pending|running'"
 
 # A change during a running build gives exactly one follow-up, carrying every path.
 S=$WORK/slow
@@ -134,7 +134,7 @@ jm watch add "$S" >/dev/null
 jm build "$S" >/dev/null
 n0=$(builds)
 echo 'int slow(void) { return 2; }' > "$S/src/slow.c"
-wait_for 10 sh -c "\"$JMAKE\" --home \"$TEST_HOME\" job list | grep -q running"
+wait_for 10 sh -c "\"$JMAKE\" --home \"$TEST_HOME\" job list --limit 0 | grep -q running"
 echo 'int later1(void) { return 1; }' > "$S/src/later1.c"
 sleep 0.4
 echo 'int later2(void) { return 2; }' > "$S/src/later2.c"

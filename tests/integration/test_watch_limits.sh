@@ -5,10 +5,10 @@ debounce_ms = 100'
 # A stopped watcher must not be taken for a hung one and killed: that is the restart path, tested elsewhere.
 sed -i 's/^health_check_interval = 1$/health_check_interval = 600/' "$TEST_HOME/job_queue_design.toml"
 
-builds() { jm job list | grep -c ' compilation '; }
-last_id() { jm job list | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
+builds() { jm job list --limit 0 | grep -c ' compilation '; }
+last_id() { jm job list --limit 0 | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
 symbols_of_last() { jm job result "$(last_id)" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["result"]["symbols"]))'; }
-idle() { ! jm job list | grep -Eq 'pending|running'; }
+idle() { ! jm job list --limit 0 | grep -Eq 'pending|running'; }
 wait_symbol() { # wait_symbol NAME SECONDS: until the newest build's library exports NAME
     local i=0
     while [ $i -lt $(( $2 * 5 )) ]; do
