@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "depfile.h"
@@ -96,7 +97,12 @@ static void finish_unit(build *b, unit *u, const runner_result *p)
 {
     eng_log_text(b, p->output, p->output_len);
     if (!runner_result_succeeded(p)) {
-        char *why = xasprintf("compiler failed (status %d)", p->status);
+        /* Killed by a signal (the OOM killer, a crashed cc1): not the source's fault. */
+        bool signalled = WIFSIGNALED(p->status) && !(b->job->cancel && atomic_load(b->job->cancel));
+        if (signalled)
+            b->signalled++;
+        char *why = signalled ? xasprintf("compiler killed by signal %d", WTERMSIG(p->status))
+                              : xasprintf("compiler failed (status %d)", p->status);
         unit_failed(b, u, p->output, p->output_len, why);
         free(why);
         return;

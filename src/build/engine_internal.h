@@ -132,6 +132,7 @@ typedef struct build {
     size_t errors, warnings;
     diag_list config_diags;         /* warnings about this build's jmake.toml (owned) */
     size_t compiled, from_cache, up_to_date, failed, hits, misses, done;
+    size_t signalled;               /* failed units whose compiler a signal killed (not a cancel): may pass again */
     bool link_failed;               /* the link ran and failed: no artifact */
     int64_t stored_bytes;
     uint64_t t_start, deadline;

@@ -82,6 +82,7 @@ cJSON *eng_make_result(build *b)
     cJSON_AddNumberToObject(f, "from_cache", (double)b->from_cache);
     cJSON_AddNumberToObject(f, "up_to_date", (double)b->up_to_date);
     cJSON_AddNumberToObject(f, "failed", (double)b->failed);
+    cJSON_AddNumberToObject(f, "signalled", (double)b->signalled);
     cJSON *symbols = cJSON_AddArrayToObject(r, "symbols");
     if (made)
         artifact_symbols(b, symbols);

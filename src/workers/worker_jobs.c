@@ -233,6 +233,12 @@ worker_outcome worker_run_compilation(worker_job *job)
     if (rc == 1) {
         const cJSON *diag = cJSON_GetObjectItem(result, "diagnostics");
         int errors = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(diag, "errors"));
+        int signalled = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(result, "files"), "signalled"));
+        if (signalled > 0 && !reason) {
+            /* A compiler killed by a signal may pass on a second try ([error_handling]); a compile error never does. */
+            out.retryable = true;
+            reason = xasprintf("%d compiler%s killed by a signal", signalled, signalled == 1 ? "" : "s");
+        }
         out.reason = reason ? reason : xasprintf("build failed with %d error%s", errors, errors == 1 ? "" : "s");
     } else {
         out.reason = reason ? reason : xstrdup("build could not run");

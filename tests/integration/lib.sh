@@ -50,7 +50,7 @@ job_timeout_seconds = 300
 
 [error_handling]
 max_retries = ${MAX_RETRIES:-3}
-retry_delay_seconds = 0
+retry_delay_seconds = ${RETRY_DELAY:-0}
 
 [orchestrator]
 health_check_interval = 1
