@@ -391,7 +391,12 @@ static void test_large_table_is_fast_and_located(void **state)
     assert_int_equal(last->value->column, 12);
     assert_int_equal(toml_table_get(root, "key12345")->u.integer, 12345);
     assert_null(toml_table_find(root, "key50000"));
-    assert_true(took < 3000);
+    printf("# 50,000 keys parsed in %llu ms\n", (unsigned long long)took);
+    /* The quadratic parser took 16 s; linear takes tens of ms. Under valgrind
+       (20-50 times slower, on a shared machine) time says nothing: the same
+       test runs unhindered in the unit suite, where the bound is checked. */
+    if (!getenv("JMAKE_UNDER_VALGRIND"))
+        assert_true(took < 3000);
     toml_free(root);
     strcpy(text + o, "key777 = 1\n");
     expect_error(text, 50001, 1, "duplicate key 'key777' (first defined at line 778, column 1)");
