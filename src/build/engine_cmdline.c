@@ -41,7 +41,8 @@ void eng_setup_common_args(build *b)
                 free(r);
             }
         }
-        if (b->llvm || P->output == PROJECT_SHARED)
+        /* Once: a project whose flags already ask for position-independent code gets no second -fPIC. */
+        if ((b->llvm || P->output == PROJECT_SHARED) && !strvec_contains(a, "-fPIC") && !strvec_contains(a, "-fpic"))
             strvec_push(a, "-fPIC");
         if (b->llvm && l != SRC_ASM && l != SRC_ASM_PP)
             strvec_push(a, "-emit-llvm");

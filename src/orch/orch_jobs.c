@@ -190,7 +190,7 @@ static void retry_or_fail(orch *o, const char *id, int attempts, const char *rea
                          why);
         free(why);
     } else {
-        char *why = xasprintf("%s (after %d attempts)", reason, attempts);
+        char *why = xasprintf("%s (after %d attempt%s)", reason, attempts, attempts == 1 ? "" : "s");
         log_warn("job %s failed: %s", id, why);
         jobstore_finish(o->store, id, JOB_FAILED, NULL, why, now);
         free(why);

@@ -63,4 +63,10 @@ check_eq "another root with -g: not from the cache" 0 "$(files "$json" from_cach
 check_eq "another root with -g: compiled" 3 "$(files "$json" compiled)"
 check "its debug information names its own root" sh -c "readelf --debug-dump=info '$WORK/g2/build/obj/src/a.c.o' | grep -q '$WORK/g2'"
 
+
+# Flags that already ask for -fPIC: the compile line has it once.
+make_project "$WORK/pic" gcc '"-fPIC", "-O1"'
+jm build "$WORK/pic" --json >/dev/null
+check_eq "-fPIC once on the compile line" 1 \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["arguments"].count("-fPIC"))' "$WORK/pic/compile_commands.json")"
 finish
