@@ -601,9 +601,13 @@ static void print_build_summary(const cli *c, const cJSON *job)
         const char *reason = str_of(job, "reason");
         printf("%sbuild %s%s: %s\n", cli_paint_on(c, stdout, CLI_PAINT_ERROR), state, cli_paint_off(c, stdout),
                *reason ? reason : "see the job log");
-        if (files)
-            printf("%d of %ld %s failed; log: %s\n", (int)num_of(files, "failed"), total,
-                   cli_plural(total, "file", "files"), str_of(job, "log_path"));
+        int failed = (int)num_of(files, "failed");
+        if (files && failed == 0 && total > 0)
+            printf("the link failed (none of the %ld %s failed to compile); log: %s\n", total,
+                   cli_plural(total, "source", "sources"), str_of(job, "log_path"));
+        else if (files)
+            printf("%d of %ld %s failed; log: %s\n", failed, total, cli_plural(total, "file", "files"),
+                   str_of(job, "log_path"));
     }
 }
 

@@ -66,6 +66,7 @@ printf '/* b */\nint twice(void) { return 2; }\n' > "$P3/src/b.c"
 printf '[project]\nname = "dup"\n' > "$P3/jmake.toml"
 out=$(jm build "$P3" 2>&1)
 check "multiple definition located in src/b.c line 2" has "$out" "src/b.c:2:0: error: multiple definition of .twice."
+check "the summary says the link failed, not that 0 files failed" has "$out" '^the link failed \(none of the 2 sources failed to compile\)'
 check "no 'ld returned 1 exit status'" test -z "$(printf '%s\n' "$out" | grep 'ld returned')"
 res3=$(analyse "$(last_compilation)")
 check_eq "analysis: multiple_definition of twice" "multiple_definition twice" \
