@@ -138,6 +138,14 @@ int buildrecord_hash_file(const char *path, XXH128_hash_t *out, int64_t *size, i
     return 0;
 }
 
+bool buildrecord_file_unchanged(const br_file *f)
+{
+    struct stat st;
+    if (stat(f->path, &st) != 0)
+        return !f->exists;
+    return f->exists && same_stat(f, &st);
+}
+
 bool buildrecord_file_check(buildrecord *rec, br_file *f)
 {
     if (f->checked_epoch == rec->epoch && rec->epoch)

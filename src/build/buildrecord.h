@@ -85,6 +85,10 @@ bool buildrecord_file_check(buildrecord *rec, br_file *f);
 /* The same with the stat already taken by the caller (st NULL: stat failed),
    so threads can stat outside the record's lock. */
 bool buildrecord_file_check_stat(buildrecord *rec, br_file *f, const struct stat *st);
+/* Whether path still has the stat recorded for f (size, mtime, ctime, inode,
+ * device; a missing file matches a file recorded as missing). No hashing,
+ * nothing changed in the record. */
+bool buildrecord_file_unchanged(const br_file *f);
 /* Forces the next check of path to re-hash (a watcher said it changed). */
 void buildrecord_file_invalidate(buildrecord *rec, const char *path);
 

@@ -52,6 +52,7 @@ void engine_free(engine *eng)
         buildrecord_free(&ps->rec);
         strvec_free(&ps->noted);
         cJSON_Delete(ps->quiet_result);
+        free(ps->root);
         pthread_mutex_destroy(&ps->busy);
         free(ps);
     }
@@ -270,6 +271,18 @@ static step_result quiet_answer(build *b, strvec *noted, cJSON **result)
     if (!art || !eng_stat_pair(art, &as, &am) || cs != ps->cfg_size || cm != ps->cfg_mtime || as != ps->art_size ||
         am != ps->art_mtime)
         return STEP_CONTINUE;
+    /* The watcher covers the project's folders; every other input the record
+       holds (system headers, libraries' headers) is stat-checked here, so an
+       upgrade of a package is never answered from memory. */
+    size_t pos = 0;
+    const char *path;
+    void *value;
+    while (hashmap_next(&ps->rec.files, &pos, &path, &value)) {
+        size_t rl = ps->root ? strlen(ps->root) : 0;
+        bool inside = ps->root && strncmp(path, ps->root, rl) == 0 && (path[rl] == '/' || path[rl] == '\0');
+        if (!inside && !buildrecord_file_unchanged(value))
+            return STEP_CONTINUE;
+    }
     *result = cJSON_Duplicate(ps->quiet_result, 1);
     cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(*result, "timings_ms"), "total"),
                          (double)(clock_monotonic_ms() - b->t_start));
@@ -495,6 +508,8 @@ static int finish_build(build *b, cJSON **result, char **reason)
         ps->quiet_result = eng_quiet_copy(*result);
         eng_stat_pair(b->config_key, &ps->cfg_size, &ps->cfg_mtime);
         eng_stat_pair(b->P.artifact_path, &ps->art_size, &ps->art_mtime);
+        free(ps->root);
+        ps->root = xstrdup(b->P.root);
     }
     account_cache(b);
     log_info("engine: %s: %zu files, %zu compiled, %zu from cache, %zu up to date, %zu failed, %zu errors, %llu ms",

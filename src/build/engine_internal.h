@@ -59,6 +59,7 @@ typedef struct proj_state {
     bool rescan;            /* the watcher lost track: check everything (under eng->lock) */
     cJSON *quiet_result;    /* result of the last good build, rewritten as "all up to date" */
     int64_t cfg_size, cfg_mtime, art_size, art_mtime;
+    char *root;             /* the project root of the last good watched build (owned): what the watcher covers */
 } proj_state;
 
 struct engine {

@@ -840,6 +840,33 @@ static void test_watched_project_answers_from_memory(void **state)
     tproj_free(&t);
 }
 
+/* The watcher covers the project's folders only: a header outside them (a
+   system header after a package upgrade) is stat-checked at every watched
+   build, so the answer never comes from memory once it changed. */
+static void test_watched_checks_inputs_outside(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), false);
+    char *sys = path_join(t.home, "sysinc");
+    wf(t.home, "sysinc/sysdep.h", "#define SYSVAL 1\n");
+    char toml[4096];
+    snprintf(toml, sizeof toml, "%s", base_toml("gcc", "shared", ""));
+    char *inc = strstr(toml, "[binary]");
+    char tail[1024];
+    snprintf(tail, sizeof tail, "%s", inc);
+    snprintf(inc, sizeof toml - (size_t)(inc - toml), "include_dirs = [\"%s\"]\n%s", sys, tail);
+    wf(t.root, "jmake.toml", toml);
+    wf(t.root, "src/s.c", "#include <sysdep.h>\nint fs(void) { return SYSVAL; }\n");
+    engine_set_watched(t.eng, t.cfg, true);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 0));
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 1));   /* from memory */
+    wf(t.home, "sysinc/sysdep.h", "#define SYSVAL 22\n");
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 0));   /* not from memory: it changed outside */
+    cJSON_Delete(expect_build(&t, 0, 0, 0, 1));
+    free(sys);
+    tproj_free(&t);
+}
+
 static void test_response_file_link(void **state)
 {
     tproj t;
@@ -919,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_cancel_kills_compilers),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_watched_project_answers_from_memory),
+        cmocka_unit_test(test_watched_checks_inputs_outside),
         cmocka_unit_test(test_response_file_link),
         cmocka_unit_test(test_sources_globs_and_excludes),
         cmocka_unit_test(test_bad_config_and_no_sources),
