@@ -25,9 +25,9 @@ const config_key config_keys[] = {
         queue.job_timeout_seconds),
 
     KEY("watcher", "watch_patterns", CFG_STRING_LIST, 0, 0, NULL,
-        "[\"**/*.c\", \"**/*.cc\", \"**/*.cpp\", \"**/*.cxx\", \"**/*.h\", \"**/*.hh\", \"**/*.hpp\", "
-        "\"**/*.S\", \"**/*.toml\"]",
-        "Globs (relative to a watched project) whose changes trigger a rebuild.", watcher.watch_patterns),
+        "[\"**/*.c\", \"**/*.cc\", \"**/*.cpp\", \"**/*.cxx\", \"**/*.c++\", \"**/*.C\", \"**/*.S\", \"**/*.s\", "
+        "\"**/*.h\", \"**/*.hh\", \"**/*.hpp\", \"**/*.hxx\", \"**/*.inc\", \"**/*.toml\"]",
+        "Globs (relative to a watched project) whose changes trigger a rebuild: every source and header extension jmake compiles or tracks.", watcher.watch_patterns),
     KEY("watcher", "ignore_patterns", CFG_STRING_LIST, 0, 0, NULL, "[\"build/**\", \"julia/**\", \".git/**\"]",
         "Globs never watched, even when a watch pattern matches; checked first.", watcher.ignore_patterns),
     KEY("watcher", "debounce_ms", CFG_INT, 0, 600000, NULL, "500",

@@ -24,7 +24,9 @@ static void test_defaults(void **state)
     config_defaults(&cfg, "/srv/home");
     assert_int_equal(cfg.queue.max_concurrent_jobs, 4);
     assert_int_equal(cfg.queue.job_timeout_seconds, 300);
-    assert_int_equal(cfg.watcher.watch_patterns.n, 9);
+    assert_int_equal(cfg.watcher.watch_patterns.n, 14);   /* every source and header extension srcscan knows, and *.toml */
+    assert_true(strvec_contains(&cfg.watcher.watch_patterns, "**/*.c++"));
+    assert_true(strvec_contains(&cfg.watcher.watch_patterns, "**/*.hxx"));
     assert_string_equal(cfg.watcher.watch_patterns.v[0], "**/*.c");
     assert_true(strvec_contains(&cfg.watcher.watch_patterns, "**/*.cpp"));
     assert_true(strvec_contains(&cfg.watcher.watch_patterns, "**/*.toml"));
@@ -88,7 +90,7 @@ static void test_merge_three_files(void **state)
     assert_int_equal(cfg.queue.max_concurrent_jobs, 8);
     assert_int_equal(cfg.queue.job_timeout_seconds, 60);
     assert_int_equal(cfg.watcher.debounce_ms, 0);
-    assert_int_equal(cfg.watcher.watch_patterns.n, 9);   /* untouched keys keep defaults */
+    assert_int_equal(cfg.watcher.watch_patterns.n, 14);   /* untouched keys keep defaults */
     assert_int_equal(cfg.orchestrator.health_check_interval, 10);
     assert_false(cfg.orchestrator.restart_failed_daemons);
     assert_string_equal(cfg.logging.log_level, "debug");

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 /* The daemon's defaults (src/conf/config.c) and the seed's own patterns. */
-static const char *const default_watch[] = {"**/*.c", "**/*.cc", "**/*.cpp", "**/*.cxx", "**/*.h",
-                                            "**/*.hh", "**/*.hpp", "**/*.S", "**/*.toml", NULL};
+static const char *const default_watch[] = {"**/*.c",   "**/*.cc",  "**/*.cpp", "**/*.cxx", "**/*.c++",
+                                            "**/*.C",   "**/*.S",   "**/*.s",   "**/*.h",   "**/*.hh",
+                                            "**/*.hpp", "**/*.hxx", "**/*.inc", "**/*.toml", NULL};
 static const char *const default_ignore[] = {"build/**", "julia/**", ".git/**", NULL};
 static const char *const seed_watch[] = {"**/*.cpp", "**/*.h", "**/*.toml", NULL};
 
