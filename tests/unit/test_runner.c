@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_fixture.h"
 #include "runner.h"
 #include "slotlimit.h"
 #include "sys.h"
@@ -23,18 +24,6 @@ typedef struct fixture {
     engine *eng;
 } fixture;
 
-static void wf(const char *root, const char *rel, const char *text)
-{
-    char *p = path_join(root, rel);
-    char *d = path_dirname(p);
-    assert_int_equal(mkdir_p(d, 0755), 0);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(d);
-    free(p);
-}
 
 static void fixture_init(fixture *fx, bool cache, int max_parallel, int hold_ms)
 {
@@ -82,14 +71,6 @@ static char *make_project(const fixture *fx, const char *name, int n)
     return cfg;
 }
 
-static int num(const cJSON *r, const char *obj, const char *field)
-{
-    const cJSON *o = cJSON_GetObjectItem(r, obj);
-    assert_non_null(o);
-    const cJSON *v = cJSON_GetObjectItem(o, field);
-    assert_non_null(v);
-    return (int)cJSON_GetNumberValue(v);
-}
 
 static int build(engine *eng, const char *cfg, cJSON **res)
 {
