@@ -1,5 +1,4 @@
 /* engine_diag.c - the job log (commands and tool output) and compiler diagnostics of one build, each reported once. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,15 +10,9 @@ void eng_log_text(build *b, const char *text, size_t len)
 {
     if (b->log_fd < 0 || !len)
         return;
-    while (len) {
-        ssize_t n = write(b->log_fd, text, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        text += n;
-        len -= (size_t)n;
-    }
+    /* A tool's output without a last line break still ends its line in the log. */
+    if (write_all(b->log_fd, text, len) == 0 && text[len - 1] != '\n')
+        (void)write_all(b->log_fd, "\n", 1);
 }
 
 /* The command as one line a POSIX shell reads back as the same argv: an

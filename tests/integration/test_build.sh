@@ -34,6 +34,8 @@ echo 'int broken( {' >> "$WORK/tp/src/matrix.cpp"
 err=$(jm build "$WORK/tp" 2>&1); rc=$?
 check_eq "failing build exits 1" 1 "$rc"
 check "diagnostic names file and line" has "$err" 'src/matrix.cpp:[0-9]+:[0-9]+: error'
+log=$(jm --json job list --limit 5 | python3 -c 'import json,sys; print([j for j in json.load(sys.stdin) if j["type"] == "compilation"][0]["log_path"])')
+check "the job log ends with a line break" [ "$(tail -c 1 "$log" | od -An -c | tr -d ' ')" = '\n' ]
 
 # Missing project or source folder: rejected at submit (exit 2).
 err=$(jm build "$WORK/nowhere" 2>&1); rc=$?
