@@ -186,10 +186,11 @@ static void on_batch_check(uv_check_t *h)
         p->req = reply;
     }
     if (batched && jobstore_batch_end(o->store) != 0) {
-        log_error("job database commit failed: submits of this batch are refused");
+        const char *why = jobstore_last_error(o->store);
+        log_error("job database commit failed (%s): submits of this batch are refused", why);
         for (pending_submit *p = list; p; p = p->next) {
             cJSON_Delete(p->req);
-            p->req = orch_reply_error("internal", "job database commit failed");
+            p->req = orch_reply_error("internal", "job database commit failed (%s): nothing of it was queued", why);
         }
     }
     while (list) {

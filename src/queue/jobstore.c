@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -483,7 +484,11 @@ static void wal_preallocate(const char *db_path)
     if (fd < 0)
         return;
     struct stat st;
-    if (fstat(fd, &st) == 0 && st.st_size < JOBSTORE_WAL_BYTES) {
+    /* Never on a nearly full disk: the zeros would take the room the logs,
+       PID files and real commits need (a small home would fill up at start). */
+    struct statvfs vfs;
+    bool room = fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize >= 4 * (uint64_t)JOBSTORE_WAL_BYTES;
+    if (room && fstat(fd, &st) == 0 && st.st_size < JOBSTORE_WAL_BYTES) {
         static const char zeros[65536];
         off_t off = st.st_size;
         while (off < JOBSTORE_WAL_BYTES) {
@@ -947,6 +952,11 @@ jobstore_pick jobstore_next_runnable(jobstore *store, int64_t now_ms, const char
 struct sqlite3 *jobstore_connection(jobstore *store)
 {
     return store->db;
+}
+
+const char *jobstore_last_error(jobstore *store)
+{
+    return sqlite3_errmsg(store->db);
 }
 
 /* State changes of jobs that are already acknowledged need not wait for an

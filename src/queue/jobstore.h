@@ -60,6 +60,8 @@ void jobstore_close(jobstore *store);
  * for tests that must see what the store's commits really run with (e.g. the
  * synchronous level): nothing else may use it. */
 struct sqlite3 *jobstore_connection(jobstore *store);
+/* The database's message for the last failed call ("database or disk is full"). Borrowed. */
+const char *jobstore_last_error(jobstore *store);
 
 /* Inserts all specs in one transaction, all or nothing. A duplicate id (in
  * the batch or already stored) or an unknown depends_on id (neither stored nor
