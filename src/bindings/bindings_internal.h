@@ -20,6 +20,14 @@ void sbuf_adds(sbuf *b, const char *s);
 /* The text (caller frees; "" for an empty buffer); b is empty afterwards. */
 char *sbuf_take(sbuf *b);
 void sbuf_free(sbuf *b);
+/* Appends decl's C declaration ("int f(const char *name, ...)"), for docstrings. */
+void bindings_c_signature(sbuf *b, const cJSON *decl);
+
+/* The string member key of a declarations JSON object, or NULL. Borrowed. */
+static inline const char *bj_str(const cJSON *obj, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
 
 /* ---- Exported symbols (symbols.c) ---- */
 typedef struct bindings_symbol {

@@ -4,10 +4,6 @@
 
 #include "bindings_internal.h"
 
-static const char *str(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
 
 /* Text inside a Julia """ docstring: $ and \ are special, """ would end it.
  * $ is written \u0024, not \$: both mean "$" to Julia, but tree-sitter-julia
@@ -56,7 +52,7 @@ static bool mentions_record(const cJSON *t)
 {
     if (!t)
         return false;
-    const char *k = str(t, "k");
+    const char *k = bj_str(t, "k");
     if (k && strcmp(k, "record") == 0)
         return true;
     return mentions_record(cJSON_GetObjectItemCaseSensitive(t, "to")) ||
@@ -65,7 +61,7 @@ static bool mentions_record(const cJSON *t)
 
 static void emit_typedef(sbuf *b, typemap_ctx *cx, const cJSON *td)
 {
-    const char *name = str(td, "jname");
+    const char *name = bj_str(td, "jname");
     if (!name || cJSON_GetObjectItemCaseSensitive(cx->defined, name))
         return;
     const char *why = NULL;
@@ -74,9 +70,9 @@ static void emit_typedef(sbuf *b, typemap_ctx *cx, const cJSON *td)
         return;
     if (strcmp(rhs, name) != 0) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(td, "type");
-        const char *k = str(t, "k");
-        if (k && strcmp(k, "ptr") == 0 && strcmp(str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") ? str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") : "", "func") == 0)
-            sbuf_addf(b, "# callback: %s\n", str(t, "c") ? str(t, "c") : "");
+        const char *k = bj_str(t, "k");
+        if (k && strcmp(k, "ptr") == 0 && strcmp(bj_str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") ? bj_str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") : "", "func") == 0)
+            sbuf_addf(b, "# callback: %s\n", bj_str(t, "c") ? bj_str(t, "c") : "");
         sbuf_addf(b, "const %s = %s\n", name, rhs);
         mark_defined(cx, name);
     }
@@ -97,14 +93,14 @@ static const char *storage_word(int align)
 
 static void emit_record(sbuf *b, typemap_ctx *cx, cJSON *r)
 {
-    const char *name = str(r, "jname");
+    const char *name = bj_str(r, "jname");
     if (!name)
         return;
-    const char *doc = str(r, "doc");
+    const char *doc = bj_str(r, "doc");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "jl_layout"))) {
         sbuf body = {0};
         bool ok = true;
-        bool is_union = strcmp(str(r, "kind"), "union") == 0;
+        bool is_union = strcmp(bj_str(r, "kind"), "union") == 0;
         int size = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "size"));
         int align = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "align"));
         if (is_union) {
@@ -121,7 +117,7 @@ static void emit_record(sbuf *b, typemap_ctx *cx, cJSON *r)
                     ok = false;
                     break;
                 }
-                char *fname = typemap_julia_ident(str(f, "fname"));
+                char *fname = typemap_julia_ident(bj_str(f, "fname"));
                 sbuf_addf(&body, "    %s::%s\n", fname, t);
                 free(fname);
                 free(t);
@@ -130,7 +126,7 @@ static void emit_record(sbuf *b, typemap_ctx *cx, cJSON *r)
         }
         if (ok) {
             sbuf_adds(b, "\"\"\"\n");
-            sbuf_addf(b, "    %s\n\n`%s %s`, %d bytes.", name, str(r, "kind"), str(r, "cname"), size);
+            sbuf_addf(b, "    %s\n\n`%s %s`, %d bytes.", name, bj_str(r, "kind"), bj_str(r, "cname"), size);
             if (is_union)
                 sbuf_adds(b, " A union: read a member with `reinterpret`.");
             if (doc) {
@@ -146,20 +142,20 @@ static void emit_record(sbuf *b, typemap_ctx *cx, cJSON *r)
         cJSON_ReplaceItemInObject(r, "jl_layout", cJSON_CreateFalse());
     }
     sbuf_addf(b, "# %s %s: layout not known here; used through pointers only.\nmutable struct %s end\n\n",
-              str(r, "kind"), str(r, "cname"), name);
+              bj_str(r, "kind"), bj_str(r, "cname"), name);
     mark_defined(cx, name);
 }
 
 static void emit_enum(sbuf *b, typemap_ctx *cx, const cJSON *e)
 {
-    const char *name = str(e, "ename");
+    const char *name = bj_str(e, "ename");
     const char *why = NULL;
     char *it = typemap_julia(cx, cJSON_GetObjectItemCaseSensitive(e, "int"), TYPEMAP_FIELD, &why);
     if (!it)
         it = xstrdup("Cint");
     if (name) {
         sbuf_addf(b, "\"\"\"\n    %s\n\n`enum %s`: its constants follow.\n\"\"\"\nconst %s = %s\n", name,
-                  str(e, "cname"), name, it);
+                  bj_str(e, "cname"), name, it);
         mark_defined(cx, name);
     } else {
         sbuf_adds(b, "# anonymous enum\n");
@@ -167,7 +163,7 @@ static void emit_enum(sbuf *b, typemap_ctx *cx, const cJSON *e)
     const cJSON *k;
     cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(e, "constants"))
     {
-        char *kn = typemap_julia_ident(str(k, "name"));
+        char *kn = typemap_julia_ident(bj_str(k, "name"));
         if (!cJSON_GetObjectItemCaseSensitive(cx->defined, kn)) {
             sbuf_addf(b, "const %s = %s(%.0f)\n", kn, name ? name : it,
                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(k, "value")));
@@ -179,47 +175,28 @@ static void emit_enum(sbuf *b, typemap_ctx *cx, const cJSON *e)
     free(it);
 }
 
-/* The C declaration of a function, for its docstring. */
-static void add_c_signature(sbuf *b, const cJSON *decl)
-{
-    sbuf_addf(b, "%s %s(", str(cJSON_GetObjectItemCaseSensitive(decl, "ret"), "c"), str(decl, "name"));
-    const cJSON *p;
-    int i = 0;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(decl, "params"))
-    {
-        const char *pn = str(p, "name");
-        sbuf_addf(b, "%s%s%s%s", i++ ? ", " : "", str(cJSON_GetObjectItemCaseSensitive(p, "type"), "c"),
-                  pn && *pn ? " " : "", pn ? pn : "");
-    }
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "variadic")))
-        sbuf_adds(b, i ? ", ..." : "...");
-    else if (i == 0)
-        sbuf_adds(b, "void");
-    sbuf_adds(b, ")");
-}
-
 static void emit_unknown_function(sbuf *b, const cJSON *fn, const char *name, const char *reason)
 {
     sbuf_adds(b, "\"\"\"\n");
     sbuf_addf(b, "    %s(ReturnType, Tuple{ArgTypes...}, args...)\n\n", name);
-    sbuf_addf(b, "Unknown signature: `%s`", str(fn, "symbol"));
-    if (str(fn, "demangled")) {
+    sbuf_addf(b, "Unknown signature: `%s`", bj_str(fn, "symbol"));
+    if (bj_str(fn, "demangled")) {
         sbuf_adds(b, " is the C++ function `");
-        add_doc_text(b, str(fn, "demangled"));
+        add_doc_text(b, bj_str(fn, "demangled"));
         sbuf_adds(b, "`");
     }
     sbuf_adds(b, " (");
     add_doc_text(b, reason);
     sbuf_addf(b, "). Give the types yourself, e.g. `%s(Cint, Tuple{Cdouble}, 1.0)`.\n\"\"\"\n", name);
     sbuf_addf(b, "%s(::Type{R}, ::Type{A}, args...) where {R, A<:Tuple} = _ccall_unknown(Val(:%s), R, A, args...)\n\n",
-              name, str(fn, "symbol"));
+              name, bj_str(fn, "symbol"));
 }
 
 static void emit_function(sbuf *b, typemap_ctx *cx, const cJSON *fn, cJSON *stats)
 {
-    char *name = typemap_julia_ident(str(fn, "name"));
+    char *name = typemap_julia_ident(bj_str(fn, "name"));
     const cJSON *decl = cJSON_GetObjectItemCaseSensitive(fn, "decl");
-    const char *why = str(fn, "fallback");
+    const char *why = bj_str(fn, "fallback");
     sbuf sig = {0}, call = {0}, names = {0};
     char *ret = NULL;
     if (decl && !why) {
@@ -236,7 +213,7 @@ static void emit_function(sbuf *b, typemap_ctx *cx, const cJSON *fn, cJSON *stat
                 why = pwhy;
                 break;
             }
-            const char *pn = str(p, "name");
+            const char *pn = bj_str(p, "name");
             char *arg = pn && *pn ? typemap_julia_ident(pn) : xasprintf("arg%d", i + 1);
             sbuf_addf(&sig, "%s%s", i ? ", " : "", arg);
             sbuf_addf(&call, "%s%s", t, ",");
@@ -249,25 +226,25 @@ static void emit_function(sbuf *b, typemap_ctx *cx, const cJSON *fn, cJSON *stat
         why = "no header declares it";
     }
     cJSON *entry = cJSON_CreateObject();
-    cJSON_AddStringToObject(entry, "symbol", str(fn, "symbol"));
+    cJSON_AddStringToObject(entry, "symbol", bj_str(fn, "symbol"));
     if (decl && !why && ret) {
         sbuf_adds(b, "\"\"\"\n");
         sbuf_addf(b, "    %s(%s) -> %s\n\n`", name, sig.p ? sig.p : "", ret);
         sbuf cs = {0};
-        add_c_signature(&cs, decl);
+        bindings_c_signature(&cs, decl);
         add_doc_text(b, cs.p);
         sbuf_free(&cs);
         sbuf_adds(b, "`");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "variadic")))
             sbuf_adds(b, "\n\nVariadic: this wrapper passes the fixed arguments only; for more, write the ccall with `Ptr{Cvoid}...`-style varargs yourself.");
-        const char *doc = str(decl, "doc");
+        const char *doc = bj_str(decl, "doc");
         if (doc) {
             sbuf_adds(b, "\n\n");
             add_doc_text(b, doc);
         }
         sbuf_adds(b, "\n\"\"\"\n");
         sbuf_addf(b, "function %s(%s)\n    ccall((:%s, LIBRARY_PATH), %s, (%s)%s)\nend\n\n", name, sig.p ? sig.p : "",
-                  str(fn, "symbol"), ret, call.p ? call.p : "", names.p ? names.p : "");
+                  bj_str(fn, "symbol"), ret, call.p ? call.p : "", names.p ? names.p : "");
         cJSON_AddStringToObject(entry, "julia", "typed");
     } else {
         emit_unknown_function(b, fn, name, why ? why : "no header declares it");
@@ -287,12 +264,12 @@ char *julia_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     sbuf b = {0};
     typemap_ctx cx = {cJSON_GetObjectItemCaseSensitive(model, "records_by_usr"),
                       cJSON_GetObjectItemCaseSensitive(model, "enums_by_usr"), overrides, cJSON_CreateObject()};
-    const char *module = str(model, "module");
+    const char *module = bj_str(model, "module");
     sbuf_addf(&b, "# %s.jl - Julia bindings of %s, generated by `jmake wrap`; do not edit.\n\n", module,
-              str(model, "library_name"));
+              bj_str(model, "library_name"));
     sbuf_adds(&b, "\"\"\"\n");
     sbuf_addf(&b, "    %s\n\n`ccall` wrappers of `", module);
-    add_doc_text(&b, str(model, "library"));
+    add_doc_text(&b, bj_str(model, "library"));
     sbuf_adds(&b, "`");
     const cJSON *h;
     int nh = 0;
@@ -308,7 +285,7 @@ char *julia_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
                       "`jmake wrap LIB.so --header H` (or `headers = [...]` in the job) for typed wrappers.");
     sbuf_adds(&b, "\n\"\"\"\n");
     sbuf_addf(&b, "module %s\n\nusing Libdl\n\n\"The library these functions are called in.\"\nconst LIBRARY_PATH = ", module);
-    add_string_literal(&b, str(model, "library"));
+    add_string_literal(&b, bj_str(model, "library"));
     sbuf_adds(&b, "\n\nfunction __init__()\n"
                   "    # Fails here, at `using`, rather than at the first call.\n"
                   "    Libdl.dlopen(LIBRARY_PATH) == C_NULL && error(\"cannot load \" * LIBRARY_PATH)\n"
@@ -344,11 +321,11 @@ char *julia_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(model, "macros"))
     {
-        char *mn = typemap_julia_ident(str(m, "name"));
+        char *mn = typemap_julia_ident(bj_str(m, "name"));
         if (!cJSON_GetObjectItemCaseSensitive(cx.defined, mn)) {
-            if (str(m, "str")) {
+            if (bj_str(m, "str")) {
                 sbuf_addf(&b, "const %s = ", mn);
-                add_string_literal(&b, str(m, "str"));
+                add_string_literal(&b, bj_str(m, "str"));
                 sbuf_adds(&b, "\n");
             } else {
                 double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "int"));
@@ -366,9 +343,9 @@ char *julia_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(model, "data"))
     {
-        char *dn = typemap_julia_ident(str(d, "name"));
-        sbuf_addf(&b, "\"The address of the exported data object `%s`.\"\n%s_ptr() = cglobal((:%s, LIBRARY_PATH))\n\n", str(d, "symbol"),
-                  dn, str(d, "symbol"));
+        char *dn = typemap_julia_ident(bj_str(d, "name"));
+        sbuf_addf(&b, "\"The address of the exported data object `%s`.\"\n%s_ptr() = cglobal((:%s, LIBRARY_PATH))\n\n", bj_str(d, "symbol"),
+                  dn, bj_str(d, "symbol"));
         free(dn);
     }
     sbuf_addf(&b, "end # module %s\n", module);

@@ -4,10 +4,6 @@
 
 #include "bindings_internal.h"
 
-static const char *str(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
 
 /* A Python string literal (double-quoted, escaped). */
 static void add_literal(sbuf *b, const char *text)
@@ -103,27 +99,9 @@ static const char runtime[] =
     "    function.__doc__ = doc\n"
     "    return function\n\n\n";
 
-static void add_c_signature(sbuf *b, const cJSON *decl)
-{
-    sbuf_addf(b, "%s %s(", str(cJSON_GetObjectItemCaseSensitive(decl, "ret"), "c"), str(decl, "name"));
-    const cJSON *p;
-    int i = 0;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(decl, "params"))
-    {
-        const char *pn = str(p, "name");
-        sbuf_addf(b, "%s%s%s%s", i++ ? ", " : "", str(cJSON_GetObjectItemCaseSensitive(p, "type"), "c"),
-                  pn && *pn ? " " : "", pn ? pn : "");
-    }
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "variadic")))
-        sbuf_adds(b, i ? ", ..." : "...");
-    else if (i == 0)
-        sbuf_adds(b, "void");
-    sbuf_adds(b, ")");
-}
-
 static void emit_record_fields(sbuf *b, typemap_ctx *cx, cJSON *r)
 {
-    const char *name = str(r, "jname");
+    const char *name = bj_str(r, "jname");
     if (!name || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "py_layout")))
         return;
     sbuf fields = {0}, anon = {0};
@@ -137,9 +115,9 @@ static void emit_record_fields(sbuf *b, typemap_ctx *cx, cJSON *r)
             ok = false;
             break;
         }
-        sbuf_addf(&fields, "    (\"%s\", %s),\n", str(f, "fname"), t);
+        sbuf_addf(&fields, "    (\"%s\", %s),\n", bj_str(f, "fname"), t);
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "anonymous")))
-            sbuf_addf(&anon, "\"%s\", ", str(f, "fname"));
+            sbuf_addf(&anon, "\"%s\", ", bj_str(f, "fname"));
         free(t);
     }
     if (ok) {
@@ -157,9 +135,9 @@ static void emit_record_fields(sbuf *b, typemap_ctx *cx, cJSON *r)
 
 static void emit_function(sbuf *b, typemap_ctx *cx, const cJSON *fn, cJSON *stats)
 {
-    char *name = typemap_python_ident(str(fn, "name"));
+    char *name = typemap_python_ident(bj_str(fn, "name"));
     const cJSON *decl = cJSON_GetObjectItemCaseSensitive(fn, "decl");
-    const char *why = str(fn, "fallback");
+    const char *why = bj_str(fn, "fallback");
     sbuf args = {0};
     char *ret = NULL;
     if (decl && !why) {
@@ -185,34 +163,34 @@ static void emit_function(sbuf *b, typemap_ctx *cx, const cJSON *fn, cJSON *stat
     }
     cJSON *entry = NULL;
     cJSON *e;
-    cJSON_ArrayForEach(e, stats) if (strcmp(str(e, "symbol"), str(fn, "symbol")) == 0) entry = e;
+    cJSON_ArrayForEach(e, stats) if (strcmp(bj_str(e, "symbol"), bj_str(fn, "symbol")) == 0) entry = e;
     if (!entry) {
         entry = cJSON_CreateObject();
-        cJSON_AddStringToObject(entry, "symbol", str(fn, "symbol"));
+        cJSON_AddStringToObject(entry, "symbol", bj_str(fn, "symbol"));
         cJSON_AddItemToArray(stats, entry);
     }
     sbuf doc = {0};
     if (decl && !why && ret) {
         sbuf cs = {0};
-        add_c_signature(&cs, decl);
+        bindings_c_signature(&cs, decl);
         sbuf_adds(&doc, cs.p);
         sbuf_free(&cs);
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "variadic")))
             sbuf_adds(&doc, "\n\nVariadic: argtypes cover the fixed arguments; pass the rest as ctypes values.");
-        if (str(decl, "doc"))
-            sbuf_addf(&doc, "\n\n%s", str(decl, "doc"));
-        sbuf_addf(b, "%s = _function(\"%s\", %s, [%s],\n    ", name, str(fn, "symbol"), ret, args.p ? args.p : "");
+        if (bj_str(decl, "doc"))
+            sbuf_addf(&doc, "\n\n%s", bj_str(decl, "doc"));
+        sbuf_addf(b, "%s = _function(\"%s\", %s, [%s],\n    ", name, bj_str(fn, "symbol"), ret, args.p ? args.p : "");
         add_literal(b, doc.p);
         sbuf_adds(b, ")\n");
         cJSON_AddStringToObject(entry, "python", "typed");
     } else {
-        sbuf_addf(&doc, "Unknown signature: %s", str(fn, "symbol"));
-        if (str(fn, "demangled"))
-            sbuf_addf(&doc, " is the C++ function %s", str(fn, "demangled"));
+        sbuf_addf(&doc, "Unknown signature: %s", bj_str(fn, "symbol"));
+        if (bj_str(fn, "demangled"))
+            sbuf_addf(&doc, " is the C++ function %s", bj_str(fn, "demangled"));
         sbuf_addf(&doc, " (%s). Set restype and argtypes before calling it; headers give them: "
                         "jmake wrap LIB.so --header H.",
                   why ? why : "no header declares it");
-        sbuf_addf(b, "%s = _unknown_function(\"%s\",\n    ", name, str(fn, "symbol"));
+        sbuf_addf(b, "%s = _unknown_function(\"%s\",\n    ", name, bj_str(fn, "symbol"));
         add_literal(b, doc.p);
         sbuf_adds(b, ")\n");
         cJSON_AddStringToObject(entry, "python", "fallback");
@@ -230,7 +208,7 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     typemap_ctx cx = {cJSON_GetObjectItemCaseSensitive(model, "records_by_usr"),
                       cJSON_GetObjectItemCaseSensitive(model, "enums_by_usr"), overrides, cJSON_CreateObject()};
     sbuf_adds(&b, "\"\"\"ctypes bindings of ");
-    sbuf_adds(&b, str(model, "library_name"));
+    sbuf_adds(&b, bj_str(model, "library_name"));
     sbuf_adds(&b, ", generated by `jmake wrap`; do not edit.\n\n");
     const cJSON *h;
     int nh = 0;
@@ -240,7 +218,7 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
                       "`jmake wrap LIB.so --header H` (or headers = [...] in the job) for typed wrappers.");
     sbuf_adds(&b, "\n\"\"\"\n\nimport ctypes\nimport enum\n\n");
     sbuf_adds(&b, "LIBRARY_PATH = ");
-    add_literal(&b, str(model, "library"));
+    add_literal(&b, bj_str(model, "library"));
     sbuf_adds(&b, "\n_lib = ctypes.CDLL(LIBRARY_PATH)\n\n\n");
     sbuf_adds(&b, runtime);
 
@@ -248,19 +226,19 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     sbuf_adds(&b, "# ---- structs and unions ----\n\n");
     cJSON_ArrayForEach(r, records)
     {
-        const char *name = str(r, "jname");
+        const char *name = bj_str(r, "jname");
         if (!name)
             continue;
-        bool is_union = strcmp(str(r, "kind"), "union") == 0;
+        bool is_union = strcmp(bj_str(r, "kind"), "union") == 0;
         bool layout = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "py_layout"));
         sbuf doc = {0};
-        sbuf_addf(&doc, "%s %s", str(r, "kind"), str(r, "cname"));
+        sbuf_addf(&doc, "%s %s", bj_str(r, "kind"), bj_str(r, "cname"));
         if (layout)
             sbuf_addf(&doc, ", %.0f bytes", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "size")));
         else
             sbuf_adds(&doc, ": opaque (its layout is not known); use it through pointers");
-        if (str(r, "doc"))
-            sbuf_addf(&doc, "\n\n%s", str(r, "doc"));
+        if (bj_str(r, "doc"))
+            sbuf_addf(&doc, "\n\n%s", bj_str(r, "doc"));
         sbuf_addf(&b, "class %s(ctypes.%s):\n    ", name, is_union ? "Union" : "Structure");
         add_literal(&b, doc.p);
         sbuf_adds(&b, "\n\n\n");
@@ -271,7 +249,7 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     const cJSON *td;
     cJSON_ArrayForEach(td, cJSON_GetObjectItemCaseSensitive(model, "typedefs"))
     {
-        const char *name = str(td, "jname");
+        const char *name = bj_str(td, "jname");
         if (!name || cJSON_GetObjectItemCaseSensitive(cx.defined, name) || typemap_python_std(name))
             continue;
         const char *why = NULL;
@@ -286,20 +264,20 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     cJSON_ArrayForEach(r, records) emit_record_fields(&b, &cx, r);
     sbuf_adds(&b, "\n_C_SIZES = {\n");
     cJSON_ArrayForEach(r, records) if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "py_layout")))
-        sbuf_addf(&b, "    \"%s\": %.0f,\n", str(r, "jname"), cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "size")));
+        sbuf_addf(&b, "    \"%s\": %.0f,\n", bj_str(r, "jname"), cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "size")));
     sbuf_adds(&b, "}\n\n");
 
     sbuf_adds(&b, "# ---- enums and constants ----\n\n");
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(model, "enums"))
     {
-        const char *name = str(e, "ename");
+        const char *name = bj_str(e, "ename");
         const cJSON *k;
         if (name) {
-            sbuf_addf(&b, "class %s(enum.IntEnum):\n    \"\"\"enum %s\"\"\"\n\n", name, str(e, "cname"));
+            sbuf_addf(&b, "class %s(enum.IntEnum):\n    \"\"\"enum %s\"\"\"\n\n", name, bj_str(e, "cname"));
             cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(e, "constants"))
             {
-                char *kn = typemap_python_ident(str(k, "name"));
+                char *kn = typemap_python_ident(bj_str(k, "name"));
                 sbuf_addf(&b, "    %s = %.0f\n", kn, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(k, "value")));
                 free(kn);
             }
@@ -307,7 +285,7 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
         }
         cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(e, "constants"))
         {
-            char *kn = typemap_python_ident(str(k, "name"));
+            char *kn = typemap_python_ident(bj_str(k, "name"));
             if (!cJSON_GetObjectItemCaseSensitive(cx.defined, kn)) {
                 if (name)
                     sbuf_addf(&b, "%s = %s.%s\n", kn, name, kn);
@@ -322,11 +300,11 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(model, "macros"))
     {
-        char *mn = typemap_python_ident(str(m, "name"));
+        char *mn = typemap_python_ident(bj_str(m, "name"));
         if (!cJSON_GetObjectItemCaseSensitive(cx.defined, mn)) {
-            if (str(m, "str")) {
+            if (bj_str(m, "str")) {
                 sbuf_addf(&b, "%s = ", mn);
-                add_literal(&b, str(m, "str"));
+                add_literal(&b, bj_str(m, "str"));
                 sbuf_adds(&b, "\n");
             } else {
                 sbuf_addf(&b, "%s = %.0f\n", mn, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "int")));
@@ -344,23 +322,23 @@ char *python_generate(cJSON *model, const cJSON *overrides, cJSON *stats)
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(model, "data"))
     {
-        char *dn = typemap_python_ident(str(d, "name"));
+        char *dn = typemap_python_ident(bj_str(d, "name"));
         const cJSON *decl = cJSON_GetObjectItemCaseSensitive(d, "decl");
         const char *why = NULL;
         char *t = decl ? typemap_python(&cx, cJSON_GetObjectItemCaseSensitive(decl, "type"), TYPEMAP_FIELD, &why) : NULL;
         if (t)
-            sbuf_addf(&b, "%s = %s.in_dll(_lib, \"%s\")\n", dn, t, str(d, "symbol"));
+            sbuf_addf(&b, "%s = %s.in_dll(_lib, \"%s\")\n", dn, t, bj_str(d, "symbol"));
         else
-            sbuf_addf(&b, "%s_address = ctypes.addressof(ctypes.c_char.in_dll(_lib, \"%s\"))\n", dn, str(d, "symbol"));
+            sbuf_addf(&b, "%s_address = ctypes.addressof(ctypes.c_char.in_dll(_lib, \"%s\"))\n", dn, bj_str(d, "symbol"));
         free(t);
         free(dn);
     }
     sbuf_adds(&b, "\n# C++ names of the mangled symbols above.\nCPP_NAMES = {\n");
-    cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(model, "functions")) if (str(fn, "demangled"))
+    cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(model, "functions")) if (bj_str(fn, "demangled"))
     {
         sbuf_adds(&b, "    ");
-        add_literal(&b, str(fn, "demangled"));
-        sbuf_addf(&b, ": \"%s\",\n", str(fn, "symbol"));
+        add_literal(&b, bj_str(fn, "demangled"));
+        sbuf_addf(&b, ": \"%s\",\n", bj_str(fn, "symbol"));
     }
     sbuf_adds(&b, "}\n");
     cJSON_Delete(cx.defined);

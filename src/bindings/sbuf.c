@@ -1,4 +1,4 @@
-/* sbuf.c - the growable string the generators write modules into. */
+/* sbuf.c - what the generators share: the growable string they write modules into, and a function's C declaration as text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +52,22 @@ void sbuf_free(sbuf *b)
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+void bindings_c_signature(sbuf *b, const cJSON *decl)
+{
+    sbuf_addf(b, "%s %s(", bj_str(cJSON_GetObjectItemCaseSensitive(decl, "ret"), "c"), bj_str(decl, "name"));
+    const cJSON *p;
+    int i = 0;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(decl, "params"))
+    {
+        const char *pn = bj_str(p, "name");
+        sbuf_addf(b, "%s%s%s%s", i++ ? ", " : "", bj_str(cJSON_GetObjectItemCaseSensitive(p, "type"), "c"),
+                  pn && *pn ? " " : "", pn ? pn : "");
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "variadic")))
+        sbuf_adds(b, i ? ", ..." : "...");
+    else if (i == 0)
+        sbuf_adds(b, "void");
+    sbuf_adds(b, ")");
 }

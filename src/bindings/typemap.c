@@ -70,14 +70,10 @@ const char *typemap_python_std(const char *typedef_name)
     return s ? s->python : NULL;
 }
 
-static const char *str(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
 
 static bool is_char_like(const cJSON *t)
 {
-    const char *k = str(t, "k"), *base = str(t, "base");
+    const char *k = bj_str(t, "k"), *base = bj_str(t, "base");
     return k && base && strcmp(k, "int") == 0 &&
            (strcmp(base, "char") == 0 || strcmp(base, "signed char") == 0 || strcmp(base, "unsigned char") == 0);
 }
@@ -87,12 +83,12 @@ static const char *override_for(const typemap_ctx *cx, const cJSON *t, const cha
 {
     if (!cx->overrides)
         return NULL;
-    const char *names[] = {str(t, "typedef"), str(t, "c")};
+    const char *names[] = {bj_str(t, "typedef"), bj_str(t, "c")};
     for (int i = 0; i < 2; i++) {
         if (!names[i])
             continue;
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(cx->overrides, names[i]);
-        const char *v = str(o, lang);
+        const char *v = bj_str(o, lang);
         if (v)
             return v;
     }
@@ -106,12 +102,40 @@ static bool defined(const typemap_ctx *cx, const char *name)
 
 /* ---- Julia ---- */
 
+/* An array type, for either language (map is typemap_julia or typemap_python):
+   a parameter or result is passed as a pointer to its element type; a struct
+   field is the element type n times (NTuple{n, T} in Julia, T * n in ctypes). */
+static char *map_array(const typemap_ctx *cx, const cJSON *t, typemap_use use, const char **why,
+                       char *(*map)(const typemap_ctx *, const cJSON *, typemap_use, const char **), bool julia)
+{
+    const cJSON *of = cJSON_GetObjectItemCaseSensitive(t, "of");
+    int n = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "n"));
+    if (use != TYPEMAP_FIELD) {
+        cJSON *as_ptr = cJSON_CreateObject();
+        cJSON_AddStringToObject(as_ptr, "k", "ptr");
+        cJSON_AddItemToObject(as_ptr, "to", cJSON_Duplicate(of, true));
+        char *out = map(cx, as_ptr, use, why);
+        cJSON_Delete(as_ptr);
+        return out;
+    }
+    if (n <= 0) {
+        *why = "a flexible array member";
+        return NULL;
+    }
+    char *inner = map(cx, of, TYPEMAP_FIELD, why);
+    if (!inner)
+        return NULL;
+    char *out = julia ? xasprintf("NTuple{%d, %s}", n, inner) : xasprintf("(%s * %d)", inner, n);
+    free(inner);
+    return out;
+}
+
 char *typemap_julia(const typemap_ctx *cx, const cJSON *t, typemap_use use, const char **why)
 {
     const char *ov = override_for(cx, t, "julia");
     if (ov)
         return xstrdup(ov);
-    const char *k = str(t, "k"), *td = str(t, "typedef");
+    const char *k = bj_str(t, "k"), *td = bj_str(t, "typedef");
     if (!k) {
         *why = "the header parser gave no type";
         return NULL;
@@ -125,7 +149,7 @@ char *typemap_julia(const typemap_ctx *cx, const cJSON *t, typemap_use use, cons
     if (strcmp(k, "void") == 0)
         return xstrdup("Cvoid");
     if (strcmp(k, "int") == 0 || strcmp(k, "float") == 0) {
-        const scalar_names *s = find_scalar(scalars, str(t, "base"));
+        const scalar_names *s = find_scalar(scalars, bj_str(t, "base"));
         if (!s || !s->julia) {
             *why = "a scalar type Julia has no C equivalent for (long double, __int128)";
             return NULL;
@@ -133,23 +157,23 @@ char *typemap_julia(const typemap_ctx *cx, const cJSON *t, typemap_use use, cons
         return xstrdup(s->julia);
     }
     if (strcmp(k, "enum") == 0) {
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(cx->enums, str(t, "usr"));
-        const char *name = str(e, "ename");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(cx->enums, bj_str(t, "usr"));
+        const char *name = bj_str(e, "ename");
         if (name && defined(cx, name))
             return xstrdup(name);
         return typemap_julia(cx, cJSON_GetObjectItemCaseSensitive(t, "int"), use, why);
     }
     if (strcmp(k, "ptr") == 0) {
         const cJSON *to = cJSON_GetObjectItemCaseSensitive(t, "to");
-        const char *tk = str(to, "k");
+        const char *tk = bj_str(to, "k");
         if (!tk || strcmp(tk, "void") == 0 || strcmp(tk, "func") == 0)
             return xstrdup("Ptr{Cvoid}");
-        if (use == TYPEMAP_ARG && is_char_like(to) && strcmp(str(to, "base"), "char") == 0 &&
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(to, "const")) && !str(to, "typedef"))
+        if (use == TYPEMAP_ARG && is_char_like(to) && strcmp(bj_str(to, "base"), "char") == 0 &&
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(to, "const")) && !bj_str(to, "typedef"))
             return xstrdup("Cstring");
         if (strcmp(tk, "record") == 0) {
-            const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, str(to, "usr"));
-            const char *name = str(r, "jname");
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, bj_str(to, "usr"));
+            const char *name = bj_str(r, "jname");
             /* A struct not yet written (a later one, or one of a cycle) cannot be named yet. */
             if (name && (defined(cx, name) || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "jl_self"))))
                 return xasprintf("Ptr{%s}", name);
@@ -163,31 +187,11 @@ char *typemap_julia(const typemap_ctx *cx, const cJSON *t, typemap_use use, cons
         free(inner);
         return out;
     }
-    if (strcmp(k, "array") == 0) {
-        const cJSON *of = cJSON_GetObjectItemCaseSensitive(t, "of");
-        int n = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "n"));
-        if (use != TYPEMAP_FIELD) {
-            cJSON *as_ptr = cJSON_CreateObject();
-            cJSON_AddStringToObject(as_ptr, "k", "ptr");
-            cJSON_AddItemToObject(as_ptr, "to", cJSON_Duplicate(of, true));
-            char *out = typemap_julia(cx, as_ptr, use, why);
-            cJSON_Delete(as_ptr);
-            return out;
-        }
-        if (n <= 0) {
-            *why = "a flexible array member";
-            return NULL;
-        }
-        char *inner = typemap_julia(cx, of, TYPEMAP_FIELD, why);
-        if (!inner)
-            return NULL;
-        char *out = xasprintf("NTuple{%d, %s}", n, inner);
-        free(inner);
-        return out;
-    }
+    if (strcmp(k, "array") == 0)
+        return map_array(cx, t, use, why, typemap_julia, true);
     if (strcmp(k, "record") == 0) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, str(t, "usr"));
-        const char *name = str(r, "jname");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, bj_str(t, "usr"));
+        const char *name = bj_str(r, "jname");
         if (!name || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "jl_layout"))) {
             *why = "a struct or union by value whose layout is not known (opaque, bit-fields or packed)";
             return NULL;
@@ -216,7 +220,7 @@ static char *python_functype(const typemap_ctx *cx, const cJSON *fn, const char 
         return NULL;
     }
     const cJSON *ret = cJSON_GetObjectItemCaseSensitive(fn, "ret");
-    char *r = strcmp(str(ret, "k") ? str(ret, "k") : "", "void") == 0 ? xstrdup("None")
+    char *r = strcmp(bj_str(ret, "k") ? bj_str(ret, "k") : "", "void") == 0 ? xstrdup("None")
                                                                      : typemap_python(cx, ret, TYPEMAP_FIELD, why);
     if (!r)
         return NULL;
@@ -243,7 +247,7 @@ char *typemap_python(const typemap_ctx *cx, const cJSON *t, typemap_use use, con
     const char *ov = override_for(cx, t, "python");
     if (ov)
         return xstrdup(ov);
-    const char *k = str(t, "k"), *td = str(t, "typedef");
+    const char *k = bj_str(t, "k"), *td = bj_str(t, "typedef");
     if (!k) {
         *why = "the header parser gave no type";
         return NULL;
@@ -254,12 +258,12 @@ char *typemap_python(const typemap_ctx *cx, const cJSON *t, typemap_use use, con
     bool char_ptr_typedef = strcmp(k, "ptr") == 0 && is_char_like(cJSON_GetObjectItemCaseSensitive(t, "to"));
     if (td && defined(cx, td) && strcmp(k, "record") != 0 && !(use == TYPEMAP_ARG && char_ptr_typedef) &&
         !(use == TYPEMAP_ARG && strcmp(k, "ptr") == 0 &&
-          strcmp(str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") ? str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") : "", "void") == 0))
+          strcmp(bj_str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") ? bj_str(cJSON_GetObjectItemCaseSensitive(t, "to"), "k") : "", "void") == 0))
         return xstrdup(td);
     if (strcmp(k, "void") == 0)
         return xstrdup(use == TYPEMAP_RET ? "None" : "ctypes.c_void_p");
     if (strcmp(k, "int") == 0 || strcmp(k, "float") == 0) {
-        const scalar_names *s = find_scalar(scalars, str(t, "base"));
+        const scalar_names *s = find_scalar(scalars, bj_str(t, "base"));
         if (!s || !s->python) {
             *why = "a scalar type ctypes has no equivalent for (__int128)";
             return NULL;
@@ -272,7 +276,7 @@ char *typemap_python(const typemap_ctx *cx, const cJSON *t, typemap_use use, con
     }
     if (strcmp(k, "ptr") == 0) {
         const cJSON *to = cJSON_GetObjectItemCaseSensitive(t, "to");
-        const char *tk = str(to, "k");
+        const char *tk = bj_str(to, "k");
         if (!tk || strcmp(tk, "void") == 0)
             return xstrdup(use == TYPEMAP_ARG ? "_VoidPointer" : "ctypes.c_void_p");
         if (strcmp(tk, "func") == 0) {
@@ -283,50 +287,30 @@ char *typemap_python(const typemap_ctx *cx, const cJSON *t, typemap_use use, con
         if (is_char_like(to)) {
             if (use == TYPEMAP_ARG)
                 return xstrdup("_CharPointer");
-            if (strcmp(str(to, "base"), "char") == 0)
+            if (strcmp(bj_str(to, "base"), "char") == 0)
                 return xstrdup("ctypes.c_char_p");
         }
         if (strcmp(tk, "record") == 0) {
-            const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, str(to, "usr"));
-            const char *name = str(r, "jname");
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, bj_str(to, "usr"));
+            const char *name = bj_str(r, "jname");
             return name ? xasprintf("ctypes.POINTER(%s)", name) : xstrdup("ctypes.c_void_p");
         }
         const char *inner_why = NULL;
         char *inner = typemap_python(cx, to, TYPEMAP_FIELD, &inner_why);
         if (!inner)
             return xstrdup(use == TYPEMAP_ARG ? "_VoidPointer" : "ctypes.c_void_p");
-        const char *ik = str(to, "k");
+        const char *ik = bj_str(to, "k");
         bool scalar = ik && (strcmp(ik, "int") == 0 || strcmp(ik, "float") == 0 || strcmp(ik, "enum") == 0);
         char *out = use == TYPEMAP_ARG && scalar ? xasprintf("_pointer_to(%s)", inner)
                                                  : xasprintf("ctypes.POINTER(%s)", inner);
         free(inner);
         return out;
     }
-    if (strcmp(k, "array") == 0) {
-        const cJSON *of = cJSON_GetObjectItemCaseSensitive(t, "of");
-        int n = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "n"));
-        if (use != TYPEMAP_FIELD) {
-            cJSON *as_ptr = cJSON_CreateObject();
-            cJSON_AddStringToObject(as_ptr, "k", "ptr");
-            cJSON_AddItemToObject(as_ptr, "to", cJSON_Duplicate(of, true));
-            char *out = typemap_python(cx, as_ptr, use, why);
-            cJSON_Delete(as_ptr);
-            return out;
-        }
-        if (n <= 0) {
-            *why = "a flexible array member";
-            return NULL;
-        }
-        char *inner = typemap_python(cx, of, TYPEMAP_FIELD, why);
-        if (!inner)
-            return NULL;
-        char *out = xasprintf("(%s * %d)", inner, n);
-        free(inner);
-        return out;
-    }
+    if (strcmp(k, "array") == 0)
+        return map_array(cx, t, use, why, typemap_python, false);
     if (strcmp(k, "record") == 0) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, str(t, "usr"));
-        const char *name = str(r, "jname");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(cx->records, bj_str(t, "usr"));
+        const char *name = bj_str(r, "jname");
         if (!name || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "py_layout"))) {
             *why = "a struct or union by value whose layout is not known (opaque, bit-fields or packed)";
             return NULL;

@@ -12,10 +12,6 @@
 
 #define WRAP_REASON_MAX 1024
 
-static const char *str(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
 
 static double num(const cJSON *obj, const char *key)
 {
@@ -107,12 +103,12 @@ static void want_type(model_builder *mb, const cJSON *t)
 {
     if (!t)
         return;
-    want_typedef(mb, str(t, "typedef"));
-    const char *k = str(t, "k");
+    want_typedef(mb, bj_str(t, "typedef"));
+    const char *k = bj_str(t, "k");
     if (!k)
         return;
     if (strcmp(k, "record") == 0) {
-        const char *usr = str(t, "usr");
+        const char *usr = bj_str(t, "usr");
         if (!usr || cJSON_GetObjectItemCaseSensitive(mb->want_records, usr))
             return;
         cJSON_AddTrueToObject(mb->want_records, usr);
@@ -120,7 +116,7 @@ static void want_type(model_builder *mb, const cJSON *t)
         const cJSON *f;
         cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "fields")) want_type(mb, cJSON_GetObjectItemCaseSensitive(f, "type"));
     } else if (strcmp(k, "enum") == 0) {
-        const char *usr = str(t, "usr");
+        const char *usr = bj_str(t, "usr");
         if (usr && !cJSON_GetObjectItemCaseSensitive(mb->want_enums, usr))
             cJSON_AddTrueToObject(mb->want_enums, usr);
     } else if (strcmp(k, "ptr") == 0) {
@@ -142,7 +138,7 @@ static bool layout_known(const cJSON *r)
     long long size = (long long)num(r, "size"), align = (long long)num(r, "align");
     if (size <= 0 || align <= 0)
         return false;
-    bool is_union = strcmp(str(r, "kind"), "union") == 0;
+    bool is_union = strcmp(bj_str(r, "kind"), "union") == 0;
     long long end = 0, max_align = 1;
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "fields"))
@@ -176,10 +172,10 @@ static void order_record(cJSON *model_by_usr, const char *usr, cJSON *order, cJS
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "fields"))
     {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
-        while (t && str(t, "k") && strcmp(str(t, "k"), "array") == 0)
+        while (t && bj_str(t, "k") && strcmp(bj_str(t, "k"), "array") == 0)
             t = cJSON_GetObjectItemCaseSensitive(t, "of");
-        if (t && str(t, "k") && strcmp(str(t, "k"), "record") == 0)
-            order_record(model_by_usr, str(t, "usr"), order, placed, depth + 1);
+        if (t && bj_str(t, "k") && strcmp(bj_str(t, "k"), "record") == 0)
+            order_record(model_by_usr, bj_str(t, "usr"), order, placed, depth + 1);
     }
     cJSON_AddItemReferenceToArray(order, r);
 }
@@ -207,21 +203,21 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
                         cJSON_CreateObject(), cJSON_CreateObject(), cJSON_CreateObject()};
     cJSON *by_symbol = cJSON_CreateObject(), *vars_by_symbol = cJSON_CreateObject();
     cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "records")) if (str(it, "usr") &&
-                                                                                   !cJSON_GetObjectItemCaseSensitive(mb.records_by_usr, str(it, "usr")))
-        cJSON_AddItemReferenceToObject(mb.records_by_usr, str(it, "usr"), it);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "enums")) if (str(it, "usr") &&
-                                                                                 !cJSON_GetObjectItemCaseSensitive(mb.enums_by_usr, str(it, "usr")))
-        cJSON_AddItemReferenceToObject(mb.enums_by_usr, str(it, "usr"), it);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "typedefs")) if (str(it, "name") &&
-                                                                                    !cJSON_GetObjectItemCaseSensitive(mb.typedefs_by_name, str(it, "name")))
-        cJSON_AddItemReferenceToObject(mb.typedefs_by_name, str(it, "name"), it);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "functions")) if (str(it, "symbol") &&
-                                                                                     !cJSON_GetObjectItemCaseSensitive(by_symbol, str(it, "symbol")))
-        cJSON_AddItemReferenceToObject(by_symbol, str(it, "symbol"), it);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "variables")) if (str(it, "symbol") &&
-                                                                                     !cJSON_GetObjectItemCaseSensitive(vars_by_symbol, str(it, "symbol")))
-        cJSON_AddItemReferenceToObject(vars_by_symbol, str(it, "symbol"), it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "records")) if (bj_str(it, "usr") &&
+                                                                                   !cJSON_GetObjectItemCaseSensitive(mb.records_by_usr, bj_str(it, "usr")))
+        cJSON_AddItemReferenceToObject(mb.records_by_usr, bj_str(it, "usr"), it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "enums")) if (bj_str(it, "usr") &&
+                                                                                 !cJSON_GetObjectItemCaseSensitive(mb.enums_by_usr, bj_str(it, "usr")))
+        cJSON_AddItemReferenceToObject(mb.enums_by_usr, bj_str(it, "usr"), it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "typedefs")) if (bj_str(it, "name") &&
+                                                                                    !cJSON_GetObjectItemCaseSensitive(mb.typedefs_by_name, bj_str(it, "name")))
+        cJSON_AddItemReferenceToObject(mb.typedefs_by_name, bj_str(it, "name"), it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "functions")) if (bj_str(it, "symbol") &&
+                                                                                     !cJSON_GetObjectItemCaseSensitive(by_symbol, bj_str(it, "symbol")))
+        cJSON_AddItemReferenceToObject(by_symbol, bj_str(it, "symbol"), it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "variables")) if (bj_str(it, "symbol") &&
+                                                                                     !cJSON_GetObjectItemCaseSensitive(vars_by_symbol, bj_str(it, "symbol")))
+        cJSON_AddItemReferenceToObject(vars_by_symbol, bj_str(it, "symbol"), it);
 
     /* Functions and data objects: exactly what the library exports. */
     cJSON *functions = cJSON_AddArrayToObject(model, "functions");
@@ -265,19 +261,19 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
 
     /* Types of the given headers themselves, even where no exported function uses them. */
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "typedefs")) if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "main")))
-        want_typedef(&mb, str(it, "name"));
+        want_typedef(&mb, bj_str(it, "name"));
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "records")) if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "main")) &&
                                                                                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "complete")))
     {
         cJSON *t = cJSON_CreateObject();
         cJSON_AddStringToObject(t, "k", "record");
-        cJSON_AddStringToObject(t, "usr", str(it, "usr"));
+        cJSON_AddStringToObject(t, "usr", bj_str(it, "usr"));
         want_type(&mb, t);
         cJSON_Delete(t);
     }
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "enums")) if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "main")) &&
-                                                                                 !cJSON_GetObjectItemCaseSensitive(mb.want_enums, str(it, "usr")))
-        cJSON_AddTrueToObject(mb.want_enums, str(it, "usr"));
+                                                                                 !cJSON_GetObjectItemCaseSensitive(mb.want_enums, bj_str(it, "usr")))
+        cJSON_AddTrueToObject(mb.want_enums, bj_str(it, "usr"));
 
     /* Names: a record's tag, else the typedef naming it, else its parent's name and field. */
     cJSON *names_taken = cJSON_CreateObject();
@@ -285,20 +281,20 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "typedefs"))
     {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "type");
-        const char *k = str(t, "k"), *usr = str(t, "usr");
+        const char *k = bj_str(t, "k"), *usr = bj_str(t, "usr");
         if (k && usr && (strcmp(k, "record") == 0 || strcmp(k, "enum") == 0) && !cJSON_GetObjectItemCaseSensitive(typedef_of_usr, usr))
-            cJSON_AddStringToObject(typedef_of_usr, usr, str(it, "name"));
+            cJSON_AddStringToObject(typedef_of_usr, usr, bj_str(it, "name"));
     }
     cJSON *records = cJSON_CreateArray(), *model_by_usr = cJSON_AddObjectToObject(model, "records_by_usr");
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "records"))
     {
-        const char *usr = str(it, "usr");
+        const char *usr = bj_str(it, "usr");
         if (!usr || !cJSON_GetObjectItemCaseSensitive(mb.want_records, usr) ||
             cJSON_GetObjectItemCaseSensitive(model_by_usr, usr))
             continue;
         cJSON *r = cJSON_Duplicate(it, true);
-        const char *tag = str(r, "name");
-        const char *alias = str(typedef_of_usr, usr);
+        const char *tag = bj_str(r, "name");
+        const char *alias = bj_str(typedef_of_usr, usr);
         char *name = NULL;
         if (tag && *tag)
             name = both_ident(tag);
@@ -329,20 +325,20 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
         cJSON *f;
         cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "fields"))
         {
-            const char *fname = str(f, "name");
+            const char *fname = bj_str(f, "name");
             bool unnamed = !fname || !*fname;
             char *fn = unnamed ? xasprintf("_anon%d", anon++) : both_ident(fname);
             cJSON_AddStringToObject(f, "fname", fn);
             if (unnamed)
                 cJSON_AddTrueToObject(f, "anonymous");
             const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
-            while (t && str(t, "k") && strcmp(str(t, "k"), "array") == 0)
+            while (t && bj_str(t, "k") && strcmp(bj_str(t, "k"), "array") == 0)
                 t = cJSON_GetObjectItemCaseSensitive(t, "of");
-            cJSON *child = t && str(t, "k") && strcmp(str(t, "k"), "record") == 0
-                               ? cJSON_GetObjectItemCaseSensitive(model_by_usr, str(t, "usr"))
+            cJSON *child = t && bj_str(t, "k") && strcmp(bj_str(t, "k"), "record") == 0
+                               ? cJSON_GetObjectItemCaseSensitive(model_by_usr, bj_str(t, "usr"))
                                : NULL;
-            if (child && !str(child, "jname") && str(r, "jname")) {
-                char *cn = xasprintf("%s_%s", str(r, "jname"), unnamed ? fn + 1 : fn);
+            if (child && !bj_str(child, "jname") && bj_str(r, "jname")) {
+                char *cn = xasprintf("%s_%s", bj_str(r, "jname"), unnamed ? fn + 1 : fn);
                 while (cJSON_GetObjectItemCaseSensitive(names_taken, cn)) {
                     char *longer = xasprintf("%s_", cn);
                     free(cn);
@@ -356,7 +352,7 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
         }
     }
     cJSON *order = cJSON_AddArrayToObject(model, "records"), *placed = cJSON_CreateObject();
-    cJSON_ArrayForEach(r, records) order_record(model_by_usr, str(r, "usr"), order, placed, 0);
+    cJSON_ArrayForEach(r, records) order_record(model_by_usr, bj_str(r, "usr"), order, placed, 0);
     cJSON_Delete(placed);
     /* The model owns the records through this hidden array; "records" holds references in order. */
     cJSON_AddItemToObject(model, "_record_storage", records);
@@ -365,12 +361,12 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
     cJSON *enums = cJSON_AddArrayToObject(model, "enums"), *enums_by_usr = cJSON_AddObjectToObject(model, "enums_by_usr");
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "enums"))
     {
-        const char *usr = str(it, "usr");
+        const char *usr = bj_str(it, "usr");
         if (!usr || !cJSON_GetObjectItemCaseSensitive(mb.want_enums, usr) || cJSON_GetObjectItemCaseSensitive(enums_by_usr, usr))
             continue;
         cJSON *e = cJSON_Duplicate(it, true);
-        const char *tag = str(e, "name");
-        const char *alias = str(typedef_of_usr, usr);
+        const char *tag = bj_str(e, "name");
+        const char *alias = bj_str(typedef_of_usr, usr);
         const char *use = tag && *tag ? tag : alias;
         if (use) {
             char *n = both_ident(use);
@@ -389,17 +385,17 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
     cJSON *typedefs = cJSON_AddArrayToObject(model, "typedefs");
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "typedefs"))
     {
-        const char *name = str(it, "name");
+        const char *name = bj_str(it, "name");
         if (!name || !cJSON_GetObjectItemCaseSensitive(mb.want_typedefs, name))
             continue;
         cJSON *td = cJSON_Duplicate(it, true);
         char *n = both_ident(name);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(td, "type");
-        const char *k = str(t, "k");
-        const cJSON *target = k && strcmp(k, "record") == 0 ? cJSON_GetObjectItemCaseSensitive(model_by_usr, str(t, "usr"))
-                              : k && strcmp(k, "enum") == 0 ? cJSON_GetObjectItemCaseSensitive(enums_by_usr, str(t, "usr"))
+        const char *k = bj_str(t, "k");
+        const cJSON *target = k && strcmp(k, "record") == 0 ? cJSON_GetObjectItemCaseSensitive(model_by_usr, bj_str(t, "usr"))
+                              : k && strcmp(k, "enum") == 0 ? cJSON_GetObjectItemCaseSensitive(enums_by_usr, bj_str(t, "usr"))
                                                             : NULL;
-        const char *target_name = target ? (str(target, "jname") ? str(target, "jname") : str(target, "ename")) : NULL;
+        const char *target_name = target ? (bj_str(target, "jname") ? bj_str(target, "jname") : bj_str(target, "ename")) : NULL;
         if (!(target_name && strcmp(target_name, n) == 0) && !cJSON_GetObjectItemCaseSensitive(names_taken, n)) {
             cJSON_AddStringToObject(td, "jname", n);
             cJSON_AddTrueToObject(names_taken, n);
@@ -413,8 +409,8 @@ static cJSON *build_model(const bindings_request *req, const char *module, const
     cJSON *macros = cJSON_AddArrayToObject(model, "macros");
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(decls, "macros"))
     {
-        char *n = both_ident(str(it, "name"));
-        if (!cJSON_GetObjectItemCaseSensitive(names_taken, n) && !cJSON_GetObjectItemCaseSensitive(by_symbol, str(it, "name")))
+        char *n = both_ident(bj_str(it, "name"));
+        if (!cJSON_GetObjectItemCaseSensitive(names_taken, n) && !cJSON_GetObjectItemCaseSensitive(by_symbol, bj_str(it, "name")))
             cJSON_AddItemToArray(macros, cJSON_Duplicate(it, true));
         free(n);
     }
@@ -446,7 +442,7 @@ static void summarize(cJSON *result, const cJSON *stats, const bindings_request 
         const cJSON *e;
         cJSON_ArrayForEach(e, stats)
         {
-            const char *v = str(e, langs[l]);
+            const char *v = bj_str(e, langs[l]);
             if (!v)
                 continue;
             if (strcmp(v, "typed") == 0)
@@ -454,7 +450,7 @@ static void summarize(cJSON *result, const cJSON *stats, const bindings_request 
             else {
                 fallback++;
                 char key[160];
-                snprintf(key, sizeof key, "%s", str(e, l == 0 ? "julia_reason" : "python_reason"));
+                snprintf(key, sizeof key, "%s", bj_str(e, l == 0 ? "julia_reason" : "python_reason"));
                 cJSON *c = cJSON_GetObjectItemCaseSensitive(reasons, key);
                 if (l == 0 || !on[0]) {
                     if (c)
