@@ -75,30 +75,6 @@ static void test_path_with_colon_and_empty(void **state)
 
 /* ---- real tool output, captured at test time ---- */
 
-/* Output (stdout and stderr) of cmd run by sh in dir, in the C locale; caller frees. */
-static char *run_in(const char *dir, const char *cmd)
-{
-    char *full = xasprintf("cd '%s' && LC_ALL=C %s 2>&1", dir, cmd);
-    FILE *p = popen(full, "r");
-    free(full);
-    assert_non_null(p);
-    bytebuf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        bytebuf_put(&b, chunk, n);
-    pclose(p);
-    bytebuf_put(&b, "", 1);
-    return (char *)b.p;
-}
-
-static bool have_tool(const char *name)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", name);
-    int rc = system(cmd);
-    free(cmd);
-    return rc == 0;
-}
 
 /* The errors of text; asserts that every error is a linker one with link kind. */
 static ccdiag_list link_errors(const char *text, ccdiag_link kind)
@@ -138,7 +114,7 @@ static int setup_dir(void **state)
                                            "int main(void) { return foo_v(); }\n"));
     free(test_write_text(L->dir, "lib.c", "int foo(void) { return 1; }\n"));
     free(test_write_text(L->dir, "ver.map", "VER_1 { global: foo; local: *; };\n"));
-    char *out = run_in(L->dir, "mkdir -p obj && for f in a b m v; do cc -c src/$f.c -o obj/$f.o; cc -g -c src/$f.c -o obj/$f.g.o; done"
+    char *out = test_run_in(L->dir, "mkdir -p obj && for f in a b m v; do cc -c src/$f.c -o obj/$f.o; cc -g -c src/$f.c -o obj/$f.g.o; done"
                                " && cc -fno-pic -c src/s.c -o obj/s.o"
                                " && cc -shared -fPIC -Wl,--version-script=ver.map lib.c -o libv.so && echo built");
     assert_non_null(strstr(out, "built"));
@@ -160,7 +136,7 @@ static void test_ld_multiple_definition(void **state)
 {
     link_dir *L = *state;
     for (int debug = 0; debug < 2; debug++) {
-        char *out = run_in(L->dir, debug ? "cc -shared -o libdup.so obj/a.g.o obj/b.g.o"
+        char *out = test_run_in(L->dir, debug ? "cc -shared -o libdup.so obj/a.g.o obj/b.g.o"
                                          : "cc -shared -o libdup.so obj/a.o obj/b.o");
         ccdiag_list e = link_errors(out, CCDIAG_LINK_MULTIPLE);
         assert_int_equal(e.n, 1);
@@ -182,7 +158,7 @@ static void test_ld_undefined_reference(void **state)
 {
     link_dir *L = *state;
     for (int debug = 0; debug < 2; debug++) {
-        char *out = run_in(L->dir, debug ? "cc -o m obj/m.g.o" : "cc -o m obj/m.o");
+        char *out = test_run_in(L->dir, debug ? "cc -o m obj/m.g.o" : "cc -o m obj/m.o");
         ccdiag_list e = link_errors(out, CCDIAG_LINK_UNDEFINED);
         assert_int_equal(e.n, 1);
         assert_string_equal(e.v[0].symbol, "missing_fn");
@@ -198,13 +174,13 @@ static void test_ld_undefined_reference(void **state)
 static void test_ld_missing_library_and_fpic(void **state)
 {
     link_dir *L = *state;
-    char *out = run_in(L->dir, "cc -o m obj/a.o -ldoesnotexist");
+    char *out = test_run_in(L->dir, "cc -o m obj/a.o -ldoesnotexist");
     ccdiag_list e = link_errors(out, CCDIAG_LINK_NO_LIBRARY);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "doesnotexist");
     ccdiag_list_free(&e);
     free(out);
-    out = run_in(L->dir, "cc -shared -o libs.so obj/s.o");
+    out = test_run_in(L->dir, "cc -shared -o libs.so obj/s.o");
     e = link_errors(out, CCDIAG_LINK_RELOCATION);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "counter");
@@ -216,7 +192,7 @@ static void test_ld_missing_library_and_fpic(void **state)
 static void test_ld_symbol_version(void **state)
 {
     link_dir *L = *state;
-    char *out = run_in(L->dir, "cc -o v obj/v.o -L. -lv");
+    char *out = test_run_in(L->dir, "cc -o v obj/v.o -L. -lv");
     ccdiag_list e = link_errors(out, CCDIAG_LINK_VERSION);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "foo@VER_9");
@@ -228,9 +204,9 @@ static void test_ld_symbol_version(void **state)
 static void test_lld(void **state)
 {
     link_dir *L = *state;
-    if (!have_tool("clang") || !have_tool("ld.lld"))
+    if (!test_have_tool("clang") || !test_have_tool("ld.lld"))
         skip();
-    char *out = run_in(L->dir, "clang -fuse-ld=lld -o m obj/m.o");
+    char *out = test_run_in(L->dir, "clang -fuse-ld=lld -o m obj/m.o");
     ccdiag_list e = link_errors(out, CCDIAG_LINK_UNDEFINED);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "missing_fn");
@@ -238,19 +214,19 @@ static void test_lld(void **state)
     assert_string_equal(e.v[0].file, "m.c");
     ccdiag_list_free(&e);
     free(out);
-    out = run_in(L->dir, "clang -fuse-ld=lld -shared -o libdup.so obj/a.o obj/b.o");
+    out = test_run_in(L->dir, "clang -fuse-ld=lld -shared -o libdup.so obj/a.o obj/b.o");
     e = link_errors(out, CCDIAG_LINK_MULTIPLE);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "twice");
     ccdiag_list_free(&e);
     free(out);
-    out = run_in(L->dir, "clang -fuse-ld=lld -o m obj/a.o -lnope");
+    out = test_run_in(L->dir, "clang -fuse-ld=lld -o m obj/a.o -lnope");
     e = link_errors(out, CCDIAG_LINK_NO_LIBRARY);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "nope");
     ccdiag_list_free(&e);
     free(out);
-    out = run_in(L->dir, "clang -fuse-ld=lld -shared -o libs.so obj/s.o");
+    out = test_run_in(L->dir, "clang -fuse-ld=lld -shared -o libs.so obj/s.o");
     e = link_errors(out, CCDIAG_LINK_RELOCATION);
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].symbol, "counter");
@@ -265,7 +241,7 @@ static void test_structured(void **state)
     free(test_write_text(L->dir, "inc/h.h", "#include \"nothere.h\"\n"));
     free(test_write_text(L->dir, "src/j.c", "#include \"../inc/h.h\"\n"));
     free(test_write_text(L->dir, "src/k.c", "int f(void) { int x = 1; return x }\n"));
-    char *out = run_in(L->dir, "gcc -fdiagnostics-format=json -c src/k.c -o /dev/null");
+    char *out = test_run_in(L->dir, "gcc -fdiagnostics-format=json -c src/k.c -o /dev/null");
     ccdiag_list l = {0};
     assert_int_equal(ccdiag_parse_json(out, strlen(out), &l), 1);
     assert_int_equal(l.n, 1);
@@ -277,7 +253,7 @@ static void test_structured(void **state)
     int json_col = l.v[0].column;
     ccdiag_list_free(&l);
     free(out);
-    out = run_in(L->dir, "gcc -fdiagnostics-parseable-fixits -c src/k.c -o /dev/null");
+    out = test_run_in(L->dir, "gcc -fdiagnostics-parseable-fixits -c src/k.c -o /dev/null");
     assert_int_equal(ccdiag_parse_text(out, strlen(out), &l), 1);
     assert_int_equal(l.v[0].column, json_col);
     assert_int_equal(l.v[0].nfixits, 1);
@@ -288,10 +264,10 @@ static void test_structured(void **state)
     assert_int_equal(ccdiag_parse_json("compilation terminated.", 23, &l), -1);
     const char *ccs[] = {"gcc", "clang"};
     for (int c = 0; c < 2; c++) {
-        if (!have_tool(ccs[c]))
+        if (!test_have_tool(ccs[c]))
             continue;
         char *cmd = xasprintf("%s -c src/j.c -o /dev/null", ccs[c]);
-        out = run_in(L->dir, cmd);
+        out = test_run_in(L->dir, cmd);
         free(cmd);
         assert_int_equal(ccdiag_parse_text(out, strlen(out), &l), 1);
         assert_non_null(strstr(l.v[0].file, "inc/h.h"));

@@ -17,29 +17,6 @@
 #include "util.h"
 #include "testutil.h"
 
-static char *run_in(const char *dir, const char *cmd)
-{
-    char *full = xasprintf("cd '%s' && LC_ALL=C %s 2>&1", dir, cmd);
-    FILE *p = popen(full, "r");
-    free(full);
-    assert_non_null(p);
-    bytebuf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        bytebuf_put(&b, chunk, n);
-    pclose(p);
-    bytebuf_put(&b, "", 1);
-    return (char *)b.p;
-}
-
-static bool have_tool(const char *name)
-{
-    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", name);
-    int rc = system(cmd);
-    free(cmd);
-    return rc == 0;
-}
 
 /* One failing snippet: the file(s) it writes, the command ({cc} is gcc or
    clang, {cxx} g++ or clang++), and what the first error must be. */
@@ -103,7 +80,7 @@ static char *expand(const char *cmd, const char *cc, const char *cxx)
 
 static void check_compiler(const char *cc, const char *cxx)
 {
-    if (!have_tool(cc) || !have_tool(cxx)) {
+    if (!test_have_tool(cc) || !test_have_tool(cxx)) {
         print_message("%s not installed: its snippets are skipped\n", cc);
         return;
     }
@@ -114,7 +91,7 @@ static void check_compiler(const char *cc, const char *cxx)
         if (sn->file2)
             free(test_write_text(dir, sn->file2, sn->text2));
         char *cmd = expand(sn->cmd, cc, cxx);
-        char *out = run_in(dir, cmd);
+        char *out = test_run_in(dir, cmd);
         ccdiag_list l = {0};
         ccdiag_parse_text(out, strlen(out), &l);
         const ccdiag *first = NULL;
@@ -309,7 +286,7 @@ static void test_builtin_suggestions(void **state)
     free(test_write_text(root, "deps/inc/deep/thing.h", "#define THING 1\n"));
     free(test_write_text(root, "src/a.c", "#ifndef WANT_FEATURE\n#error \"WANT_FEATURE must be defined\"\n#endif\n"));
     free(test_write_text(root, "vendor/v.c", "int vendor_fn(void) { return 4; }\n"));
-    char *out = run_in(root, "cc -c vendor/v.c -o vendor/v.o && ar qc vendor/libvend.a vendor/v.o && echo ok");
+    char *out = test_run_in(root, "cc -c vendor/v.c -o vendor/v.o && ar qc vendor/libvend.a vendor/v.o && echo ok");
     assert_non_null(strstr(out, "ok"));
     free(out);
     char *snap_text = xasprintf("{\"root\":\"%s\",\"include_dirs\":[],\"lib_dirs\":[],\"libraries\":[],\"defines\":[],"

@@ -2,6 +2,8 @@
 #ifndef JMAKE_TESTUTIL_H
 #define JMAKE_TESTUTIL_H
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,32 @@ static inline const diag_item *test_find_diag(const diag_list *d, diag_severity 
         if (d->items[i].severity == sev && strstr(d->items[i].message, needle))
             return &d->items[i];
     return NULL;
+}
+
+/* Output (stdout and stderr) of cmd run by sh in dir, in the C locale; caller frees. */
+static inline char *test_run_in(const char *dir, const char *cmd)
+{
+    char *full = xasprintf("cd '%s' && LC_ALL=C %s 2>&1", dir, cmd);
+    FILE *p = popen(full, "r");
+    free(full);
+    assert_non_null(p);
+    bytebuf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        bytebuf_put(&b, chunk, n);
+    pclose(p);
+    bytebuf_put(&b, "", 1);
+    return (char *)b.p;
+}
+
+/* Whether the shell finds a command called name. */
+static inline bool test_have_tool(const char *name)
+{
+    char *cmd = xasprintf("command -v %s >/dev/null 2>&1", name);
+    int rc = system(cmd);
+    free(cmd);
+    return rc == 0;
 }
 
 #endif
