@@ -389,7 +389,7 @@ int cli_daemon_from_name(const char *name)
 
 /* ---- Talking to the orchestrator ---- */
 
-jmake_client *cli_connect(cli *c)
+static jmake_client *connect_or_say(cli *c)
 {
     jmake_client *client = NULL;
     int rc = jmake_connect(c->home, &client);
@@ -402,6 +402,17 @@ jmake_client *cli_connect(cli *c)
     return client;
 }
 
+jmake_client *cli_connect(cli *c)
+{
+    /* Every command the table marks CLI_NEEDS_DAEMONS starts them when none run,
+       whichever file it lives in and however it reaches the orchestrator. */
+    if (c->command && (c->command->flags & CLI_NEEDS_DAEMONS)) {
+        int code;
+        return cli_connect_autostart(c, &code);
+    }
+    return connect_or_say(c);
+}
+
 jmake_client *cli_connect_autostart(cli *c, int *code)
 {
     *code = EXIT_UNREACHABLE;
@@ -410,7 +421,7 @@ jmake_client *cli_connect_autostart(cli *c, int *code)
         return client;
     jmake_disconnect(client);
     if (c->no_start)
-        return cli_connect(c);
+        return connect_or_say(c);
     /* Under the start lock: either this client starts them, or it waits for the one
      * that does (a socket not there yet is a start in progress, not a failure). */
     bool started = false;
@@ -421,7 +432,7 @@ jmake_client *cli_connect_autostart(cli *c, int *code)
     }
     if (started)
         fprintf(stderr, "jmake: the daemons were not running: started them (home %s)\n", c->home);
-    return cli_connect(c);
+    return connect_or_say(c);
 }
 
 int cli_fail(jmake_client *client, int status)

@@ -145,7 +145,8 @@ const char *cli_plural(long n, const char *one, const char *many);
 
 /* ---- Helpers for the command files (cli.c, cli_daemons.c) ---- */
 
-/* Connects or prints why not; returns NULL after printing (exit code 3 follows). */
+/* Connects or prints why not; returns NULL after printing (exit code 3 follows).
+ * For a command marked CLI_NEEDS_DAEMONS it is cli_connect_autostart. */
 jmake_client *cli_connect(cli *c);
 /* Like cli_connect, but starts the daemons when none answer (the commands marked
  * CLI_NEEDS_DAEMONS), saying so in one line on stderr; with c->no_start it refuses

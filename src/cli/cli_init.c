@@ -495,7 +495,8 @@ int cli_init(cli *c, int argc, char **argv)
     } else if (old) {
         printf("completed %s: %zu key%s added\n", config, added, added == 1 ? "" : "s");
     } else {
-        printf("wrote %s (%d sources)\n", config, cJSON_GetArraySize(sources));
+        int n = cJSON_GetArraySize(sources);
+        printf("wrote %s (%d %s)\n", config, n, cli_plural(n, "source", "sources"));
     }
     free(text);
     free(name);

@@ -33,4 +33,19 @@ check "no orchestrator failed to start" sh -c "! grep -q 'already running\|canno
 check_eq "one orchestrator process" 1 "$(pgrep -f "jmake daemon orchestrator --home $TEST_HOME\$" | wc -l)"
 check_eq "one compilation daemon process" 1 "$(pgrep -f "jmake daemon compilation --home $TEST_HOME\$" | wc -l)"
 
+
+# Every command the table marks as needing the daemons starts them, whichever file it is in:
+# init, watch and wrap too, not only build and submit.
+jm stop >/dev/null
+mkdir -p "$WORK/fresh/src" && echo 'int g(void) { return 1; }' > "$WORK/fresh/src/g.c"
+out=$(cd "$WORK/fresh" && jm init 2>&1); rc=$?
+check_eq "init on a stopped home starts the daemons and writes jmake.toml" "0 yes" "$rc $([ -f "$WORK/fresh/jmake.toml" ] && echo yes)"
+check "init said so" has "$out" 'started them'
+jm stop >/dev/null
+out=$(jm watch add "$WORK/fresh" 2>&1); rc=$?
+check_eq "watch add on a stopped home starts the daemons" 0 "$rc"
+check "watch add said so" has "$out" 'started them'
+jm stop >/dev/null
+jm watch list --no-start >/dev/null 2>&1; rc=$?
+check_eq "watch list --no-start on a stopped home exits 3" 3 "$rc"
 finish
