@@ -432,6 +432,17 @@ static void job_row(const cJSON *j, int64_t now_ms, char cells[COL_COUNT][128])
         snprintf(cells[COL_DURATION], 128, "-");
 }
 
+/* After a page of the list: on stderr (stdout stays the list), how to see the next one. */
+static void say_next_page(const cJSON *reply, long limit, const char *state)
+{
+    if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "more")))
+        return;
+    fflush(stdout);
+    fprintf(stderr, "jmake: the %ld newest shown; the next page: jmake job list --after %s%s%s (or --limit 0 for all)\n",
+            limit, cJSON_GetStringValue(cJSON_GetObjectItem(reply, "last")), state ? " --state " : "",
+            state ? state : "");
+}
+
 static int job_list(jmake_client *client, cli *c)
 {
     cJSON *req = cJSON_CreateObject();
@@ -453,13 +464,9 @@ static int job_list(jmake_client *client, cli *c)
     if (!reply)
         return code;
     const cJSON *jobs = cJSON_GetObjectItem(reply, "jobs");
-    /* A page: say on stderr how to see the next one (stdout stays the list). */
-    if (cJSON_IsTrue(cJSON_GetObjectItem(reply, "more")))
-        fprintf(stderr, "jmake: the %ld newest shown; the next page: jmake job list --after %s%s%s (or --limit 0 for all)\n",
-                limit, cJSON_GetStringValue(cJSON_GetObjectItem(reply, "last")), state ? " --state " : "",
-                state ? state : "");
     if (c->json) {
         print_json(jobs);
+        say_next_page(reply, limit, state);
         cJSON_Delete(reply);
         return EXIT_OK;
     }
@@ -488,6 +495,7 @@ static int job_list(jmake_client *client, cli *c)
         printf("%-*s  %-*s  %*s  %-*s  %*s  %*s\n", width[0], rows[r][0], width[1], rows[r][1], width[2], rows[r][2],
                width[3], rows[r][3], width[4], rows[r][4], width[5], rows[r][5]);
     free(rows);
+    say_next_page(reply, limit, state);
     cJSON_Delete(reply);
     return EXIT_OK;
 }
