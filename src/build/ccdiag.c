@@ -440,8 +440,12 @@ static void parse_fixit(parse_state *ps, const char *s, size_t n)
         return;
     p += 2;
     for (int i = 0; i < 4; i++) {
-        while (p < end && isdigit((unsigned char)*p))
-            v[i] = v[i] * 10 + (*p++ - '0');
+        while (p < end && isdigit((unsigned char)*p)) {
+            /* A line or column past a million is no real position: stop there, no overflow. */
+            if (v[i] < 1000000)
+                v[i] = v[i] * 10 + (*p - '0');
+            p++;
+        }
         if (p < end)
             p++;   /* ':', '-', ':', '}' */
     }
