@@ -33,7 +33,7 @@ static void emit(FILE *out, const char *prefix, const char *cur, const char *wor
 /* The ids of the jobs the running daemons know, starting with what is typed; nothing
  * when they are down (no error message either: completion must stay quiet).
  * `brief` and `id_prefix` keep the reply to the matching ids with their state and
- * type: whole records of 10,000 jobs are 5 MB and half a second. */
+ * type, read from the id index: whole records of 10,000 jobs are 5 MB and half a second. */
 static void emit_job_ids(FILE *out, const char *home_option, const char *prefix, const char *cur)
 {
     char *home = home_resolve(home_option);
@@ -49,7 +49,6 @@ static void emit_job_ids(FILE *out, const char *home_option, const char *prefix,
         cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "op", "job_list");
         cJSON_AddBoolToObject(req, "brief", true);
-        cJSON_AddNumberToObject(req, "limit", 0);   /* every id: completion filters by prefix */
         cJSON_AddStringToObject(req, "id_prefix", cur + strlen(prefix));
         char *req_text = cJSON_PrintUnformatted(req);
         cJSON_Delete(req);
@@ -57,18 +56,17 @@ static void emit_job_ids(FILE *out, const char *home_option, const char *prefix,
         free(req_text);
         if (rc == JMAKE_OK) {
             cJSON *reply = cJSON_Parse(reply_text);
-            /* The list comes newest first: offered oldest first, in submission order
-               (cJSON keeps the last item as the first one's prev). */
-            const cJSON *jobs = cJSON_GetObjectItem(reply, "jobs");
-            const cJSON *first = jobs ? jobs->child : NULL;
-            for (const cJSON *j = first ? first->prev : NULL; j; j = j == first ? NULL : j->prev) {
-                const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(j, "id"));
-                const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(j, "state"));
-                const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
-                char *description = xasprintf("%s %s", state ? state : "", type ? type : "");
-                if (id)
-                    emit(out, prefix, cur, id, description);
-                free(description);
+            /* [id, state, type] rows, oldest first: offered in submission order. */
+            const cJSON *row;
+            cJSON_ArrayForEach(row, cJSON_GetObjectItem(reply, "jobs")) {
+                const char *id = cJSON_GetStringValue(cJSON_GetArrayItem(row, 0));
+                const char *state = cJSON_GetStringValue(cJSON_GetArrayItem(row, 1));
+                const char *type = cJSON_GetStringValue(cJSON_GetArrayItem(row, 2));
+                if (!id)
+                    continue;
+                char description[96];
+                snprintf(description, sizeof description, "%s %s", state ? state : "", type ? type : "");
+                emit(out, prefix, cur, id, description);
             }
             cJSON_Delete(reply);
         }

@@ -269,6 +269,33 @@ static cJSON *op_job_cancel(orch *o, conn *c, const cJSON *req)
     return r;
 }
 
+/* One [id, state, type] row of a brief list (jobstore_each_id's callback). */
+static void add_brief_row(void *ctx, const char *id, job_state state, const char *type)
+{
+    cJSON *row = cJSON_CreateArray();
+    cJSON_AddItemToArray(row, cJSON_CreateString(id));
+    cJSON_AddItemToArray(row, cJSON_CreateString(job_state_name(state)));
+    cJSON_AddItemToArray(row, cJSON_CreateString(type ? type : ""));
+    cJSON_AddItemToArray((cJSON *)ctx, row);
+}
+
+/* Shell completion's list (`brief`): every id starting with `id_prefix`, oldest
+ * first, as [id, state, type] rows read from the id index alone; 10,000 jobs
+ * must complete in well under 50 ms, so neither records nor keyed objects. */
+static cJSON *job_list_brief(orch *o, const cJSON *req)
+{
+    const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id_prefix"));
+    cJSON *r = orch_reply_ok();
+    cJSON *rows = cJSON_AddArrayToObject(r, "jobs");
+    if (jobstore_each_id(o->store, prefix ? prefix : "", add_brief_row, rows) != JOBSTORE_OK) {
+        cJSON_Delete(r);
+        return orch_reply_error("internal", "cannot list jobs");
+    }
+    cJSON_AddBoolToObject(r, "more", false);
+    o->trim_due |= cJSON_GetArraySize(rows) > ORCH_LARGE_REQUEST_JOBS;
+    return r;
+}
+
 static cJSON *op_job_list(orch *o, conn *c, const cJSON *req)
 {
     (void)c;
@@ -277,6 +304,8 @@ static cJSON *op_job_list(orch *o, conn *c, const cJSON *req)
     if (state && (filter = job_state_from_name(state)) < 0)
         return orch_reply_error("bad_request", "unknown state '%s' (pending, running, completed, failed, cancelled)",
                                 state);
+    if (cJSON_IsTrue(cJSON_GetObjectItem(req, "brief")))
+        return job_list_brief(o, req);
     /* A page at a time, newest first: `limit` (default ORCH_LIST_PAGE, 0 for
        all) jobs older than `after` (an id; absent: from the newest). */
     const cJSON *lim = cJSON_GetObjectItem(req, "limit");
@@ -296,17 +325,10 @@ static cJSON *op_job_list(orch *o, conn *c, const cJSON *req)
     if (n)
         cJSON_AddStringToObject(r, "last", recs[n - 1].id);   /* the next page's "after" */
     cJSON *arr = cJSON_AddArrayToObject(r, "jobs");
-    /* Shell completion (`id_prefix`, `brief`): the matching ids with state and type only. */
     const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItem(req, "id_prefix"));
-    bool brief = cJSON_IsTrue(cJSON_GetObjectItem(req, "brief"));
     for (size_t i = 0; i < n; i++) {
         if (!prefix || strncmp(recs[i].id, prefix, strlen(prefix)) == 0) {
-            cJSON *j = brief ? cJSON_CreateObject() : orch_job_json(o, &recs[i], true);
-            if (brief) {
-                cJSON_AddStringToObject(j, "id", recs[i].id);
-                cJSON_AddStringToObject(j, "state", job_state_name(recs[i].state));
-                cJSON_AddStringToObject(j, "type", recs[i].type);
-            }
+            cJSON *j = orch_job_json(o, &recs[i], true);
             cJSON_DeleteItemFromObject(j, "result"); /* lists stay small; job result has it */
             cJSON_AddItemToArray(arr, j);
         }

@@ -136,6 +136,7 @@ typedef enum stmt_id {
     ST_LIST_STATE,
     ST_PAGE_ALL,
     ST_PAGE_STATE,
+    ST_IDS,
     ST__COUNT
 } stmt_id;
 
@@ -200,6 +201,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LIST_STATE] = "SELECT " JOB_COLUMNS " FROM jobs WHERE state = ?1 ORDER BY seq",
     [ST_PAGE_ALL] = "SELECT " JOB_LIST_COLUMNS " FROM jobs WHERE seq < ?2 ORDER BY seq DESC LIMIT ?3",
     [ST_PAGE_STATE] = "SELECT " JOB_LIST_COLUMNS " FROM jobs WHERE state = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+    /* A range of the id index ([prefix, prefix with its last byte raised)), so
+     * completing "bulk-09" reads only the ids that match. */
+    [ST_IDS] = "SELECT id, state, type FROM jobs WHERE id >= ?1 AND (?2 IS NULL OR id < ?2) ORDER BY seq",
 };
 
 struct jobstore {
@@ -798,6 +802,35 @@ jobstore_result jobstore_list_page(jobstore *store, int state_filter, const char
     sqlite3_bind_int64(st, 2, before_seq);
     sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);   /* SQLite: a negative LIMIT is no limit */
     return list_rows(st, out, count) == 0 ? JOBSTORE_OK : JOBSTORE_DB_ERROR;
+}
+
+jobstore_result jobstore_each_id(jobstore *store, const char *prefix, jobstore_id_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt_get(store, ST_IDS);
+    if (!st)
+        return JOBSTORE_DB_ERROR;
+    size_t n = strlen(prefix);
+    /* The first string above every id that starts with prefix: the prefix with
+       its last byte raised (bytes of 0xff carry over; none left: no bound). */
+    char *bound = xstrdup(prefix);
+    while (n > 0 && (unsigned char)bound[n - 1] == 0xff)
+        bound[--n] = '\0';
+    if (n > 0)
+        bound[n - 1] = (char)((unsigned char)bound[n - 1] + 1);
+    sqlite3_bind_text(st, 1, prefix, -1, SQLITE_TRANSIENT);
+    if (n > 0)
+        sqlite3_bind_text(st, 2, bound, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 2);
+    free(bound);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int state = job_state_from_name((const char *)sqlite3_column_text(st, 1));
+        fn(ctx, (const char *)sqlite3_column_text(st, 0), state < 0 ? JOB_PENDING : (job_state)state,
+           (const char *)sqlite3_column_text(st, 2));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? JOBSTORE_OK : JOBSTORE_DB_ERROR;
 }
 
 /* Reads every row of st (bound, reset afterwards) into a new array. 0 or -1. */

@@ -94,6 +94,11 @@ jobstore_result jobstore_state(jobstore *store, const char *id, job_state *state
 /* All jobs (state_filter < 0) or those in one state, in submission order. *out owned by caller
  * (free each with job_record_free, then free the array). */
 int jobstore_list(jobstore *store, int state_filter, job_record **out, size_t *count);
+/* Calls fn for every job whose id starts with prefix (borrowed; "" for all),
+ * oldest first, with its state and type (borrowed, valid during the call):
+ * what shell completion offers, without reading the records. */
+typedef void (*jobstore_id_fn)(void *ctx, const char *id, job_state state, const char *type);
+jobstore_result jobstore_each_id(jobstore *store, const char *prefix, jobstore_id_fn fn, void *ctx);
 /* One page of the history, newest first: at most limit jobs (limit <= 0: all)
  * older than after_id (NULL: from the newest), of one state (state_filter < 0:
  * any). Records come without their result (result_json NULL): a page of a long

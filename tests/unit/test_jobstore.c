@@ -436,6 +436,40 @@ static void test_cancel_pending(void **state)
     expect_next(fx->store, 20, NULL, NULL);
 }
 
+/* Collects "id state type;" for test_ids_by_prefix. */
+static void collect_id(void *ctx, const char *id, job_state state, const char *type)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 512 - n, "%s %s %s;", id, job_state_name(state), type);
+}
+
+/* Completion's id list: exactly the ids with the prefix, oldest first, with a
+ * prefix whose last byte is 0xff too (the upper bound carries over). */
+static void test_ids_by_prefix(void **state)
+{
+    fixture *fx = *state;
+    const char *ids[] = {"b-2", "a-1", "b-1", "b", "c", "b\xff", "b\xffz", "ba"};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        submit_one(fx->store, spec_of(ids[i], "compilation", 1), (int64_t)i + 1);
+    assert_int_equal(jobstore_mark_running(fx->store, "b-1", "compilation", 20), 0);
+    char buf[512] = "";
+    assert_int_equal(jobstore_each_id(fx->store, "b-", collect_id, buf), JOBSTORE_OK);
+    assert_string_equal(buf, "b-2 pending compilation;b-1 running compilation;");
+    buf[0] = '\0';
+    assert_int_equal(jobstore_each_id(fx->store, "b\xff", collect_id, buf), JOBSTORE_OK);
+    assert_string_equal(buf, "b\xff pending compilation;b\xffz pending compilation;");
+    buf[0] = '\0';
+    assert_int_equal(jobstore_each_id(fx->store, "", collect_id, buf), JOBSTORE_OK);
+    assert_int_equal(strlen(buf), strlen("b-2 pending compilation;a-1 pending compilation;b-1 running compilation;"
+                                         "b pending compilation;c pending compilation;b\xff pending compilation;"
+                                         "b\xffz pending compilation;ba pending compilation;"));
+    assert_true(strncmp(buf, "b-2 ", 4) == 0);
+    buf[0] = '\0';
+    assert_int_equal(jobstore_each_id(fx->store, "zz", collect_id, buf), JOBSTORE_OK);
+    assert_string_equal(buf, "");
+}
+
 static void test_clean_and_list(void **state)
 {
     fixture *fx = *state;
@@ -836,6 +870,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_limit_across_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clean_and_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_by_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_settings, setup, teardown),
