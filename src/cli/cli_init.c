@@ -154,6 +154,67 @@ static bool has_cxx_source(const cJSON *sources)
     return false;
 }
 
+/* The [compile] exclude value for discovery's suggested exclusions (caller
+ * frees): an array over several lines, each entry with a comment saying why
+ * it is left out; NULL when there are none. */
+static char *exclude_value(const cJSON *exclude)
+{
+    if (cJSON_GetArraySize(exclude) == 0)
+        return NULL;
+    size_t width = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, exclude)
+    {
+        const char *glob = cJSON_GetStringValue(cJSON_GetObjectItem(e, "glob"));
+        if (glob && strlen(glob) > width)
+            width = strlen(glob);
+    }
+    strbuf b = {0};
+    strbuf_append(&b, "[   # not library code: left out of the build\n");
+    cJSON_ArrayForEach(e, exclude)
+    {
+        const char *glob = cJSON_GetStringValue(cJSON_GetObjectItem(e, "glob"));
+        const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(e, "why"));
+        if (!glob)
+            continue;
+        char *s = toml_string(glob);
+        char *entry = xasprintf("%s,", s);
+        strbuf_appendf(&b, "    %-*s  # %s\n", (int)width + 3, entry, reason ? reason : "left out");
+        free(entry);
+        free(s);
+    }
+    strbuf_append(&b, "]");
+    return strbuf_take(&b);
+}
+
+/* How many of the discovered sources the written file builds: those under
+ * the source folder that no suggested exclusion names. */
+static int library_source_count(const cJSON *sources, const char *source, const cJSON *exclude)
+{
+    int n = 0;
+    size_t ls = strcmp(source, ".") == 0 ? 0 : strlen(source);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, sources)
+    {
+        const char *rel = cJSON_GetStringValue(item);
+        if (!rel || (ls && (strncmp(rel, source, ls) != 0 || rel[ls] != '/')))
+            continue;
+        bool out = false;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, exclude)
+        {
+            const char *glob = cJSON_GetStringValue(cJSON_GetObjectItem(e, "glob"));
+            size_t lg = glob ? strlen(glob) : 0;
+            /* The globs are file paths, or "FOLDER/" and a double star. */
+            if (glob && (strcmp(glob, rel) == 0 ||
+                         (lg > 3 && strcmp(glob + lg - 3, "/**") == 0 && strncmp(rel, glob, lg - 2) == 0)))
+                out = true;
+        }
+        n += !out;
+    }
+    return n;
+}
+
 /* ---- reading the user's file, line by line ---- */
 
 typedef struct toml_lines {
@@ -471,6 +532,10 @@ int cli_init(cli *c, int argc, char **argv)
         want(&w, "compile", "flags", toml_string_array(flags));
         cJSON_Delete(flags);
     }
+    const cJSON *exclude = cJSON_GetObjectItem(sugg, "exclude");
+    char *exclude_text = exclude_value(exclude);
+    if (exclude_text)
+        want(&w, "compile", "exclude", exclude_text);
     want(&w, "binary", "library_type", toml_string("shared"));
     char *libname = xasprintf("lib%s.so", name);
     want(&w, "binary", "library_name", toml_string(libname));
@@ -495,8 +560,13 @@ int cli_init(cli *c, int argc, char **argv)
     } else if (old) {
         printf("completed %s: %zu key%s added\n", config, added, added == 1 ? "" : "s");
     } else {
-        int n = cJSON_GetArraySize(sources);
-        printf("wrote %s (%d %s)\n", config, n, cli_plural(n, "source", "sources"));
+        int n = library_source_count(sources, source ? source : ".", exclude);
+        int left = cJSON_GetArraySize(exclude);
+        if (left)
+            printf("wrote %s (%d %s; %d left out, see [compile] exclude)\n", config, n,
+                   cli_plural(n, "source", "sources"), left);
+        else
+            printf("wrote %s (%d %s)\n", config, n, cli_plural(n, "source", "sources"));
     }
     free(text);
     free(name);

@@ -44,6 +44,7 @@
 
 #include "elfsyms.h"
 #include "srcscan.h"
+#include "suggest.h"
 #include "util.h"
 #include "walk.h"
 
@@ -338,6 +339,7 @@ typedef struct file_info {
     const char *path; /* borrowed from the sources/headers vectors */
     char *dir;        /* owned; "" for files at root */
     strvec includes;  /* owned; delimiter-prefixed names */
+    suggest_text_role text_role; /* sources only: main(), a module unit, or plain */
 } file_info;
 
 /* Index of every project file by base name, for finding which files a name
@@ -521,41 +523,6 @@ static char *resolve_include(const file_info *fi, const char *item, const strvec
 
 /* ---- suggestion -------------------------------------------------------- */
 
-/* The top-level folder holding the most sources ("." for files at root); a
- * tie prefers "src", then the smaller name. */
-static char *suggest_source(const strvec *sources, const char *root)
-{
-    strvec tops = {0};
-    for (size_t i = 0; i < sources->n; i++) {
-        const char *slash = strchr(sources->v[i], '/');
-        strvec_push_owned(&tops, slash ? xstrndup(sources->v[i], (size_t)(slash - sources->v[i])) : xstrdup("."));
-    }
-    sort_strvec(&tops);
-    const char *best = NULL;
-    size_t best_n = 0;
-    for (size_t i = 0; i < tops.n;) {
-        size_t j = i;
-        while (j < tops.n && strcmp(tops.v[j], tops.v[i]) == 0)
-            j++;
-        size_t cnt = j - i;
-        if (cnt > best_n || (cnt == best_n && strcmp(tops.v[i], "src") == 0)) {
-            best = tops.v[i];
-            best_n = cnt;
-        }
-        i = j;
-    }
-    char *res;
-    if (best) {
-        res = xstrdup(best);
-    } else {
-        char *src = path_join(root, "src");
-        res = xstrdup(dir_exists(src) ? "src" : ".");
-        free(src);
-    }
-    strvec_free(&tops);
-    return res;
-}
-
 static char *sanitize_name(const char *name)
 {
     char *s = xstrdup(name[0] ? name : "project");
@@ -585,6 +552,55 @@ static void free_state(scan_state *st)
     for (size_t i = 0; i < st->nbins; i++)
         free(st->bins[i].path);
     free(st->bins);
+}
+
+/* The "suggested" object (caller owns it): name, source folder, include
+ * folders and library name, and the [compile] exclude globs with their
+ * reasons (suggest.h) so that `jmake init` writes a file that builds a
+ * library: no main(), no unity file beside its parts, no tests. */
+static cJSON *suggestion(const scan_state *st, const file_info *files, const strvec *edges_of, size_t n,
+                         const strvec *dirs)
+{
+    char *name = sanitize_name(path_basename(st->root));
+    char *source = suggest_source_folder(&st->sources, st->root);
+    suggest_source_facts *facts = xcalloc(n + 1, sizeof *facts);
+    size_t nfacts = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (srcscan_language(files[i].path) == SRC_NONE)
+            continue;
+        suggest_source_facts *f = &facts[nfacts++];
+        f->path = files[i].path;
+        f->text_role = files[i].text_role;
+        f->includes = &edges_of[i];
+    }
+    strvec globs = {0}, why = {0};
+    suggest_excludes(facts, nfacts, source, &globs, &why);
+    strvec kept_dirs = {0};
+    for (size_t i = 0; i < dirs->n; i++)
+        if (suggest_keeps_include_dir(dirs->v[i], source, facts, nfacts, &globs))
+            strvec_push(&kept_dirs, dirs->v[i]);
+
+    cJSON *sugg = cJSON_CreateObject();
+    cJSON_AddStringToObject(sugg, "name", name);
+    cJSON_AddStringToObject(sugg, "source", source);
+    cJSON_AddItemToObject(sugg, "include", string_array(&kept_dirs));
+    char *lib = xasprintf("lib%s.so", name);
+    cJSON_AddStringToObject(sugg, "library_name", lib);
+    cJSON *exclude = cJSON_AddArrayToObject(sugg, "exclude");
+    for (size_t i = 0; i < globs.n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "glob", globs.v[i]);
+        cJSON_AddStringToObject(e, "why", why.v[i]);
+        cJSON_AddItemToArray(exclude, e);
+    }
+    free(lib);
+    free(name);
+    free(source);
+    free(facts);
+    strvec_free(&globs);
+    strvec_free(&why);
+    strvec_free(&kept_dirs);
+    return sugg;
 }
 
 int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *cancel, cJSON **result, char *err,
@@ -641,8 +657,11 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
         char *full = path_join(abs_root, known[i]);
         size_t len = 0;
         char *buf = read_file(full, &len);
-        if (buf)
+        if (buf) {
             parse_includes(buf, len, &files[i].includes);
+            if (srcscan_language(known[i]) != SRC_NONE)
+                files[i].text_role = suggest_classify_text(buf, len);
+        }
         else
             strvec_push_owned(&st.warnings, xasprintf("cannot read %s: %s", known[i], strerror(errno)));
         free(buf);
@@ -661,6 +680,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
         find_include_dirs(&st, files, nknown, known, nknown, index, &dirs);
 
         cJSON *graph = cJSON_CreateObject();
+        strvec *edges_of = xcalloc(nknown + 1, sizeof *edges_of);
         for (size_t i = 0; i < nknown; i++) {
             if (poll_cancel(&st)) {
                 rc = -1;
@@ -678,7 +698,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
             }
             strvec_sort_unique(&edges, 0);
             cJSON_AddItemToObject(graph, files[i].path, string_array(&edges));
-            strvec_free(&edges);
+            edges_of[i] = edges;
         }
         if (rc == 0) {
             strvec_sort_unique(&external, 0);
@@ -708,21 +728,13 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
             cJSON_AddNumberToObject(counts, "headers", (double)st.headers.n);
             cJSON_AddNumberToObject(counts, "binaries", (double)st.nbins);
             cJSON_AddItemToObject(out, "counts", counts);
-            cJSON *sugg = cJSON_CreateObject();
-            char *name = sanitize_name(path_basename(abs_root));
-            char *source = suggest_source(&st.sources, abs_root);
-            cJSON_AddStringToObject(sugg, "name", name);
-            cJSON_AddStringToObject(sugg, "source", source);
-            cJSON_AddItemToObject(sugg, "include", string_array(&dirs));
-            char *lib = xasprintf("lib%s.so", name);
-            cJSON_AddStringToObject(sugg, "library_name", lib);
-            free(lib);
-            free(name);
-            free(source);
-            cJSON_AddItemToObject(out, "suggested", sugg);
+            cJSON_AddItemToObject(out, "suggested", suggestion(&st, files, edges_of, nknown, &dirs));
             cJSON_AddItemToObject(out, "warnings", string_array(&st.warnings));
         }
         cJSON_Delete(graph);
+        for (size_t i = 0; i < nknown; i++)
+            strvec_free(&edges_of[i]);
+        free(edges_of);
     }
 
     for (size_t i = 0; i < nknown; i++) {

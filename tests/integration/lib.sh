@@ -105,6 +105,7 @@ all_gone() { # all_gone PID...
 # expression. Never paste output into a shell command line: gcc's quotes
 # (ASCII under LANG=C, UTF-8 otherwise) would break it.
 has() { printf '%s\n' "$1" | grep -Eq -- "$2"; }
+lacks() { ! has "$1" "$2"; }
 
 # Every worker exit that the orchestrator saw and the test did not cause is a
 # failure: a crash by signal (SIGSEGV never reaches daemons.err, since daemons

@@ -9,7 +9,6 @@ one_file_project() { # one_file_project DIR
     printf '[project]\nname = "one"\n[cache]\nenabled = false\n' > "$1/jmake.toml"
 }
 ESC=$(printf '\033')
-lacks() { ! has "$1" "$2"; }
 CR=$(printf '\r')
 
 # ---- Help, usage errors, GNU conventions (no daemons needed) ----

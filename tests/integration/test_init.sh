@@ -75,6 +75,41 @@ out=$(jm init "$WORK/tp")
 check "init on a complete file adds nothing" has "$out" 'nothing to add'
 check "and leaves it as it was" diff -q "$WORK/expected.toml" "$WORK/tp/jmake.toml"
 
+# A project shaped like many real ones (lua, zlib, cJSON): library sources at the
+# root beside a program, a unity file, a fragment, tests, a port to another
+# platform and vendored code. init leaves those out, says why, and the library builds.
+mkdir -p "$WORK/real/testes" "$WORK/real/win32" "$WORK/real/contrib/minizip"
+cat > "$WORK/real/lib.h" <<'EOF2'
+int lib_add(int a, int b);
+int lib_twice(int a);
+EOF2
+printf '#include "lib.h"\nint lib_add(int a, int b) { return a + b; }\n' > "$WORK/real/add.c"
+printf '#include "lib.h"\n#include "table.c"\nint lib_twice(int a) { return a * table[1]; }\n' > "$WORK/real/twice.c"
+printf 'static const int table[] = {0, 2};\n' > "$WORK/real/table.c"
+printf '#include "add.c"\n#include "twice.c"\n' > "$WORK/real/onelib.c"
+printf '#include <stdio.h>\n#include "lib.h"\nint\nmain(void) { printf("%%d\\n", lib_add(1, 2)); return 0; }\n' > "$WORK/real/prog.c"
+printf '#ifdef MAKETABLE\nint main(void) { return 0; }\n#endif\nint lib_gen(void) { return 1; }\n' > "$WORK/real/gen.c"
+printf '#include "../lib.h"\nint main(void) { return lib_add(1, 1) - 2; }\n' > "$WORK/real/testes/t.c"
+printf '#include <windows.h>\nint port(void) { return 0; }\n' > "$WORK/real/win32/port.c"
+printf '#include <zip_only_here.h>\nint unz(void) { return 0; }\n' > "$WORK/real/contrib/minizip/unzip.c"
+out=$(jm init "$WORK/real"); rc=$?
+check_eq "init on a real-shaped project exits 0" 0 "$rc"
+check "it counts what it left out" has "$out" 'wrote .*jmake.toml \(3 sources; 6 left out, see \[compile\] exclude\)'
+for entry in '"prog.c",.*# defines main()' '"onelib.c",.*# includes other sources' \
+             '"table.c",.*# included by another source' '"testes/\*\*",.*# tests, examples or docs' \
+             '"win32/\*\*",.*# another platform.s port' '"contrib/\*\*",.*# another project.s code'; do
+    check "exclude entry $entry" grep -q "$entry" "$WORK/real/jmake.toml"
+done
+check "a main() under #ifdef keeps its file in" lacks "$(cat "$WORK/real/jmake.toml")" '"gen.c"'
+check "the written file builds" jm build "$WORK/real"
+syms=$(nm -D --defined-only "$WORK/real/build/libreal.so")
+check "the library has every library function" has "$syms" ' T lib_add$'
+check "... lib_twice" has "$syms" ' T lib_twice$'
+check "... lib_gen" has "$syms" ' T lib_gen$'
+check "and no program's main" lacks "$syms" ' T main$'
+out=$(jm init "$WORK/real")
+check "init again adds nothing" has "$out" 'nothing to add'
+
 # A folder without sources.
 mkdir -p "$WORK/empty"
 jm init "$WORK/empty" >/dev/null 2>&1; rc=$?

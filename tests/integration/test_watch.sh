@@ -19,7 +19,6 @@ settle() { # settle NEW_BUILDS: true when exactly that many builds came since th
 }
 last_id() { jm job list --limit 0 | awk '/ compilation / {print $1}' | sort -t- -k2 -n | tail -1; }
 last_result() { jm job result "$(last_id)"; }
-lacks() { ! has "$1" "$2"; }
 # index_of KEY: the discovery daemon's last index change of project p (added, removed or sources).
 index_of() { jm watch list --json | python3 -c 'import json,sys; p=[x for x in json.load(sys.stdin) if x["config"].endswith("/p/jmake.toml")][0]; v=p.get("index",{}).get(sys.argv[1]); print(" ".join(v) if isinstance(v,list) else v)' "$1"; }
 symbols_of_last() { last_result | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["result"]["symbols"]))'; }

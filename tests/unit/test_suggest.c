@@ -1,0 +1,190 @@
+/* test_suggest.c - what `jmake init` proposes to build: main() and module units read from the text, the library's folder, and the sources left out (unity files, fragments, tests, ports, vendored code). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "suggest.h"
+#include "util.h"
+
+static suggest_text_role classify(const char *text)
+{
+    return suggest_classify_text(text, strlen(text));
+}
+
+static void test_main_is_found_where_it_is_defined(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("#include <stdio.h>\nint main(int argc, char **argv)\n{\n    return 0;\n}\n"),
+                     SUGGEST_TEXT_MAIN);
+    assert_int_equal(classify("int\nmain (void) { return 0; }\n"), SUGGEST_TEXT_MAIN);
+    assert_int_equal(classify("void main() {}\n"), SUGGEST_TEXT_MAIN);
+    /* A calling-convention macro between the type and the name (cJSON's test.c). */
+    assert_int_equal(classify("int CJSON_CDECL main(void)\n{\n}\n"), SUGGEST_TEXT_MAIN);
+}
+
+static void test_main_elsewhere_does_not_count(void **state)
+{
+    (void)state;
+    /* Under a condition (zlib's crc32.c builds a table generator with -DMAKECRCH). */
+    assert_int_equal(classify("int crc(void);\n#ifdef MAKECRCH\nint main(void) { return 0; }\n#endif\n"),
+                     SUGGEST_TEXT_PLAIN);
+    assert_int_equal(classify("/* int main(void) { } */\n// int main(void)\nint f(void);\n"), SUGGEST_TEXT_PLAIN);
+    assert_int_equal(classify("const char *s = \"int main(void)\";\n"), SUGGEST_TEXT_PLAIN);
+    assert_int_equal(classify("#define ENTRY int main(void)\n"), SUGGEST_TEXT_PLAIN);
+    /* A call, a member and another name. */
+    assert_int_equal(classify("void run(void) { x = main(1); s.main(2); }\nint domain(void);\nint main_loop(void);\n"),
+                     SUGGEST_TEXT_PLAIN);
+    /* After the #if closes, a definition counts again. */
+    assert_int_equal(classify("#if X\nint a;\n#endif\nint main(void) { return 0; }\n"), SUGGEST_TEXT_MAIN);
+}
+
+static void test_module_units(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("// fmt\nmodule;\n#include <cstdio>\nexport module fmt;\n"), SUGGEST_TEXT_MODULE);
+    assert_int_equal(classify("/* x */\nexport module m;\n"), SUGGEST_TEXT_MODULE);
+    assert_int_equal(classify("int module = 1;\n"), SUGGEST_TEXT_PLAIN);
+    assert_int_equal(classify("#include \"a.h\"\nexport int f();\n"), SUGGEST_TEXT_PLAIN);
+}
+
+static void sv(strvec *v, const char *const *items)
+{
+    for (size_t i = 0; items[i]; i++)
+        strvec_push(v, items[i]);
+}
+
+static void test_source_folder(void **state)
+{
+    (void)state;
+    strvec s = {0};
+    /* zlib: fewer files at the root than in contrib/, but contrib is other projects' code. */
+    sv(&s, (const char *const[]){"adler32.c", "crc32.c", "contrib/a/a.c", "contrib/b/b.c", "contrib/c/c.c",
+                                 "contrib/d/d.c", "test/example.c", NULL});
+    char *f = suggest_source_folder(&s, "/nonexistent");
+    assert_string_equal(f, ".");
+    free(f);
+    strvec_free(&s);
+    /* fmt: more sources in test/ than in src/. */
+    sv(&s, (const char *const[]){"src/format.cc", "src/os.cc", "test/a.cc", "test/b.cc", "test/c.cc", NULL});
+    f = suggest_source_folder(&s, "/nonexistent");
+    assert_string_equal(f, "src");
+    free(f);
+    strvec_free(&s);
+    /* Two ordinary folders: the bigger. */
+    sv(&s, (const char *const[]){"core/a.c", "core/b.c", "extra/c.c", NULL});
+    f = suggest_source_folder(&s, "/nonexistent");
+    assert_string_equal(f, "core");
+    free(f);
+    strvec_free(&s);
+    /* Only tests: then the tests. */
+    sv(&s, (const char *const[]){"tests/a.c", NULL});
+    f = suggest_source_folder(&s, "/nonexistent");
+    assert_string_equal(f, "tests");
+    free(f);
+    strvec_free(&s);
+}
+
+/* The exclusions for facts, as "glob=why;" text (caller frees). */
+static char *excludes_text(const suggest_source_facts *facts, size_t n, const char *folder)
+{
+    strvec globs = {0}, why = {0};
+    suggest_excludes(facts, n, folder, &globs, &why);
+    char *out = xstrdup("");
+    for (size_t i = 0; i < globs.n; i++) {
+        char *next = xasprintf("%s%s=%s;", out, globs.v[i], why.v[i]);
+        free(out);
+        out = next;
+    }
+    strvec_free(&globs);
+    strvec_free(&why);
+    return out;
+}
+
+static void test_excludes(void **state)
+{
+    (void)state;
+    strvec none = {0}, unity = {0}, one = {0}, mock = {0};
+    sv(&unity, (const char *const[]){"lapi.c", "lcode.c", "lua.h", NULL});
+    sv(&one, (const char *const[]){"tables.c", NULL});
+    sv(&mock, (const char *const[]){"src/os.c", NULL});
+    suggest_source_facts lua[] = {
+        {"lapi.c", SUGGEST_TEXT_PLAIN, &none},    {"lcode.c", SUGGEST_TEXT_PLAIN, &none},
+        {"lua.c", SUGGEST_TEXT_MAIN, &none},      {"onelua.c", SUGGEST_TEXT_PLAIN, &unity},
+        {"testes/lib1.c", SUGGEST_TEXT_PLAIN, &none}, {"win32/port.c", SUGGEST_TEXT_PLAIN, &none},
+        {"contrib/z.c", SUGGEST_TEXT_PLAIN, &none}, {"gen.c", SUGGEST_TEXT_PLAIN, &one},
+        {"tables.c", SUGGEST_TEXT_PLAIN, &none},  {"mod.cc", SUGGEST_TEXT_MODULE, &none},
+    };
+    char *t = excludes_text(lua, sizeof lua / sizeof lua[0], ".");
+    assert_string_equal(t, "lua.c=defines main();onelua.c=includes other sources;tables.c=included by another source;"
+                           "mod.cc=a C++20 module unit;testes/**=tests, examples or docs;"
+                           "win32/**=another platform's port;contrib/**=another project's code;");
+    free(t);
+
+    /* A test that includes the source it mocks does not make that source a fragment. */
+    suggest_source_facts fmt[] = {
+        {"src/os.c", SUGGEST_TEXT_PLAIN, &none},
+        {"src/format.c", SUGGEST_TEXT_PLAIN, &none},
+        {"test/posix-mock-test.c", SUGGEST_TEXT_MAIN, &mock},
+    };
+    t = excludes_text(fmt, 3, "src");
+    assert_string_equal(t, "");
+    free(t);
+
+    /* Every source a program: they stay (there is no library to keep them out of). */
+    suggest_source_facts tools[] = {{"a.c", SUGGEST_TEXT_MAIN, &none}, {"b.c", SUGGEST_TEXT_MAIN, &none}};
+    t = excludes_text(tools, 2, ".");
+    assert_string_equal(t, "");
+    free(t);
+
+    /* Folders inside the library folder: side ones anywhere, vendored ones kept below src/. */
+    suggest_source_facts nested[] = {
+        {"src/a.c", SUGGEST_TEXT_PLAIN, &none},
+        {"src/tests/t.c", SUGGEST_TEXT_PLAIN, &none},
+        {"src/third_party/x.c", SUGGEST_TEXT_PLAIN, &none},
+    };
+    t = excludes_text(nested, 3, "src");
+    assert_string_equal(t, "src/tests/**=tests, examples or docs;");
+    free(t);
+    strvec_free(&unity);
+    strvec_free(&one);
+    strvec_free(&mock);
+}
+
+static void test_include_dirs(void **state)
+{
+    (void)state;
+    strvec none = {0}, uses_helpers = {0}, excluded = {0};
+    sv(&uses_helpers, (const char *const[]){"tests/helpers/h.h", NULL});
+    suggest_source_facts lib[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &none}};
+    assert_true(suggest_keeps_include_dir("include", "src", lib, 1, &excluded));
+    assert_true(suggest_keeps_include_dir("src", "src", lib, 1, &excluded));
+    assert_false(suggest_keeps_include_dir("test/gtest", "src", lib, 1, &excluded));
+    assert_false(suggest_keeps_include_dir("tests/unity/src", ".", lib, 1, &excluded));
+    /* Unless the library itself includes something there. */
+    suggest_source_facts needs[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &uses_helpers}};
+    assert_true(suggest_keeps_include_dir("tests/helpers", "src", needs, 1, &excluded));
+    /* ... and is not itself left out. */
+    strvec_push(&excluded, "src/a.c");
+    assert_false(suggest_keeps_include_dir("tests/helpers", "src", needs, 1, &excluded));
+    strvec_free(&uses_helpers);
+    strvec_free(&excluded);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_main_is_found_where_it_is_defined),
+        cmocka_unit_test(test_main_elsewhere_does_not_count),
+        cmocka_unit_test(test_module_units),
+        cmocka_unit_test(test_source_folder),
+        cmocka_unit_test(test_excludes),
+        cmocka_unit_test(test_include_dirs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
