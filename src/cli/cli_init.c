@@ -568,6 +568,16 @@ int cli_init(cli *c, int argc, char **argv)
         else
             printf("wrote %s (%d %s)\n", config, n, cli_plural(n, "source", "sources"));
     }
+    /* What only the project's own configure step makes: said, not guessed. */
+    const cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(sugg, "generated_headers"))
+    {
+        fprintf(stderr,
+                "jmake: note: %s is made by the project's configure step from %s: run that step (cmake, "
+                "./configure) or write the header before building\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(g, "header")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(g, "template")));
+    }
     free(text);
     free(name);
     wanted_free(&w);

@@ -71,6 +71,7 @@ typedef struct scan_state {
     atomic_int *cancel;            /* borrowed, may be NULL */
     unsigned polls;
     strvec sources, headers, include_named_dirs, warnings;
+    strvec templates;              /* header templates of a configure step ("config.h.in") */
     binary_entry *bins;            /* owned array */
     size_t nbins, capbins;
 } scan_state;
@@ -181,6 +182,12 @@ static void visit_file(scan_state *st, const char *full, const char *rel, const 
     }
     if (srcscan_is_header(name)) {
         strvec_push(&st->headers, rel);
+        return;
+    }
+    char *made = suggest_template_header(name);
+    if (made) {
+        strvec_push(&st->templates, rel);
+        free(made);
         return;
     }
     binary_entry b;
@@ -548,6 +555,7 @@ static void free_state(scan_state *st)
     strvec_free(&st->sources);
     strvec_free(&st->headers);
     strvec_free(&st->include_named_dirs);
+    strvec_free(&st->templates);
     strvec_free(&st->warnings);
     for (size_t i = 0; i < st->nbins; i++)
         free(st->bins[i].path);
@@ -558,8 +566,38 @@ static void free_state(scan_state *st)
  * folders and library name, and the [compile] exclude globs with their
  * reasons (suggest.h) so that `jmake init` writes a file that builds a
  * library: no main(), no unity file beside its parts, no tests. */
+/* The headers the project includes that its configure step makes: an
+ * include that names no project file ("snappy-stubs-public.h") while a
+ * template of it exists ("snappy-stubs-public.h.in"). [{header, template}]. */
+static cJSON *generated_headers(const scan_state *st, const strvec *external)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (size_t i = 0; i < st->templates.n; i++) {
+        char *header = suggest_template_header(st->templates.v[i]);
+        for (size_t k = 0; header && k < external->n; k++) {
+            /* As written, with its delimiters: "\"name\"" or "<dir/name>". */
+            const char *item = external->v[k];
+            size_t len = strlen(item);
+            if (len < 3)
+                continue;
+            char *name = xstrndup(item + 1, len - 2);
+            bool same = strcmp(path_basename(name), header) == 0;
+            free(name);
+            if (same) {
+                cJSON *g = cJSON_CreateObject();
+                cJSON_AddStringToObject(g, "header", header);
+                cJSON_AddStringToObject(g, "template", st->templates.v[i]);
+                cJSON_AddItemToArray(out, g);
+                break;
+            }
+        }
+        free(header);
+    }
+    return out;
+}
+
 static cJSON *suggestion(const scan_state *st, const file_info *files, const strvec *edges_of, size_t n,
-                         const strvec *dirs)
+                         const strvec *dirs, const strvec *external)
 {
     char *name = sanitize_name(path_basename(st->root));
     char *source = suggest_source_folder(&st->sources, st->root);
@@ -586,6 +624,7 @@ static cJSON *suggestion(const scan_state *st, const file_info *files, const str
     cJSON_AddItemToObject(sugg, "include", string_array(&kept_dirs));
     char *lib = xasprintf("lib%s.so", name);
     cJSON_AddStringToObject(sugg, "library_name", lib);
+    cJSON_AddItemToObject(sugg, "generated_headers", generated_headers(st, external));
     cJSON *exclude = cJSON_AddArrayToObject(sugg, "exclude");
     for (size_t i = 0; i < globs.n; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -728,7 +767,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
             cJSON_AddNumberToObject(counts, "headers", (double)st.headers.n);
             cJSON_AddNumberToObject(counts, "binaries", (double)st.nbins);
             cJSON_AddItemToObject(out, "counts", counts);
-            cJSON_AddItemToObject(out, "suggested", suggestion(&st, files, edges_of, nknown, &dirs));
+            cJSON_AddItemToObject(out, "suggested", suggestion(&st, files, edges_of, nknown, &dirs, &external));
             cJSON_AddItemToObject(out, "warnings", string_array(&st.warnings));
         }
         cJSON_Delete(graph);

@@ -133,6 +133,8 @@ suggest_text_role suggest_classify_text(const char *buf, size_t len)
         else if (tokens == 1 && first_was_export && token_is(tok, n, "module"))
             return SUGGEST_TEXT_MODULE;
         bool type_before = prev && prev_first && (token_is(prev, prev_n, "int") || token_is(prev, prev_n, "void"));
+        if (token_is(tok, n, "LLVMFuzzerTestOneInput") && (type_before || prev_after_type))
+            return SUGGEST_TEXT_FUZZER;
         if (token_is(tok, n, "main") && (type_before || prev_after_type) && s.if_depth == 0) {
             const char *q = s.p;
             while (q < s.end && isspace((unsigned char)*q))
@@ -172,13 +174,57 @@ static bool is_side_kind(const char *name)
 static bool is_other_platform(const char *name)
 {
     static const char *const other_platform[] = {"win", "win32", "win64", "windows", "msvc", "vstudio", "visualc",
-                                                 "amiga", "os2", "msdos", "dos", "vms", "qnx", "watcom", NULL};
+                                                 "amiga", "os2", "msdos", "dos", "vms", "qnx", "watcom", "android",
+                                                 "ios", "macos", "osx", "darwin", NULL};
     return name_in(name, other_platform);
 }
 
 bool suggest_is_side_folder(const char *name)
 {
     return is_side_kind(name) || is_other_platform(name);
+}
+
+bool suggest_is_test_file(const char *path)
+{
+    static const char *const words[] = {"test", "tests", "unittest", "unittests", "benchmark", "bench", "fuzzer",
+                                        "fuzz", NULL};
+    const char *base = path_basename(path);
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+    /* The stem's words, split at '_' and '-': snappy_unittest.cc, snappy-test.cc, test_api.c. */
+    for (size_t i = 0; i < stem;) {
+        size_t n = 0;
+        while (i + n < stem && base[i + n] != '_' && base[i + n] != '-')
+            n++;
+        char *word = xstrndup(base + i, n);
+        bool hit = name_in(word, words);
+        free(word);
+        if (hit)
+            return true;
+        i += n + 1;
+    }
+    return false;
+}
+
+char *suggest_template_header(const char *path)
+{
+    static const char *const suffixes[] = {".in", ".cmake", ".cmakein", NULL};
+    const char *base = path_basename(path);
+    size_t n = strlen(base);
+    for (size_t i = 0; suffixes[i]; i++) {
+        size_t ls = strlen(suffixes[i]);
+        if (n <= ls || strcmp(base + n - ls, suffixes[i]) != 0)
+            continue;
+        char *header = xstrndup(base, n - ls);
+        /* config.h.in.in: the template of a template. */
+        size_t hn = strlen(header);
+        if (hn > 3 && strcmp(header + hn - 3, ".in") == 0)
+            header[hn - 3] = '\0';
+        if (srcscan_is_header(header))
+            return header;
+        free(header);
+    }
+    return NULL;
 }
 
 /* Code of other projects kept beside this one: built only when the library
@@ -342,6 +388,10 @@ void suggest_excludes(const suggest_source_facts *facts, size_t count, const cha
             reason = "defines main()";
         else if (f->text_role == SUGGEST_TEXT_MODULE)
             reason = "a C++20 module unit";
+        else if (f->text_role == SUGGEST_TEXT_FUZZER)
+            reason = "a fuzz target";
+        else if (suggest_is_test_file(f->path))
+            reason = "a test, benchmark or fuzzer by its name";
         else if (sources_included(f) >= 2)
             reason = "includes other sources";
         else if (is_fragment(facts, count, f, source_folder))
@@ -370,6 +420,17 @@ bool suggest_keeps_include_dir(const char *dir, const char *source_folder, const
     if (!side)
         return true;
     free(side);
+    /* Another platform's headers are wrong here even where the library's
+       sources include them (jansson's android/jansson_config.h). */
+    for (const char *p = dir; *p;) {
+        size_t n = strcspn(p, "/");
+        char *segment = xstrndup(p, n);
+        bool port = is_other_platform(segment);
+        free(segment);
+        if (port)
+            return false;
+        p += n + (p[n] == '/');
+    }
     /* In a folder the library leaves out: kept only if the library's own
        sources include something there. */
     size_t ld = strlen(dir);

@@ -13,6 +13,7 @@ typedef enum suggest_text_role {
     SUGGEST_TEXT_PLAIN,      /* an ordinary translation unit */
     SUGGEST_TEXT_MAIN,       /* defines main(): a program's entry point, not library code */
     SUGGEST_TEXT_MODULE,     /* a C++20 module unit ("module;", "export module m;") */
+    SUGGEST_TEXT_FUZZER,     /* defines LLVMFuzzerTestOneInput: a libFuzzer target */
 } suggest_text_role;
 
 suggest_text_role suggest_classify_text(const char *buf, size_t len);
@@ -22,6 +23,16 @@ suggest_text_role suggest_classify_text(const char *buf, size_t len);
  * benchmark(s), fuzz, fuzzing, doc(s), and other platforms' ports (win32,
  * msvc, amiga, ...). */
 bool suggest_is_side_folder(const char *name);
+
+/* Whether a file's name says it is a test, benchmark or fuzzer: a word of
+ * its stem (split at '_' and '-') is test(s), unittest(s), bench(mark),
+ * fuzz or fuzzer (snappy_unittest.cc, snappy-test.cc, test_api.c). */
+bool suggest_is_test_file(const char *path);
+
+/* The header a configure step makes from path, a template such as
+ * "config.h.in", "zconf.h.cmakein" or "snappy-stubs-public.h.in" (caller
+ * frees: "config.h"), or NULL when path is no header template. */
+char *suggest_template_header(const char *path);
 
 /* The top-level folder to build (caller frees): the root's own files (".")
  * and folders named src, lib, source(s) or library first, other folders next,
@@ -40,6 +51,7 @@ typedef struct suggest_source_facts {
 /* The [compile] exclude globs for a library of source_folder (appended to
  * globs, owned by it) with one short reason per glob in why (same order):
  * side folders inside it (as "testes/" and a double star), sources defining main(), module units,
+ * fuzz targets, files named as tests (suggest_is_test_file),
  * unity files (a source including two or more other sources: its units are
  * built one by one) and fragments (the one source another source of the
  * library includes); includers outside the library (a test including the

@@ -83,7 +83,8 @@ cat > "$WORK/real/lib.h" <<'EOF2'
 int lib_add(int a, int b);
 int lib_twice(int a);
 EOF2
-printf '#include "lib.h"\nint lib_add(int a, int b) { return a + b; }\n' > "$WORK/real/add.c"
+printf '#include "config.h"\n#include "lib.h"\nint lib_add(int a, int b) { return a + b + ADD_BIAS; }\n' > "$WORK/real/add.c"
+printf '#define ADD_BIAS @BIAS@\n' > "$WORK/real/config.h.in"
 printf '#include "lib.h"\n#include "table.c"\nint lib_twice(int a) { return a * table[1]; }\n' > "$WORK/real/twice.c"
 printf 'static const int table[] = {0, 2};\n' > "$WORK/real/table.c"
 printf '#include "add.c"\n#include "twice.c"\n' > "$WORK/real/onelib.c"
@@ -92,8 +93,11 @@ printf '#ifdef MAKETABLE\nint main(void) { return 0; }\n#endif\nint lib_gen(void
 printf '#include "../lib.h"\nint main(void) { return lib_add(1, 1) - 2; }\n' > "$WORK/real/testes/t.c"
 printf '#include <windows.h>\nint port(void) { return 0; }\n' > "$WORK/real/win32/port.c"
 printf '#include <zip_only_here.h>\nint unz(void) { return 0; }\n' > "$WORK/real/contrib/minizip/unzip.c"
-out=$(jm init "$WORK/real"); rc=$?
+out=$(jm init "$WORK/real" 2>"$WORK/init.err"); rc=$?
 check_eq "init on a real-shaped project exits 0" 0 "$rc"
+check "it says which header the configure step makes" \
+    has "$(cat "$WORK/init.err")" "note: config.h is made by the project's configure step from config.h.in"
+printf '#define ADD_BIAS 0\n' > "$WORK/real/config.h"   # what the configure step would write
 check "it counts what it left out" has "$out" 'wrote .*jmake.toml \(3 sources; 6 left out, see \[compile\] exclude\)'
 for entry in '"prog.c",.*# defines main()' '"onelib.c",.*# includes other sources' \
              '"table.c",.*# included by another source' '"testes/\*\*",.*# tests, examples or docs' \

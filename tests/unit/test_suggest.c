@@ -51,6 +51,8 @@ static void test_module_units(void **state)
     assert_int_equal(classify("/* x */\nexport module m;\n"), SUGGEST_TEXT_MODULE);
     assert_int_equal(classify("int module = 1;\n"), SUGGEST_TEXT_PLAIN);
     assert_int_equal(classify("#include \"a.h\"\nexport int f();\n"), SUGGEST_TEXT_PLAIN);
+    assert_int_equal(classify("#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }\n"),
+                     SUGGEST_TEXT_FUZZER);
 }
 
 static void sv(strvec *v, const char *const *items)
@@ -172,8 +174,42 @@ static void test_include_dirs(void **state)
     /* ... and is not itself left out. */
     strvec_push(&excluded, "src/a.c");
     assert_false(suggest_keeps_include_dir("tests/helpers", "src", needs, 1, &excluded));
-    strvec_free(&uses_helpers);
+    /* Never another platform's folder, even when the library includes its header. */
+    strvec uses_port = {0};
+    sv(&uses_port, (const char *const[]){"android/jansson_config.h", NULL});
+    suggest_source_facts port[] = {{"src/load.c", SUGGEST_TEXT_PLAIN, &uses_port}};
     strvec_free(&excluded);
+    assert_false(suggest_keeps_include_dir("android", "src", port, 1, &excluded));
+    strvec_free(&uses_port);
+    strvec_free(&uses_helpers);
+}
+
+static void test_test_files_and_templates(void **state)
+{
+    (void)state;
+    assert_true(suggest_is_test_file("snappy_unittest.cc"));
+    assert_true(suggest_is_test_file("src/snappy-test.cc"));
+    assert_true(suggest_is_test_file("snappy_test_data.cc"));
+    assert_true(suggest_is_test_file("test_api.c"));
+    assert_true(suggest_is_test_file("x_compress_fuzzer.cc"));
+    assert_false(suggest_is_test_file("attest.c"));
+    assert_false(suggest_is_test_file("latest.c"));
+    assert_false(suggest_is_test_file("contest_entry.c"));
+    assert_false(suggest_is_test_file("src/testing/x.c"));
+    char *h = suggest_template_header("cmake/config.h.in");
+    assert_string_equal(h, "config.h");
+    free(h);
+    h = suggest_template_header("zconf.h.cmakein");
+    assert_string_equal(h, "zconf.h");
+    free(h);
+    h = suggest_template_header("jansson_private_config.h.cmake");
+    assert_string_equal(h, "jansson_private_config.h");
+    free(h);
+    h = suggest_template_header("config.h.in.in");
+    assert_string_equal(h, "config.h");
+    free(h);
+    assert_null(suggest_template_header("Makefile.in"));
+    assert_null(suggest_template_header("CMakeLists.txt"));
 }
 
 int main(void)
@@ -185,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_source_folder),
         cmocka_unit_test(test_excludes),
         cmocka_unit_test(test_include_dirs),
+        cmocka_unit_test(test_test_files_and_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
