@@ -615,7 +615,8 @@ static cJSON *suggestion(const scan_state *st, const file_info *files, const str
     suggest_excludes(facts, nfacts, source, &globs, &why);
     strvec kept_dirs = {0};
     for (size_t i = 0; i < dirs->n; i++)
-        if (suggest_keeps_include_dir(dirs->v[i], source, facts, nfacts, &globs))
+        if (!suggest_is_system_shim(dirs->v[i], &st->headers) &&
+            suggest_keeps_include_dir(dirs->v[i], source, facts, nfacts, &globs))
             strvec_push(&kept_dirs, dirs->v[i]);
 
     cJSON *sugg = cJSON_CreateObject();

@@ -411,6 +411,31 @@ void suggest_excludes(const suggest_source_facts *facts, size_t count, const cha
     strvec_free(&sides);
 }
 
+bool suggest_is_system_shim(const char *dir, const strvec *headers)
+{
+    static const char *const standard[] = {
+        "assert.h", "complex.h", "ctype.h",  "errno.h",  "fenv.h",      "float.h",   "inttypes.h", "iso646.h",
+        "limits.h", "locale.h",  "math.h",   "setjmp.h", "signal.h",    "stdalign.h", "stdarg.h",  "stdatomic.h",
+        "stdbool.h", "stddef.h", "stdint.h", "stdio.h",  "stdlib.h",    "stdnoreturn.h", "string.h", "tgmath.h",
+        "threads.h", "time.h",   "uchar.h",  "wchar.h",  "wctype.h",    "unistd.h",  "fcntl.h",    "pthread.h",
+        NULL};
+    /* The kernel's and the C library's own namespaces: no userland library ships them. */
+    static const char *const system_dirs[] = {"linux/", "sys/", "asm/", "asm-generic/", "bits/", NULL};
+    size_t ld = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+    for (size_t i = 0; i < headers->n; i++) {
+        const char *h = headers->v[i];
+        if (ld && (strncmp(h, dir, ld) != 0 || h[ld] != '/'))
+            continue;
+        const char *rel = h + (ld ? ld + 1 : 0);
+        if (name_in(rel, standard))
+            return true;
+        for (size_t k = 0; system_dirs[k]; k++)
+            if (strncmp(rel, system_dirs[k], strlen(system_dirs[k])) == 0)
+                return true;
+    }
+    return false;
+}
+
 bool suggest_keeps_include_dir(const char *dir, const char *source_folder, const suggest_source_facts *facts,
                                size_t count, const strvec *excluded)
 {

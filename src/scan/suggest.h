@@ -61,6 +61,14 @@ typedef struct suggest_source_facts {
 void suggest_excludes(const suggest_source_facts *facts, size_t count, const char *source_folder, strvec *globs,
                       strvec *why);
 
+/* Whether an include folder (relative to the root) would stand in for the
+ * system's own headers: it holds a C standard header by name (stddef.h,
+ * limits.h, ...) or a linux/, sys/, asm/ or bits/ header (a kernel or
+ * freestanding shim, as zstd's contrib/linux-kernel/test/include). -I on
+ * such a folder breaks every source that includes <stdlib.h>. headers:
+ * every project header, relative to the root. */
+bool suggest_is_system_shim(const char *dir, const strvec *headers);
+
 /* Whether an include folder (relative to the root) belongs to the library of
  * source_folder: not in a folder the library leaves out, unless one of the
  * library's sources (facts, minus the excluded paths) includes a file there. */

@@ -184,6 +184,23 @@ static void test_include_dirs(void **state)
     strvec_free(&uses_helpers);
 }
 
+static void test_system_shims(void **state)
+{
+    (void)state;
+    strvec headers = {0};
+    sv(&headers, (const char *const[]){"contrib/linux-kernel/test/include/linux/types.h",
+                                       "contrib/linux-kernel/test/include/linux/stddef.h", "lib/zstd.h",
+                                       "lib/common/mem.h", "include/uv.h", "include/uv/unix.h", "shim/string.h",
+                                       NULL});
+    assert_true(suggest_is_system_shim("contrib/linux-kernel/test/include", &headers));
+    assert_true(suggest_is_system_shim("contrib/linux-kernel/test/include/linux", &headers));
+    assert_true(suggest_is_system_shim("shim", &headers));
+    assert_false(suggest_is_system_shim("lib", &headers));
+    assert_false(suggest_is_system_shim("lib/common", &headers));
+    assert_false(suggest_is_system_shim("include", &headers));
+    strvec_free(&headers);
+}
+
 static void test_test_files_and_templates(void **state)
 {
     (void)state;
@@ -222,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_excludes),
         cmocka_unit_test(test_include_dirs),
         cmocka_unit_test(test_test_files_and_templates),
+        cmocka_unit_test(test_system_shims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
