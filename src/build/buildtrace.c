@@ -349,7 +349,8 @@ int buildtrace_write(const buildtrace *t, const char *path, const char *process_
     put_json_string(&b, job_id ? job_id : "");
     put_str(&b, ",\"project\":");
     put_json_string(&b, project ? project : "");
-    put_str(&b, "},\n\"traceEvents\":[\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":");
+    put_str(&b, "},\n\"traceEvents\":[\n");
+    put_str(&b, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":");
     put_json_string(&b, process_name ? process_name : "jmake build");
     put_str(&b, "}}");
     put_lane_name(&b, 1, "build", 0);

@@ -18,7 +18,11 @@
  * is taken from a free-lane pool when a command starts and given back when it
  * ends, so two slices on one lane never overlap); a check lane holds what one
  * check thread did. */
-typedef enum buildtrace_lane_kind { BUILDTRACE_LANE_BUILD, BUILDTRACE_LANE_SLOT, BUILDTRACE_LANE_CHECK } buildtrace_lane_kind;
+typedef enum buildtrace_lane_kind {
+    BUILDTRACE_LANE_BUILD,
+    BUILDTRACE_LANE_SLOT,
+    BUILDTRACE_LANE_CHECK,
+} buildtrace_lane_kind;
 
 /* The slice's category ("cat" in the trace). */
 typedef enum buildtrace_cat {
