@@ -9,6 +9,8 @@
 
 /* Timelines kept per project: writing one deletes all but the newest this many. */
 #define BUILDTRACE_KEEP 5
+/* Units the result's "slowest" list names. */
+#define BUILDTRACE_SLOWEST 5
 /* Written into the trace's otherData, so a reader can tell a later format. */
 #define BUILDTRACE_VERSION 1
 

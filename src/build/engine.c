@@ -503,8 +503,8 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     return STEP_CONTINUE;
 }
 
-/* Step 3: decide, restore and compile every unit. */
-/* begin_ns: where this step starts on the build lane; *end_ns gets where it ended. */
+/* Step 3: decide, restore and compile every unit. begin_ns: where this step
+   starts on the build lane; *end_ns gets where it ended. */
 static step_result run_build(build *b, uint64_t begin_ns, uint64_t *end_ns, char **reason)
 {
     b->scan_ms = clock_monotonic_ms() - b->t_start;
@@ -560,7 +560,7 @@ static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reas
     *result = eng_make_result(b);
     buildtrace_step(b->trace, "result", step_ns, buildtrace_now(b->trace), NULL);
     report_config_warnings(b, *result);
-    buildtrace_add_slowest(b->trace, *result, 5);
+    buildtrace_add_slowest(b->trace, *result, BUILDTRACE_SLOWEST);
     keep_trace(b, *result, b->P.name);
     proj_state *ps = b->ps;
     cJSON_Delete(ps->quiet_result);
