@@ -27,6 +27,7 @@ engine *engine_new(const engine_options *options)
     eng->opt.state_dir = dup_or_null(options->state_dir);
     eng->opt.cache_dir = dup_or_null(options->cache_dir);
     eng->opt.llvm_toolchain_path = dup_or_null(options->llvm_toolchain_path);
+    eng->opt.trace_dir = dup_or_null(options->trace_dir);
     if (eng->opt.max_parallel < 1)
         eng->opt.max_parallel = 1;
     eng->runner = options->runner;
@@ -53,6 +54,7 @@ void engine_free(engine *eng)
         strvec_free(&ps->noted);
         cJSON_Delete(ps->quiet_result);
         free(ps->root);
+        free(ps->name);
         pthread_mutex_destroy(&ps->busy);
         free(ps);
     }
@@ -68,6 +70,7 @@ void engine_free(engine *eng)
     free((char *)eng->opt.state_dir);
     free((char *)eng->opt.cache_dir);
     free((char *)eng->opt.llvm_toolchain_path);
+    free((char *)eng->opt.trace_dir);
     free(eng);
 }
 
@@ -120,13 +123,53 @@ int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes)
 
 /* ------------------------------------------------------------ the steps */
 
+/* A project's name in the state and trace folders. Caller frees. */
+static char *project_key(const char *config_path)
+{
+    return xasprintf("%016llx", (unsigned long long)XXH3_64bits(config_path, strlen(config_path)));
+}
+
 /* Caller frees. */
 static char *record_path(const engine *eng, const char *config_path)
 {
     if (!eng->opt.state_dir)
         return NULL;
-    return xasprintf("%s/%016llx.db", eng->opt.state_dir,
-                     (unsigned long long)XXH3_64bits(config_path, strlen(config_path)));
+    char *key = project_key(config_path);
+    char *path = xasprintf("%s/%s.db", eng->opt.state_dir, key);
+    free(key);
+    return path;
+}
+
+/* Writes the build's timeline to trace_dir/<project key>/, names it in the
+   result ("trace") and deletes all but the newest BUILDTRACE_KEEP of the
+   project. Called with the project's lock held, so two builds of a project
+   never prune each other's files. A failure costs the timeline, not the build. */
+static void keep_trace(build *b, cJSON *result, const char *project_name)
+{
+    const char *top = b->eng->opt.trace_dir;
+    char *name = buildtrace_file_name(b->job->job_id);
+    if (!top || !name) {
+        free(name);
+        return;
+    }
+    char *key = project_key(b->config_key);
+    char *dir = path_join(top, key);
+    char *path = path_join(dir, name);
+    char *process = xasprintf("jmake build %s", project_name ? project_name : key);
+    int rc = mkdir_p(dir, 0700);
+    if (rc == 0)
+        rc = buildtrace_write(b->trace, path, process, b->job->job_id, b->config_key);
+    if (rc == 0) {
+        cJSON_AddStringToObject(result, "trace", path);
+        buildtrace_prune(dir, BUILDTRACE_KEEP, name);
+    } else {
+        log_warn("engine: cannot write the timeline %s: %s", path, strerror(-rc));
+    }
+    free(process);
+    free(path);
+    free(dir);
+    free(key);
+    free(name);
 }
 
 static void cleanup_build(build *b)
@@ -162,6 +205,7 @@ static void cleanup_build(build *b)
     project_free(&b->P);
     runner_batch_close(b->batch);
     slotlimit_leave(&b->eng->slots, &b->waiter);
+    buildtrace_free(b->trace);
     if (b->wake_fd >= 0)
         close(b->wake_fd);
     free(b->record_path);
@@ -459,13 +503,18 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     return STEP_CONTINUE;
 }
 
-/* Step 3: decide, restore and compile every unit. */
-static step_result run_build(build *b, char **reason)
+/* Step 3: decide, restore and compile every unit. begin_ns: where this step
+   starts on the build lane; *end_ns gets where it ended. */
+static step_result run_build(build *b, uint64_t begin_ns, uint64_t *end_ns, char **reason)
 {
     b->scan_ms = clock_monotonic_ms() - b->t_start;
-    uint64_t t_units = clock_monotonic_ms();
+    uint64_t t_units = clock_monotonic_ms(), units_ns = buildtrace_now(b->trace);
+    buildtrace_step(b->trace, "scan", begin_ns, units_ns, NULL);
+    buildtrace_set_units(b->trace, b->nunits);
     bool ran = eng_run_units(b);
     b->compile_ms = clock_monotonic_ms() - t_units;
+    *end_ns = buildtrace_now(b->trace);
+    buildtrace_step(b->trace, "units", units_ns, *end_ns, ran ? NULL : "stopped");
     if (!ran) {
         *reason = b->stop_reason;
         b->stop_reason = NULL;
@@ -475,16 +524,25 @@ static step_result run_build(build *b, char **reason)
 }
 
 /* Step 4: removed sources, compile_commands.json, the link, the result, the
-   quiet answer, the cache bound. Returns engine_build's status. */
-static int finish_build(build *b, cJSON **result, char **reason)
+   quiet answer, the cache bound. Returns engine_build's status. begin_ns:
+   where this step starts on the build lane. */
+static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reason)
 {
     drop_removed_sources(b);
     eng_write_compile_commands(b);
     bool link_failed = false;
+    uint64_t step_ns = buildtrace_now(b->trace);
+    buildtrace_step(b->trace, "bookkeeping", begin_ns, step_ns, NULL);
     if (!b->failed) {
         uint64_t t_link = clock_monotonic_ms();
         eng_link_outcome lr = eng_link_artifact(b, reason);
         b->link_ms = clock_monotonic_ms() - t_link;
+        static const char *const link_words[] = {
+            [LINK_DONE] = "linked", [LINK_UP_TO_DATE] = "up_to_date", [LINK_FAILED] = "failed",
+            [LINK_STOPPED] = "stopped", [LINK_CANNOT_PLAN] = "cannot_plan"};
+        uint64_t linked_ns = buildtrace_now(b->trace);
+        buildtrace_step(b->trace, "link", step_ns, linked_ns, link_words[lr]);
+        step_ns = linked_ns;
         if (lr == LINK_STOPPED) {
             *reason = b->stop_reason;
             b->stop_reason = NULL;
@@ -500,7 +558,10 @@ static int finish_build(build *b, cJSON **result, char **reason)
         eng_add_diag(b, it->file, it->line, it->column, false, it->message, strlen(it->message));
     }
     *result = eng_make_result(b);
+    buildtrace_step(b->trace, "result", step_ns, buildtrace_now(b->trace), NULL);
     report_config_warnings(b, *result);
+    buildtrace_add_slowest(b->trace, *result, BUILDTRACE_SLOWEST);
+    keep_trace(b, *result, b->P.name);
     proj_state *ps = b->ps;
     cJSON_Delete(ps->quiet_result);
     ps->quiet_result = NULL;
@@ -510,6 +571,8 @@ static int finish_build(build *b, cJSON **result, char **reason)
         eng_stat_pair(b->P.artifact_path, &ps->art_size, &ps->art_mtime);
         free(ps->root);
         ps->root = xstrdup(b->P.root);
+        free(ps->name);
+        ps->name = xstrdup(b->P.name);
     }
     account_cache(b);
     log_info("engine: %s: %zu files, %zu compiled, %zu from cache, %zu up to date, %zu failed, %zu errors, %llu ms",
@@ -531,6 +594,7 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     build *b = &B;
     b->eng = eng;
     b->job = job;
+    b->trace = buildtrace_new();   /* the timeline's zero and t_start are the same moment */
     b->t_start = clock_monotonic_ms();
     b->log_fd = -1;
     b->config_key = canonical_config(job->config_path);
@@ -543,12 +607,23 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
         cleanup_build(b);
         return -1;
     }
+    /* The build lane's steps follow each other without gaps from 0; waiting
+       for another build of the project is a step when it took 1 ms or more. */
+    uint64_t locked_ns = buildtrace_now(b->trace), units_end_ns = 0;
+    if (locked_ns >= 1000000)
+        buildtrace_step(b->trace, "wait for the project", 0, locked_ns, NULL);
+    else
+        locked_ns = 0;
     step_result sr = quiet_answer(b, &noted, result);
     if (sr == STEP_ANSWERED) {
         strvec_free(&noted);
         status = 0;
-    } else if (setup_build(b, &noted, reason) == STEP_CONTINUE && run_build(b, reason) == STEP_CONTINUE) {
-        status = finish_build(b, result, reason);
+        /* No per-unit slice: a watched no-op costs one small file. */
+        buildtrace_step(b->trace, "quiet answer", locked_ns, buildtrace_now(b->trace), "all up to date");
+        keep_trace(b, *result, b->ps->name);
+    } else if (setup_build(b, &noted, reason) == STEP_CONTINUE &&
+               run_build(b, locked_ns, &units_end_ns, reason) == STEP_CONTINUE) {
+        status = finish_build(b, units_end_ns, result, reason);
     }
     if (sr != STEP_ANSWERED) {
         if (b->record_path && b->rec && b->rec->dirty) {

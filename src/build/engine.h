@@ -20,6 +20,8 @@ typedef struct engine_options {
     const char *llvm_toolchain_path; /* daemon default for [llvm] projects */
     struct runner *runner;      /* where commands run (runner.h), borrowed: it must outlive the
                                    engine; NULL = local processes (the engine makes its own) */
+    const char *trace_dir;      /* where build timelines are kept (home/traces), one folder per
+                                   project; NULL = none written */
 } engine_options;
 
 /* Called from the thread running engine_build as files finish: after every
@@ -35,6 +37,7 @@ typedef struct engine_job {
     void *progress_ctx;
     atomic_int *cancel;         /* may be NULL; when it becomes nonzero the build stops within
                                    a second and every compiler process group is killed */
+    const char *job_id;         /* names the build's timeline in trace_dir; NULL = none written */
 } engine_job;
 
 /* One engine serves every project of a daemon: it keeps per-project build
@@ -59,7 +62,9 @@ void engine_free(engine *eng);
  * symbols [] (empty when the build failed), warnings [] ("jmake.toml:LINE:COL:
  * warning: ..." about the configuration), timings_ms {scan, compile, link, total},
  * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
- * cache {hits, misses}; with a runner that sends compiles to other machines
+ * cache {hits, misses}, slowest [{file, ms}] (the five compiled units whose
+ * compiler ran longest), trace (the timeline's path, when one was written:
+ * trace_dir and job_id given); with a runner that sends compiles to other machines
  * (distcc) also distributed {remote, local, fallback, failed_hosts []}. */
 int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);
 

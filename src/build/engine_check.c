@@ -212,12 +212,17 @@ static void *check_thread(void *arg)
     checkers *c = arg;
     build *b = c->b;
     XXH3_state_t *st = XXH3_createState();
+    buildtrace_checker ck;
+    buildtrace_checker_begin(&ck, b->trace);
     while (!atomic_load(&c->abort)) {
         size_t i = atomic_fetch_add(&c->next, 1);
         if (i >= b->nunits)
             break;
+        uint64_t begin = buildtrace_now(b->trace);
         eng_check_unit(b, &b->units[i], st);
+        unit_outcome decided = b->units[i].outcome;   /* the build thread owns the unit once decided */
         atomic_store(&b->units[i].decided, true);
+        buildtrace_checker_unit(&ck, b->units[i].rel, begin, decided == OUT_CACHED, decided == OUT_UPTODATE);
         /* Pairs with the build thread's store of wanted and load of decided
            (both seq_cst): either it sees decided, or this sees wanted. */
         if (atomic_load(&c->wanted) == i) {
@@ -225,6 +230,7 @@ static void *check_thread(void *arg)
                 sys_wake_post(b->wake_fd);   /* the build thread also wakes every 100 ms */
         }
     }
+    buildtrace_checker_end(&ck);
     XXH3_freeState(st);
     return NULL;
 }

@@ -47,6 +47,8 @@ static void unit_failed(build *b, unit *u, const char *out, size_t len, const ch
 
 static void start_unit(build *b, unit *u)
 {
+    size_t idx = (size_t)(u - b->units);
+    buildtrace_unit_begin(b->trace, idx);   /* a slot lane, held as long as the slot */
     char *refused = eng_output_refused(b, u->obj_abs);
     if (!refused && u->lang != SRC_ASM)
         refused = eng_output_refused(b, u->dep_abs);
@@ -59,6 +61,7 @@ static void start_unit(build *b, unit *u)
         buildrecord_object_remove(b->rec, u->rel);
         pthread_mutex_unlock(&b->rec_lock);
         free(refused);
+        buildtrace_unit_end(b->trace, idx, u->rel, buildtrace_now(b->trace), "failed");
         b->done++;
         eng_report_progress(b, u);
         return;
@@ -75,6 +78,7 @@ static void start_unit(build *b, unit *u)
                               u->lang == SRC_CXX ? b->P.cxx : b->P.cc, strerror(-rc));
         unit_failed(b, u, NULL, 0, why);
         free(why);
+        buildtrace_unit_end(b->trace, idx, u->rel, buildtrace_now(b->trace), "failed");
         b->done++;
         eng_report_progress(b, u);
         return;
@@ -172,7 +176,13 @@ static void wait_events(build *b, compile_queue *q, int timeout_ms)
     int n = runner_wait(b->batch, b->wake_fd, timeout_ms, done, DONE_CHUNK);
     if (n <= 0)
         return;
+    /* A slice ends when its slot is given back, before fill_slots hands the
+       lane to the next command: bookkeeping below runs on no lane. */
+    uint64_t now = buildtrace_now(b->trace);
     for (int i = 0; i < n; i++) {
+        unit *u = done[i].tag;
+        buildtrace_unit_end(b->trace, (size_t)(u - b->units), u->rel, now,
+                            runner_result_succeeded(&done[i]) ? "compiled" : "failed");
         b->running--;
         slotlimit_release(&b->eng->slots);
     }
@@ -222,6 +232,8 @@ bool eng_run_units(build *b)
     eng_checkers_start(b, &c);
     bool threaded = c.nthreads > 0, live = true;
     XXH3_state_t *st = threaded ? NULL : XXH3_createState();
+    buildtrace_checker ck;   /* this thread's check lane when it decides the units itself */
+    buildtrace_checker_begin(&ck, threaded ? NULL : b->trace);
     size_t applied = 0;
     bool ok = true;
     for (;;) {
@@ -237,9 +249,12 @@ bool eng_run_units(build *b)
             size_t k = 0;
             for (; k < APPLY_CHUNK && applied < b->nunits; k++) {
                 unit *u = &b->units[applied];
-                if (!threaded)
+                if (!threaded) {
+                    uint64_t begin = buildtrace_now(b->trace);
                     eng_check_unit(b, u, st);   /* no thread could be started: decide here */
-                else if (!atomic_load(&u->decided))
+                    buildtrace_checker_unit(&ck, u->rel, begin, u->outcome == OUT_CACHED,
+                                            u->outcome == OUT_UPTODATE);
+                } else if (!atomic_load(&u->decided))
                     break;
                 apply_outcome(b, &q, applied++);
             }
@@ -270,11 +285,20 @@ bool eng_run_units(build *b)
     }
     if (live)
         eng_checkers_stop(&c);
+    buildtrace_checker_end(&ck);
     slotlimit_leave(&b->eng->slots, &b->waiter);   /* a slot set aside for us goes to the next build */
     if (st)
         XXH3_freeState(st);
     free(q.idx);
     return ok;
+}
+
+/* A link command's slice: ends now, its lane given back. */
+static void tool_slice_end(build *b, buildtrace_slice *slice)
+{
+    slice->end_ns = buildtrace_now(b->trace);
+    buildtrace_add(b->trace, slice);
+    buildtrace_lane_give(b->trace, slice->lane);
 }
 
 eng_tool_outcome eng_run_tool(build *b, char *const *argv, char **out, size_t *out_len)
@@ -288,8 +312,13 @@ eng_tool_outcome eng_run_tool(build *b, char *const *argv, char **out, size_t *o
         runner_wait(b->batch, b->wake_fd, 100, NULL, 0);
     }
     runner_command cmd = {.argv = argv, .cwd = b->P.root, .envp = b->envp};
+    buildtrace_slice slice = {.name = buildtrace_keep_name(b->trace, path_basename(argv[0])),
+                              .cat = BUILDTRACE_TOOL, .lane_kind = BUILDTRACE_LANE_SLOT,
+                              .lane = buildtrace_lane_take(b->trace), .begin_ns = buildtrace_now(b->trace)};
     int rc = runner_start(b->batch, &cmd);
     if (rc < 0) {
+        slice.outcome = "failed";
+        tool_slice_end(b, &slice);
         slotlimit_release(&b->eng->slots);
         *out = xasprintf("%s: error: cannot run: %s\n", argv[0], strerror(-rc));
         *out_len = strlen(*out);
@@ -299,13 +328,17 @@ eng_tool_outcome eng_run_tool(build *b, char *const *argv, char **out, size_t *o
     while (runner_wait(b->batch, b->wake_fd, 100, &res, 1) <= 0) {
         if (eng_should_stop(b)) {
             runner_cancel(b->batch);
+            slice.outcome = "stopped";
+            tool_slice_end(b, &slice);
             slotlimit_release(&b->eng->slots);
             return TOOL_STOPPED;
         }
     }
+    bool ok = runner_result_succeeded(&res);
+    slice.outcome = ok ? "succeeded" : "failed";
+    tool_slice_end(b, &slice);
     slotlimit_release(&b->eng->slots);
     eng_log_text(b, res.output, res.output_len);
-    bool ok = runner_result_succeeded(&res);
     *out = res.output ? res.output : xstrdup("");
     *out_len = res.output_len;
     return ok ? TOOL_SUCCEEDED : TOOL_FAILED;

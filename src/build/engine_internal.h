@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "buildrecord.h"
+#include "buildtrace.h"
 #include "engine.h"
 #include "hashmap.h"
 #include "project.h"
@@ -60,6 +61,7 @@ typedef struct proj_state {
     cJSON *quiet_result;    /* result of the last good build, rewritten as "all up to date" */
     int64_t cfg_size, cfg_mtime, art_size, art_mtime;
     char *root;             /* the project root of the last good watched build (owned): what the watcher covers */
+    char *name;             /* its [project] name (owned): names the quiet answer's timeline */
 } proj_state;
 
 struct engine {
@@ -146,6 +148,7 @@ typedef struct build {
     slot_waiter waiter;
     int wake_fd;
     size_t running;                 /* commands of this build in flight (each holds a slot) */
+    buildtrace *trace;              /* this build's timeline (owned) */
 } build;
 
 /* ------------------------------------------------ engine_toolchain.c */

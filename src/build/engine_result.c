@@ -127,6 +127,9 @@ cJSON *eng_quiet_copy(const cJSON *result)
         cJSON_SetNumberValue(cJSON_GetObjectItem(dist, "fallback"), 0);
         cJSON_ReplaceItemInObject(dist, "failed_hosts", cJSON_CreateArray());
     }
+    /* The quiet answer compiles nothing and gets a timeline of its own. */
+    cJSON_DeleteItemFromObject(q, "trace");
+    cJSON_ReplaceItemInObject(q, "slowest", cJSON_CreateArray());
     cJSON *t = cJSON_GetObjectItem(q, "timings_ms");
     cJSON_SetNumberValue(cJSON_GetObjectItem(t, "scan"), 0);
     cJSON_SetNumberValue(cJSON_GetObjectItem(t, "compile"), 0);

@@ -58,10 +58,15 @@ static const cli_option job_clean_options[] = {
     END_OPTIONS,
 };
 
+static const cli_option job_result_options[] = {
+    {"--trace", NULL, "TRACE.json", "write the build's timeline (Chrome trace) there instead of printing the record"},
+    END_OPTIONS,
+};
+
 static const cli_subcommand job_subcommands[] = {
     {"status", "ID", job_status_options, "the job's state: pending, running, completed, failed or cancelled"},
     {"wait", "ID...", job_wait_options, "wait until every job ends"},
-    {"result", "ID", NULL, "the job's record, result and output log as JSON"},
+    {"result", "ID", job_result_options, "the job's record, result and output log as JSON"},
     {"cancel", "ID", NULL, "cancel a pending or running job"},
     {"list", NULL, job_list_options, "a table of the jobs: id, type, priority, state, age, duration"},
     {"clean", NULL, job_clean_options, "forget finished jobs"},
@@ -71,6 +76,7 @@ static const cli_subcommand job_subcommands[] = {
 static const cli_option build_options[] = {
     {"--json", NULL, NULL, "print the job's result JSON instead of progress"},
     {"--priority", NULL, "N", "0 runs first (default 1)"},
+    {"--trace", NULL, "TRACE.json", "write the build's timeline (Chrome trace: Perfetto, chrome://tracing)"},
     NO_START_OPTION,
     END_OPTIONS,
 };
@@ -177,24 +183,28 @@ const cli_command cli_commands[] = {
      "jmake submit jobs.toml\n  jmake submit --type compilation --config ~/src/mylib/jmake.toml --priority 0",
      "[JOBS.toml]", submit_options, NULL, CLI_NEEDS_DAEMONS},
     {"job", cli_job,
-     "job status ID | job wait ID... [--timeout SECONDS] | job result ID | job cancel ID\n"
+     "job status ID | job wait ID... [--timeout SECONDS] | job result ID [--trace TRACE.json] | job cancel ID\n"
      "           | job list [--state STATE] [--limit N] [--after ID] | job clean [--older-than DURATION]",
      "inspect and manage queued jobs",
      "status: pending, running, completed, failed or cancelled (the reason: --json, job result).\n"
      "wait: until every job ends; exit 0 if all completed, 1 if one failed or was cancelled,\n"
      "      4 on timeout; shows progress on a terminal.\n"
-     "result: the job's record, result and output log as JSON.\n"
+     "result: the job's record, result and output log as JSON; --trace writes a build's timeline\n"
+     "      instead (only the last 5 per project are kept).\n"
      "cancel: a pending job at once, a running one within a second (its processes are killed).\n"
      "list: a table of the jobs (--state filters). clean: forget finished jobs (default: all;\n"
      "      --older-than 7d, 12h, 30m, 45s).",
      "jmake job wait build-1 --timeout=2m\n  jmake job list --state failed", NULL, NULL, job_subcommands, 0},
-    {"build", cli_build, "build [DIR] [--json] [--priority N] [--no-start]",
+    {"build", cli_build, "build [DIR] [--json] [--priority N] [--trace TRACE.json] [--no-start]",
      "compile DIR's jmake.toml through the daemons",
      "Submits a compilation job for DIR/jmake.toml (DIR defaults to .), waits, and shows\n"
      "progress (\"[37/120] src/vector.cpp  4.2s\") on a terminal, plain lines on stderr\n"
      "otherwise; the result line goes to stdout. Exit 0 when the library was built, 1 when\n"
      "the build failed (diagnostics printed), 3 when the daemons cannot be reached. Starts the\n"
-     "daemons when none run (see --no-start). --json prints the job's result JSON instead.",
+     "daemons when none run (see --no-start). --json prints the job's result JSON instead.\n"
+     "After more than 50 compiled files it prints the five slowest. --trace writes the build's\n"
+     "timeline (one slice per compile, cache restore, link command and step, on the lane of the\n"
+     "slot that ran it) in the Chrome trace format: open it in ui.perfetto.dev or chrome://tracing.",
      "jmake build\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
     {"watch", cli_watch, "watch add [DIR] | watch remove [DIR] | watch list [--json] [--no-start]",
      "projects the watcher rebuilds on change",

@@ -26,7 +26,7 @@ enum {
  * every command is listed here, and nothing else knows them.
  * Placeholders (value, operands) are the words of the usage line, and they say
  * what completion offers: DAEMON, COMMAND, ID, DIR, F and FILE and JOBS.toml
- * (TOML files), TYPE, STATE, KEY, SHELL, WHEN, PATH (a shared library), SECONDS,
+ * (TOML files), TRACE.json (JSON files), TYPE, STATE, KEY, SHELL, WHEN, PATH (a shared library), SECONDS,
  * DURATION, N. "X..." is one or more, "[X]" at most one, "[X]..." any number.
  * Lists of options and subcommands end with an entry whose name is NULL.
  * The hidden `jmake daemon NAME` and `jmake __complete WORD...` are not commands

@@ -90,6 +90,8 @@ static void complete_placeholder(FILE *out, const char *placeholder, const char 
         fputs("dirs\n", out);
     } else if (strcmp(word, "F") == 0 || strcmp(word, "FILE") == 0 || strcmp(word, "JOBStoml") == 0) {
         fputs("files toml\n", out);
+    } else if (strcmp(word, "TRACEjson") == 0) {
+        fputs("files json\n", out);
     } else if (strcmp(word, "PATH") == 0 || strcmp(word, "LIBso") == 0) {
         fputs("files so\n", out);
     } else if (strcmp(word, "H") == 0 || strcmp(word, "HEADER") == 0) {

@@ -1,5 +1,6 @@
 /* cli_jobs.c - `jmake submit`, `jmake job ...` and `jmake build`: the queue seen from the command line. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildtrace.h"
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
@@ -335,6 +337,68 @@ static cJSON *follow_job(cli *c, jmake_client *client, const char *id, int64_t t
     return final;
 }
 
+/* ---- timelines ---- */
+
+/* Copies the timeline of job's build to dest. The result names a file in the
+ * home (result.trace) that the compilation daemon wrote: the CLI runs on the
+ * same machine as the same user, so it reads it directly. Returns an exit code. */
+static int copy_trace(const cJSON *job, const char *dest)
+{
+    const char *id = str_of(job, "id");
+    const char *src = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "result"), "trace"));
+    if (!src) {
+        fprintf(stderr, "jmake: job %s has no timeline (only compilation jobs that ran keep one)\n", id);
+        return EXIT_JOB_FAILED;
+    }
+    size_t len = 0;
+    char *text = read_file(src, &len);
+    if (!text) {
+        if (errno == ENOENT)
+            fprintf(stderr, "jmake: no timeline kept for job %s (only the last %d per project are kept)\n", id,
+                    BUILDTRACE_KEEP);
+        else
+            fprintf(stderr, "jmake: cannot read the timeline of job %s (%s): %s\n", id, src, strerror(errno));
+        return EXIT_JOB_FAILED;
+    }
+    int rc = write_file_atomic(dest, text, len, 0644);
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "jmake: cannot write %s: %s\n", dest, strerror(-rc));
+        return EXIT_JOB_FAILED;
+    }
+    fflush(stdout);   /* after the result line, also when both go to one pipe */
+    fprintf(stderr, "wrote %s: the timeline of job %s (open it in ui.perfetto.dev or chrome://tracing)\n", dest, id);
+    return EXIT_OK;
+}
+
+/* --trace FILE names a file to write: its folder must exist (told before anything runs). */
+static bool trace_destination_ok(const cli *c)
+{
+    const char *dest = cli_opt(c, "--trace");
+    if (!dest)
+        return true;
+    char *abs = path_absolute(NULL, dest);
+    char *dir = path_dirname(abs);
+    bool ok = dir_exists(dir) && !dir_exists(abs);
+    if (!ok)
+        fprintf(stderr, "jmake %s: --trace: %s\n", c->command->name,
+                dir_exists(abs) ? "names a folder, not a file" : "its folder does not exist");
+    free(dir);
+    free(abs);
+    return ok;
+}
+
+static int job_trace(jmake_client *client, const char *id, const char *dest)
+{
+    int code;
+    cJSON *reply = cli_call(client, id_request("job_result", id), &code);
+    if (!reply)
+        return code;
+    code = copy_trace(cJSON_GetObjectItem(reply, "job"), dest);
+    cJSON_Delete(reply);
+    return code;
+}
+
 /* ---- job ---- */
 
 /* The state word alone (SPEC 3); the reason is in --json and `job result`. */
@@ -534,6 +598,8 @@ int cli_job(cli *c, int argc, char **argv)
     int rc;
     if (strcmp(sub, "status") == 0)
         rc = job_status(client, c, argv[2]);
+    else if (strcmp(sub, "result") == 0 && cli_opt(c, "--trace"))
+        rc = trace_destination_ok(c) ? job_trace(client, argv[2], cli_opt(c, "--trace")) : EXIT_USAGE;
     else if (strcmp(sub, "result") == 0)
         rc = job_simple(client, c, "job_result", argv[2]);
     else if (strcmp(sub, "cancel") == 0)
@@ -579,6 +645,21 @@ static void print_top_suggestion(const cli *c, jmake_client *client, const char 
     free(id);
 }
 
+/* After a build that compiled more than this many files, the five slowest are named. */
+#define SLOWEST_AFTER 50
+
+/* "slowest 5 of 312 compiled:" and one line each, longest first: where a build's time went. */
+static void print_slowest(const cJSON *result)
+{
+    long compiled = (long)num_of(cJSON_GetObjectItem(result, "files"), "compiled");
+    const cJSON *list = cJSON_GetObjectItem(result, "slowest");
+    if (compiled <= SLOWEST_AFTER || cJSON_GetArraySize(list) == 0)
+        return;
+    printf("slowest %d of %ld compiled:\n", cJSON_GetArraySize(list), compiled);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list) printf("  %6.2f s  %s\n", num_of(e, "ms") / 1000.0, str_of(e, "file"));
+}
+
 static void print_build_summary(const cli *c, const cJSON *job)
 {
     const cJSON *result = cJSON_GetObjectItem(job, "result");
@@ -617,6 +698,7 @@ static void print_build_summary(const cli *c, const cJSON *job)
             printf("%d of %ld %s failed; log: %s\n", failed, total, cli_plural(total, "file", "files"),
                    str_of(job, "log_path"));
     }
+    print_slowest(result);
 }
 
 int cli_build(cli *c, int argc, char **argv)
@@ -624,6 +706,8 @@ int cli_build(cli *c, int argc, char **argv)
     long priority = 1;
     if (!number_option(c, "--priority", 0, &priority))
         return cli_usage("build");
+    if (!trace_destination_ok(c))
+        return EXIT_USAGE;
     const char *dir = argc > 1 ? argv[1] : ".";
     char *abs = path_absolute(NULL, dir);
     bool named_file = strcmp(path_extension(abs), ".toml") == 0;
@@ -688,6 +772,11 @@ int cli_build(cli *c, int argc, char **argv)
                 print_top_suggestion(c, client, id);
         }
         code = strcmp(str_of(job, "state"), "completed") == 0 ? EXIT_OK : EXIT_JOB_FAILED;
+        if (cli_opt(c, "--trace")) {
+            int traced = copy_trace(job, cli_opt(c, "--trace"));
+            if (code == EXIT_OK)
+                code = traced;
+        }
         cJSON_Delete(job);
     }
     jmake_free(id);

@@ -103,6 +103,7 @@ typedef struct compilation_state {
     engine *eng;
     runner *runner;     /* the distcc runner with [distributed] engine = "distcc", else NULL; owned */
     char *state_dir;
+    char *trace_dir;    /* home/traces: each build's timeline, the last few per project */
 } compilation_state;
 
 /* [distributed] engine = "distcc": compiles go through distcc, with
@@ -136,6 +137,7 @@ void *worker_compilation_state_new(const jm_config *cfg, const char *home)
     compilation_state *s = xcalloc(1, sizeof *s);
     s->state_dir = home_state_dir(home);
     mkdir_p(s->state_dir, 0700);
+    s->trace_dir = path_join(home, "traces");
     s->runner = distributed_runner(cfg, s->state_dir);
     engine_options options = {
         .state_dir = s->state_dir,
@@ -147,6 +149,7 @@ void *worker_compilation_state_new(const jm_config *cfg, const char *home)
         .incremental = cfg->compilation.incremental_builds,
         .llvm_toolchain_path = cfg->llvm.toolchain_path,
         .runner = s->runner,
+        .trace_dir = s->trace_dir,
     };
     s->eng = engine_new(&options);
     return s;
@@ -160,6 +163,7 @@ void worker_compilation_state_free(void *state)
     engine_free(s->eng);
     runner_free(s->runner);   /* after the engine, which borrows it */
     free(s->state_dir);
+    free(s->trace_dir);
     free(s);
 }
 
@@ -205,7 +209,8 @@ worker_outcome worker_run_compilation(worker_job *job)
                      .log_path = job->log_path,
                      .progress = compilation_progress,
                      .progress_ctx = job,
-                     .cancel = &job->cancel};
+                     .cancel = &job->cancel,
+                     .job_id = job->id};
     cJSON *result = NULL;
     char *reason = NULL;
     /* The engine makes a second build of the same project wait (cancel included). */
