@@ -71,7 +71,7 @@ if(JMAKE_CI AND NOT VALGRIND AND NOT JMAKE_SANITIZE)
 endif()
 if(VALGRIND AND NOT JMAKE_SANITIZE)
   # test_jobstore is left to the ASan build: its 100,000-row case takes minutes under valgrind.
-  foreach(test_name test_toml test_config test_project test_jobfile test_depfile test_objcache test_log test_discovery test_walk)
+  foreach(test_name test_toml test_config test_project test_jobfile test_depfile test_objcache test_log test_discovery test_walk test_suggest test_buildtrace)
     if(TARGET ${test_name})
       add_test(NAME valgrind.${test_name}
                COMMAND ${VALGRIND} --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
