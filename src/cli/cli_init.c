@@ -536,6 +536,13 @@ int cli_init(cli *c, int argc, char **argv)
     char *exclude_text = exclude_value(exclude);
     if (exclude_text)
         want(&w, "compile", "exclude", exclude_text);
+    /* A define a source refuses to compile without (spdlog: SPDLOG_COMPILED_LIB). */
+    const cJSON *def;
+    cJSON_ArrayForEach(def, cJSON_GetObjectItem(sugg, "defines"))
+    {
+        if (cJSON_IsString(def))
+            want(&w, "compile.defines", def->valuestring, xstrdup("true"));
+    }
     want(&w, "binary", "library_type", toml_string("shared"));
     char *libname = xasprintf("lib%s.so", name);
     want(&w, "binary", "library_name", toml_string(libname));

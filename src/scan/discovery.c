@@ -347,6 +347,7 @@ typedef struct file_info {
     char *dir;        /* owned; "" for files at root */
     strvec includes;  /* owned; delimiter-prefixed names */
     suggest_text_role text_role; /* sources only: main(), a module unit, or plain */
+    strvec required;  /* owned; sources only: the defines it demands ("#ifndef X" + "#error") */
 } file_info;
 
 /* Index of every project file by base name, for finding which files a name
@@ -610,6 +611,7 @@ static cJSON *suggestion(const scan_state *st, const file_info *files, const str
         f->path = files[i].path;
         f->text_role = files[i].text_role;
         f->includes = &edges_of[i];
+        f->required = &files[i].required;
     }
     strvec globs = {0}, why = {0};
     suggest_excludes(facts, nfacts, source, &globs, &why);
@@ -626,6 +628,10 @@ static cJSON *suggestion(const scan_state *st, const file_info *files, const str
     char *lib = xasprintf("lib%s.so", name);
     cJSON_AddStringToObject(sugg, "library_name", lib);
     cJSON_AddItemToObject(sugg, "generated_headers", generated_headers(st, external));
+    strvec defines = {0};
+    suggest_required_defines(facts, nfacts, source, &globs, &defines);
+    cJSON_AddItemToObject(sugg, "defines", string_array(&defines));
+    strvec_free(&defines);
     cJSON *exclude = cJSON_AddArrayToObject(sugg, "exclude");
     for (size_t i = 0; i < globs.n; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -700,7 +706,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
         if (buf) {
             parse_includes(buf, len, &files[i].includes);
             if (srcscan_language(known[i]) != SRC_NONE)
-                files[i].text_role = suggest_classify_text(buf, len);
+                files[i].text_role = suggest_classify_text(buf, len, &files[i].required);
         }
         else
             strvec_push_owned(&st.warnings, xasprintf("cannot read %s: %s", known[i], strerror(errno)));
@@ -780,6 +786,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     for (size_t i = 0; i < nknown; i++) {
         free(files[i].dir);
         strvec_free(&files[i].includes);
+        strvec_free(&files[i].required);
     }
     free(files);
     free(index);

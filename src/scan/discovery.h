@@ -11,7 +11,8 @@
  *   are included by their path relative to that folder), binaries[] {path,
  *   kind: shared|static|executable|object|relocatable}, include_graph {file: [resolved includes]},
  *   counts {sources, headers, binaries}, suggested {name, source, include[],
- *   library_name, exclude [{glob, why}], generated_headers [{header, template}]}
+ *   library_name, exclude [{glob, why}], generated_headers [{header, template}],
+ *   defines [] (macros a library source demands with #ifndef + #error)}
  *   (what a library of this folder builds, and what its configure step must make: suggest.h)
  * Paths are relative to root. cancel (may be NULL) is polled; when set the
  * scan stops and returns -1 with "cancelled". Returns 0 with *result (caller

@@ -21,9 +21,20 @@ typedef struct code_scan {
     const char *p, *end;
     bool line_start;    /* nothing but blanks since the last newline */
     int if_depth;       /* #if nesting: a main() inside "#ifdef MAKECRCH" is not the file's */
+    char *unless;       /* owned: NAME of an "#ifndef NAME" just read, until the next directive */
+    strvec *required;   /* borrowed, may be NULL: names an "#ifndef NAME" + "#error" demands */
 } code_scan;
 
-/* Follows the #if nesting through the directive starting at p ("#  ifdef X"). */
+/* Whether NAME is the user's to define: identifiers starting with an
+ * underscore are the compiler's and the C library's (__cplusplus, _WIN32). */
+static bool is_user_macro(const char *name, size_t n)
+{
+    return n > 0 && name[0] != '_';
+}
+
+/* Follows the #if nesting through the directive starting at p ("#  ifdef X"),
+ * and notes "#ifndef NAME" directly followed by "#error": the file refuses
+ * to compile unless NAME is defined (spdlog's SPDLOG_COMPILED_LIB). */
 static void track_conditional(code_scan *s, const char *p, const char *eol)
 {
     p++;
@@ -32,11 +43,26 @@ static void track_conditional(code_scan *s, const char *p, const char *eol)
     size_t n = 0;
     while (p + n < eol && is_ident(p[n]))
         n++;
-    if ((n == 2 && memcmp(p, "if", 2) == 0) || (n == 5 && memcmp(p, "ifdef", 5) == 0) ||
-        (n == 6 && memcmp(p, "ifndef", 6) == 0))
+    char *unless = s->unless;
+    s->unless = NULL;
+    if (n == 5 && memcmp(p, "error", 5) == 0 && unless && s->required && !strvec_contains(s->required, unless))
+        strvec_push(s->required, unless);
+    free(unless);
+    if ((n == 2 && memcmp(p, "if", 2) == 0) || (n == 5 && memcmp(p, "ifdef", 5) == 0)) {
         s->if_depth++;
-    else if (n == 5 && memcmp(p, "endif", 5) == 0 && s->if_depth > 0)
+    } else if (n == 6 && memcmp(p, "ifndef", 6) == 0) {
+        s->if_depth++;
+        const char *name = p + n;
+        while (name < eol && (*name == ' ' || *name == '\t'))
+            name++;
+        size_t ln = 0;
+        while (name + ln < eol && is_ident(name[ln]))
+            ln++;
+        if (is_user_macro(name, ln))
+            s->unless = xstrndup(name, ln);
+    } else if (n == 5 && memcmp(p, "endif", 5) == 0 && s->if_depth > 0) {
         s->if_depth--;
+    }
 }
 
 /* Moves past blanks, comments, literals and directives up to the next
@@ -81,6 +107,8 @@ static bool next_token(code_scan *s, bool *first_on_line)
         } else {
             *first_on_line = s->line_start;
             s->line_start = false;
+            free(s->unless);    /* code between "#ifndef NAME" and "#error": not the pattern */
+            s->unless = NULL;
             return true;
         }
     }
@@ -100,9 +128,9 @@ static bool is_macro_name(const char *tok, size_t n)
     return n > 0;
 }
 
-suggest_text_role suggest_classify_text(const char *buf, size_t len)
+/* Reads tokens until the text's role is known (or the end). */
+static suggest_text_role scan_roles(code_scan *s)
 {
-    code_scan s = {buf, buf + len, true, 0};
     const char *prev = NULL;        /* the identifier before the current one */
     size_t prev_n = 0;
     bool prev_first = false;        /* it began its line */
@@ -111,20 +139,20 @@ suggest_text_role suggest_classify_text(const char *buf, size_t len)
     size_t tokens = 0;
     bool first_was_export = false;
     bool first;
-    while (next_token(&s, &first)) {
-        if (!is_ident(*s.p)) {
+    while (next_token(s, &first)) {
+        if (!is_ident(*s->p)) {
             /* Punctuation: "main" must be followed by "(" and preceded by
                its return type at the start of a line, as definitions are
                written; a call such as "x = main(" is preceded by "=". */
-            s.p++;
+            s->p++;
             prev = NULL;
             tokens++;
             continue;
         }
-        const char *tok = s.p;
-        while (s.p < s.end && is_ident(*s.p))
-            s.p++;
-        size_t n = (size_t)(s.p - tok);
+        const char *tok = s->p;
+        while (s->p < s->end && is_ident(*s->p))
+            s->p++;
+        size_t n = (size_t)(s->p - tok);
         /* A module unit starts with "module;" / "module name;" or "export module". */
         if (tokens == 0 && token_is(tok, n, "module"))
             return SUGGEST_TEXT_MODULE;
@@ -135,11 +163,11 @@ suggest_text_role suggest_classify_text(const char *buf, size_t len)
         bool type_before = prev && prev_first && (token_is(prev, prev_n, "int") || token_is(prev, prev_n, "void"));
         if (token_is(tok, n, "LLVMFuzzerTestOneInput") && (type_before || prev_after_type))
             return SUGGEST_TEXT_FUZZER;
-        if (token_is(tok, n, "main") && (type_before || prev_after_type) && s.if_depth == 0) {
-            const char *q = s.p;
-            while (q < s.end && isspace((unsigned char)*q))
+        if (token_is(tok, n, "main") && (type_before || prev_after_type) && s->if_depth == 0) {
+            const char *q = s->p;
+            while (q < s->end && isspace((unsigned char)*q))
                 q++;
-            if (q < s.end && *q == '(')
+            if (q < s->end && *q == '(')
                 return SUGGEST_TEXT_MAIN;
         }
         prev_after_type = type_before && is_macro_name(tok, n);
@@ -149,6 +177,18 @@ suggest_text_role suggest_classify_text(const char *buf, size_t len)
         tokens++;
     }
     return SUGGEST_TEXT_PLAIN;
+}
+
+suggest_text_role suggest_classify_text(const char *buf, size_t len, strvec *required_defines)
+{
+    code_scan s = {buf, buf + len, true, 0, NULL, required_defines};
+    suggest_text_role role = scan_roles(&s);
+    /* A role is known before the end: the rest is still read for the defines. */
+    bool first;
+    while (required_defines && next_token(&s, &first))
+        s.p++;
+    free(s.unless);
+    return role;
 }
 
 /* ---- folders ------------------------------------------------------------ */
@@ -409,6 +449,18 @@ void suggest_excludes(const suggest_source_facts *facts, size_t count, const cha
                                                     : "tests, examples or docs");
     }
     strvec_free(&sides);
+}
+
+void suggest_required_defines(const suggest_source_facts *facts, size_t count, const char *source_folder,
+                              const strvec *excluded, strvec *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (!facts[i].required || !in_library(&facts[i], source_folder) || strvec_contains(excluded, facts[i].path))
+            continue;
+        for (size_t k = 0; k < facts[i].required->n; k++)
+            if (!strvec_contains(out, facts[i].required->v[k]))
+                strvec_push(out, facts[i].required->v[k]);
+    }
 }
 
 bool suggest_is_system_shim(const char *dir, const strvec *headers)

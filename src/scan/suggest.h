@@ -16,7 +16,10 @@ typedef enum suggest_text_role {
     SUGGEST_TEXT_FUZZER,     /* defines LLVMFuzzerTestOneInput: a libFuzzer target */
 } suggest_text_role;
 
-suggest_text_role suggest_classify_text(const char *buf, size_t len);
+/* The role of a source's text; required_defines (may be NULL) gets the
+ * macros the file demands with "#ifndef NAME" + "#error" (names starting
+ * with '_' are the compiler's and never count), each once. */
+suggest_text_role suggest_classify_text(const char *buf, size_t len, strvec *required_defines);
 
 /* Folders whose sources are not the library's by convention: test, tests,
  * testes, testing, unittests, example(s), sample(s), demo(s), bench,
@@ -46,6 +49,7 @@ typedef struct suggest_source_facts {
     const char *path;            /* borrowed, relative to the root */
     suggest_text_role text_role;
     const strvec *includes;      /* borrowed: the project files it #includes (relative to the root) */
+    const strvec *required;      /* borrowed, may be NULL: the defines it demands (suggest_classify_text) */
 } suggest_source_facts;
 
 /* The [compile] exclude globs for a library of source_folder (appended to
@@ -60,6 +64,12 @@ typedef struct suggest_source_facts {
  * there is no library to keep them out of. */
 void suggest_excludes(const suggest_source_facts *facts, size_t count, const char *source_folder, strvec *globs,
                       strvec *why);
+
+/* The defines the library's sources demand (appended to out, each once):
+ * those of every source in the library folder that excluded (the globs of
+ * suggest_excludes) does not leave out. */
+void suggest_required_defines(const suggest_source_facts *facts, size_t count, const char *source_folder,
+                              const strvec *excluded, strvec *out);
 
 /* Whether an include folder (relative to the root) would stand in for the
  * system's own headers: it holds a C standard header by name (stddef.h,

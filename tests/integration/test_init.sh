@@ -89,7 +89,7 @@ printf '#include "lib.h"\n#include "table.c"\nint lib_twice(int a) { return a * 
 printf 'static const int table[] = {0, 2};\n' > "$WORK/real/table.c"
 printf '#include "add.c"\n#include "twice.c"\n' > "$WORK/real/onelib.c"
 printf '#include <stdio.h>\n#include "lib.h"\nint\nmain(void) { printf("%%d\\n", lib_add(1, 2)); return 0; }\n' > "$WORK/real/prog.c"
-printf '#ifdef MAKETABLE\nint main(void) { return 0; }\n#endif\nint lib_gen(void) { return 1; }\n' > "$WORK/real/gen.c"
+printf '#ifndef REAL_COMPILED_LIB\n#  error define REAL_COMPILED_LIB to build the library\n#endif\n#ifdef MAKETABLE\nint main(void) { return 0; }\n#endif\nint lib_gen(void) { return 1; }\n' > "$WORK/real/gen.c"
 printf '#include "../lib.h"\nint main(void) { return lib_add(1, 1) - 2; }\n' > "$WORK/real/testes/t.c"
 printf '#include <windows.h>\nint port(void) { return 0; }\n' > "$WORK/real/win32/port.c"
 printf '#include <zip_only_here.h>\nint unz(void) { return 0; }\n' > "$WORK/real/contrib/minizip/unzip.c"
@@ -104,6 +104,8 @@ for entry in '"prog.c",.*# defines main()' '"onelib.c",.*# includes other source
              '"win32/\*\*",.*# another platform.s port' '"contrib/\*\*",.*# another project.s code'; do
     check "exclude entry $entry" grep -q "$entry" "$WORK/real/jmake.toml"
 done
+check "the define a source demands with #ifndef + #error is written" \
+    grep -Pzq '\[compile\.defines\]\nREAL_COMPILED_LIB = true\n' "$WORK/real/jmake.toml"
 check "a main() under #ifdef keeps its file in" lacks "$(cat "$WORK/real/jmake.toml")" '"gen.c"'
 check "the written file builds" jm build "$WORK/real"
 syms=$(nm -D --defined-only "$WORK/real/build/libreal.so")

@@ -14,7 +14,7 @@
 
 static suggest_text_role classify(const char *text)
 {
-    return suggest_classify_text(text, strlen(text));
+    return suggest_classify_text(text, strlen(text), NULL);
 }
 
 static void test_main_is_found_where_it_is_defined(void **state)
@@ -53,6 +53,38 @@ static void test_module_units(void **state)
     assert_int_equal(classify("#include \"a.h\"\nexport int f();\n"), SUGGEST_TEXT_PLAIN);
     assert_int_equal(classify("#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }\n"),
                      SUGGEST_TEXT_FUZZER);
+}
+
+/* The defines text demands, as "A,B," (caller frees). */
+static char *required_of(const char *text)
+{
+    strvec req = {0};
+    suggest_classify_text(text, strlen(text), &req);
+    char *out = xstrdup("");
+    for (size_t i = 0; i < req.n; i++) {
+        char *next = xasprintf("%s%s,", out, req.v[i]);
+        free(out);
+        out = next;
+    }
+    strvec_free(&req);
+    return out;
+}
+
+static void test_required_defines(void **state)
+{
+    (void)state;
+    char *r = required_of("// spdlog\n#ifndef SPDLOG_COMPILED_LIB\n    #error Please define SPDLOG_COMPILED_LIB\n#endif\n"
+                          "#include <spdlog/common-inl.h>\nint main(void) { return 0; }\n");
+    assert_string_equal(r, "SPDLOG_COMPILED_LIB,");
+    free(r);
+    /* An include guard, a platform check on the compiler's own macros, and code in between: none. */
+    r = required_of("#ifndef A_H\n#define A_H\n#endif\n#ifndef __linux__\n#error linux only\n#endif\n"
+                    "#ifndef _WIN32\n# error no\n#endif\n#ifndef HAVE_X\nint x;\n#error later\n#endif\n");
+    assert_string_equal(r, "");
+    free(r);
+    r = required_of("#ifndef NEED_A\n#error a\n#endif\n#ifndef NEED_A\n#error again\n#endif\n# ifndef NEED_B\n#  error b\n# endif\n");
+    assert_string_equal(r, "NEED_A,NEED_B,");
+    free(r);
 }
 
 static void sv(strvec *v, const char *const *items)
@@ -116,11 +148,11 @@ static void test_excludes(void **state)
     sv(&one, (const char *const[]){"tables.c", NULL});
     sv(&mock, (const char *const[]){"src/os.c", NULL});
     suggest_source_facts lua[] = {
-        {"lapi.c", SUGGEST_TEXT_PLAIN, &none},    {"lcode.c", SUGGEST_TEXT_PLAIN, &none},
-        {"lua.c", SUGGEST_TEXT_MAIN, &none},      {"onelua.c", SUGGEST_TEXT_PLAIN, &unity},
-        {"testes/lib1.c", SUGGEST_TEXT_PLAIN, &none}, {"win32/port.c", SUGGEST_TEXT_PLAIN, &none},
-        {"contrib/z.c", SUGGEST_TEXT_PLAIN, &none}, {"gen.c", SUGGEST_TEXT_PLAIN, &one},
-        {"tables.c", SUGGEST_TEXT_PLAIN, &none},  {"mod.cc", SUGGEST_TEXT_MODULE, &none},
+        {"lapi.c", SUGGEST_TEXT_PLAIN, &none, NULL},    {"lcode.c", SUGGEST_TEXT_PLAIN, &none, NULL},
+        {"lua.c", SUGGEST_TEXT_MAIN, &none, NULL},      {"onelua.c", SUGGEST_TEXT_PLAIN, &unity, NULL},
+        {"testes/lib1.c", SUGGEST_TEXT_PLAIN, &none, NULL}, {"win32/port.c", SUGGEST_TEXT_PLAIN, &none, NULL},
+        {"contrib/z.c", SUGGEST_TEXT_PLAIN, &none, NULL}, {"gen.c", SUGGEST_TEXT_PLAIN, &one, NULL},
+        {"tables.c", SUGGEST_TEXT_PLAIN, &none, NULL},  {"mod.cc", SUGGEST_TEXT_MODULE, &none, NULL},
     };
     char *t = excludes_text(lua, sizeof lua / sizeof lua[0], ".");
     assert_string_equal(t, "lua.c=defines main();onelua.c=includes other sources;tables.c=included by another source;"
@@ -130,25 +162,25 @@ static void test_excludes(void **state)
 
     /* A test that includes the source it mocks does not make that source a fragment. */
     suggest_source_facts fmt[] = {
-        {"src/os.c", SUGGEST_TEXT_PLAIN, &none},
-        {"src/format.c", SUGGEST_TEXT_PLAIN, &none},
-        {"test/posix-mock-test.c", SUGGEST_TEXT_MAIN, &mock},
+        {"src/os.c", SUGGEST_TEXT_PLAIN, &none, NULL},
+        {"src/format.c", SUGGEST_TEXT_PLAIN, &none, NULL},
+        {"test/posix-mock-test.c", SUGGEST_TEXT_MAIN, &mock, NULL},
     };
     t = excludes_text(fmt, 3, "src");
     assert_string_equal(t, "");
     free(t);
 
     /* Every source a program: they stay (there is no library to keep them out of). */
-    suggest_source_facts tools[] = {{"a.c", SUGGEST_TEXT_MAIN, &none}, {"b.c", SUGGEST_TEXT_MAIN, &none}};
+    suggest_source_facts tools[] = {{"a.c", SUGGEST_TEXT_MAIN, &none, NULL}, {"b.c", SUGGEST_TEXT_MAIN, &none, NULL}};
     t = excludes_text(tools, 2, ".");
     assert_string_equal(t, "");
     free(t);
 
     /* Folders inside the library folder: side ones anywhere, vendored ones kept below src/. */
     suggest_source_facts nested[] = {
-        {"src/a.c", SUGGEST_TEXT_PLAIN, &none},
-        {"src/tests/t.c", SUGGEST_TEXT_PLAIN, &none},
-        {"src/third_party/x.c", SUGGEST_TEXT_PLAIN, &none},
+        {"src/a.c", SUGGEST_TEXT_PLAIN, &none, NULL},
+        {"src/tests/t.c", SUGGEST_TEXT_PLAIN, &none, NULL},
+        {"src/third_party/x.c", SUGGEST_TEXT_PLAIN, &none, NULL},
     };
     t = excludes_text(nested, 3, "src");
     assert_string_equal(t, "src/tests/**=tests, examples or docs;");
@@ -163,13 +195,13 @@ static void test_include_dirs(void **state)
     (void)state;
     strvec none = {0}, uses_helpers = {0}, excluded = {0};
     sv(&uses_helpers, (const char *const[]){"tests/helpers/h.h", NULL});
-    suggest_source_facts lib[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &none}};
+    suggest_source_facts lib[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &none, NULL}};
     assert_true(suggest_keeps_include_dir("include", "src", lib, 1, &excluded));
     assert_true(suggest_keeps_include_dir("src", "src", lib, 1, &excluded));
     assert_false(suggest_keeps_include_dir("test/gtest", "src", lib, 1, &excluded));
     assert_false(suggest_keeps_include_dir("tests/unity/src", ".", lib, 1, &excluded));
     /* Unless the library itself includes something there. */
-    suggest_source_facts needs[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &uses_helpers}};
+    suggest_source_facts needs[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &uses_helpers, NULL}};
     assert_true(suggest_keeps_include_dir("tests/helpers", "src", needs, 1, &excluded));
     /* ... and is not itself left out. */
     strvec_push(&excluded, "src/a.c");
@@ -177,7 +209,7 @@ static void test_include_dirs(void **state)
     /* Never another platform's folder, even when the library includes its header. */
     strvec uses_port = {0};
     sv(&uses_port, (const char *const[]){"android/jansson_config.h", NULL});
-    suggest_source_facts port[] = {{"src/load.c", SUGGEST_TEXT_PLAIN, &uses_port}};
+    suggest_source_facts port[] = {{"src/load.c", SUGGEST_TEXT_PLAIN, &uses_port, NULL}};
     strvec_free(&excluded);
     assert_false(suggest_keeps_include_dir("android", "src", port, 1, &excluded));
     strvec_free(&uses_port);
@@ -235,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_main_is_found_where_it_is_defined),
         cmocka_unit_test(test_main_elsewhere_does_not_count),
         cmocka_unit_test(test_module_units),
+        cmocka_unit_test(test_required_defines),
         cmocka_unit_test(test_source_folder),
         cmocka_unit_test(test_excludes),
         cmocka_unit_test(test_include_dirs),
