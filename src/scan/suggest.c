@@ -384,10 +384,17 @@ static bool in_library(const suggest_source_facts *f, const char *source_folder)
     return side == NULL;
 }
 
-/* Whether a source of the library that includes no other source includes f. */
+/* Whether f is a fragment: it includes nothing itself (a table, a list of
+ * cases), and a source of the library that includes no other source includes
+ * it. A source with includes of its own is a unit even when another includes
+ * it for its shared parts (lz4hc.c includes lz4.c under LZ4_COMMONDEFS_ONLY):
+ * leaving it out would lose its functions without a word, while keeping a
+ * real fragment fails loudly (defined twice). */
 static bool is_fragment(const suggest_source_facts *facts, size_t count, const suggest_source_facts *f,
                         const char *source_folder)
 {
+    if (f->includes && f->includes->n > 0)
+        return false;
     for (size_t i = 0; i < count; i++)
         if (&facts[i] != f && in_library(&facts[i], source_folder) && sources_included(&facts[i]) == 1 &&
             strvec_contains(facts[i].includes, f->path))

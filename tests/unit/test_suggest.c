@@ -170,6 +170,20 @@ static void test_excludes(void **state)
     assert_string_equal(t, "");
     free(t);
 
+    /* A source with includes of its own stays a unit when another includes it (lz4hc.c includes lz4.c). */
+    strvec lz4_includes = {0}, includes_lz4 = {0};
+    sv(&lz4_includes, (const char *const[]){"lib/lz4.h", NULL});
+    sv(&includes_lz4, (const char *const[]){"lib/lz4hc.h", "lib/lz4.c", NULL});
+    suggest_source_facts lz4[] = {
+        {"lib/lz4.c", SUGGEST_TEXT_PLAIN, &lz4_includes, NULL},
+        {"lib/lz4hc.c", SUGGEST_TEXT_PLAIN, &includes_lz4, NULL},
+    };
+    t = excludes_text(lz4, 2, "lib");
+    assert_string_equal(t, "");
+    free(t);
+    strvec_free(&lz4_includes);
+    strvec_free(&includes_lz4);
+
     /* Every source a program: they stay (there is no library to keep them out of). */
     suggest_source_facts tools[] = {{"a.c", SUGGEST_TEXT_MAIN, &none, NULL}, {"b.c", SUGGEST_TEXT_MAIN, &none, NULL}};
     t = excludes_text(tools, 2, ".");
