@@ -347,7 +347,7 @@ typedef struct file_info {
     char *dir;        /* owned; "" for files at root */
     strvec includes;  /* owned; delimiter-prefixed names */
     suggest_text_role text_role; /* sources only: main(), a module unit, or plain */
-    strvec required;  /* owned; sources only: the defines it demands ("#ifndef X" + "#error") */
+    suggest_macros macros; /* owned: the macros its directives demand and define */
 } file_info;
 
 /* Index of every project file by base name, for finding which files a name
@@ -611,7 +611,7 @@ static cJSON *suggestion(const scan_state *st, const file_info *files, const str
         f->path = files[i].path;
         f->text_role = files[i].text_role;
         f->includes = &edges_of[i];
-        f->required = &files[i].required;
+        f->required = &files[i].macros.required;
     }
     strvec globs = {0}, why = {0};
     suggest_excludes(facts, nfacts, source, &globs, &why);
@@ -628,8 +628,12 @@ static cJSON *suggestion(const scan_state *st, const file_info *files, const str
     char *lib = xasprintf("lib%s.so", name);
     cJSON_AddStringToObject(sugg, "library_name", lib);
     cJSON_AddItemToObject(sugg, "generated_headers", generated_headers(st, external));
-    strvec defines = {0};
-    suggest_required_defines(facts, nfacts, source, &globs, &defines);
+    strvec defines = {0}, defined_anywhere = {0};
+    for (size_t i = 0; i < n; i++)
+        strvec_extend(&defined_anywhere, &files[i].macros.defined);
+    strvec_sort_unique(&defined_anywhere, 0);
+    suggest_required_defines(facts, nfacts, source, &globs, &defined_anywhere, &defines);
+    strvec_free(&defined_anywhere);
     cJSON_AddItemToObject(sugg, "defines", string_array(&defines));
     strvec_free(&defines);
     cJSON *exclude = cJSON_AddArrayToObject(sugg, "exclude");
@@ -705,8 +709,9 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
         char *buf = read_file(full, &len);
         if (buf) {
             parse_includes(buf, len, &files[i].includes);
+            suggest_text_role role = suggest_classify_text(buf, len, &files[i].macros);
             if (srcscan_language(known[i]) != SRC_NONE)
-                files[i].text_role = suggest_classify_text(buf, len, &files[i].required);
+                files[i].text_role = role;
         }
         else
             strvec_push_owned(&st.warnings, xasprintf("cannot read %s: %s", known[i], strerror(errno)));
@@ -786,7 +791,7 @@ int discovery_scan(const char *root, const char *const *skip_dirs, atomic_int *c
     for (size_t i = 0; i < nknown; i++) {
         free(files[i].dir);
         strvec_free(&files[i].includes);
-        strvec_free(&files[i].required);
+        suggest_macros_free(&files[i].macros);
     }
     free(files);
     free(index);

@@ -22,7 +22,7 @@ typedef struct code_scan {
     bool line_start;    /* nothing but blanks since the last newline */
     int if_depth;       /* #if nesting: a main() inside "#ifdef MAKECRCH" is not the file's */
     char *unless;       /* owned: NAME of an "#ifndef NAME" just read, until the next directive */
-    strvec *required;   /* borrowed, may be NULL: names an "#ifndef NAME" + "#error" demands */
+    suggest_macros *macros; /* borrowed, may be NULL */
 } code_scan;
 
 /* Whether NAME is the user's to define: identifiers starting with an
@@ -45,9 +45,21 @@ static void track_conditional(code_scan *s, const char *p, const char *eol)
         n++;
     char *unless = s->unless;
     s->unless = NULL;
-    if (n == 5 && memcmp(p, "error", 5) == 0 && unless && s->required && !strvec_contains(s->required, unless))
-        strvec_push(s->required, unless);
+    if (n == 5 && memcmp(p, "error", 5) == 0 && unless && s->macros && !strvec_contains(&s->macros->required, unless))
+        strvec_push(&s->macros->required, unless);
     free(unless);
+    if (n == 6 && memcmp(p, "define", 6) == 0 && s->macros) {
+        const char *name = p + n;
+        while (name < eol && (*name == ' ' || *name == '\t'))
+            name++;
+        size_t ln = 0;
+        while (name + ln < eol && is_ident(name[ln]))
+            ln++;
+        char *defined = ln ? xstrndup(name, ln) : NULL;
+        if (defined && !strvec_contains(&s->macros->defined, defined))
+            strvec_push(&s->macros->defined, defined);
+        free(defined);
+    }
     if ((n == 2 && memcmp(p, "if", 2) == 0) || (n == 5 && memcmp(p, "ifdef", 5) == 0)) {
         s->if_depth++;
     } else if (n == 6 && memcmp(p, "ifndef", 6) == 0) {
@@ -179,13 +191,19 @@ static suggest_text_role scan_roles(code_scan *s)
     return SUGGEST_TEXT_PLAIN;
 }
 
-suggest_text_role suggest_classify_text(const char *buf, size_t len, strvec *required_defines)
+void suggest_macros_free(suggest_macros *m)
 {
-    code_scan s = {buf, buf + len, true, 0, NULL, required_defines};
+    strvec_free(&m->required);
+    strvec_free(&m->defined);
+}
+
+suggest_text_role suggest_classify_text(const char *buf, size_t len, suggest_macros *macros)
+{
+    code_scan s = {buf, buf + len, true, 0, NULL, macros};
     suggest_text_role role = scan_roles(&s);
-    /* A role is known before the end: the rest is still read for the defines. */
+    /* A role is known before the end: the rest is still read for the macros. */
     bool first;
-    while (required_defines && next_token(&s, &first))
+    while (macros && next_token(&s, &first))
         s.p++;
     free(s.unless);
     return role;
@@ -459,13 +477,14 @@ void suggest_excludes(const suggest_source_facts *facts, size_t count, const cha
 }
 
 void suggest_required_defines(const suggest_source_facts *facts, size_t count, const char *source_folder,
-                              const strvec *excluded, strvec *out)
+                              const strvec *excluded, const strvec *defined_anywhere, strvec *out)
 {
     for (size_t i = 0; i < count; i++) {
         if (!facts[i].required || !in_library(&facts[i], source_folder) || strvec_contains(excluded, facts[i].path))
             continue;
         for (size_t k = 0; k < facts[i].required->n; k++)
-            if (!strvec_contains(out, facts[i].required->v[k]))
+            if (!strvec_contains(out, facts[i].required->v[k]) &&
+                !strvec_contains(defined_anywhere, facts[i].required->v[k]))
                 strvec_push(out, facts[i].required->v[k]);
     }
 }

@@ -16,10 +16,18 @@ typedef enum suggest_text_role {
     SUGGEST_TEXT_FUZZER,     /* defines LLVMFuzzerTestOneInput: a libFuzzer target */
 } suggest_text_role;
 
-/* The role of a source's text; required_defines (may be NULL) gets the
- * macros the file demands with "#ifndef NAME" + "#error" (names starting
- * with '_' are the compiler's and never count), each once. */
-suggest_text_role suggest_classify_text(const char *buf, size_t len, strvec *required_defines);
+/* The macros a file's directives name. */
+typedef struct suggest_macros {
+    strvec required;    /* demanded with "#ifndef NAME" + "#error" (names starting with '_'
+                           are the compiler's and never count), each once */
+    strvec defined;     /* given a value with "#define NAME", each once */
+} suggest_macros;
+
+void suggest_macros_free(suggest_macros *m);
+
+/* The role of a source's text; macros (may be NULL) gets the macros its
+ * directives demand and define. */
+suggest_text_role suggest_classify_text(const char *buf, size_t len, suggest_macros *macros);
 
 /* Folders whose sources are not the library's by convention: test, tests,
  * testes, testing, unittests, example(s), sample(s), demo(s), bench,
@@ -49,7 +57,7 @@ typedef struct suggest_source_facts {
     const char *path;            /* borrowed, relative to the root */
     suggest_text_role text_role;
     const strvec *includes;      /* borrowed: the project files it #includes (relative to the root) */
-    const strvec *required;      /* borrowed, may be NULL: the defines it demands (suggest_classify_text) */
+    const strvec *required;      /* borrowed, may be NULL: the defines it demands (suggest_macros) */
 } suggest_source_facts;
 
 /* The [compile] exclude globs for a library of source_folder (appended to
@@ -67,9 +75,11 @@ void suggest_excludes(const suggest_source_facts *facts, size_t count, const cha
 
 /* The defines the library's sources demand (appended to out, each once):
  * those of every source in the library folder that excluded (the globs of
- * suggest_excludes) does not leave out. */
+ * suggest_excludes) does not leave out, minus those some file of the project
+ * defines itself (zstd's fse_decompress.c checks FSE_FUNCTION_TYPE, which its
+ * includer defines first). defined_anywhere: every name a project file #defines. */
 void suggest_required_defines(const suggest_source_facts *facts, size_t count, const char *source_folder,
-                              const strvec *excluded, strvec *out);
+                              const strvec *excluded, const strvec *defined_anywhere, strvec *out);
 
 /* Whether an include folder (relative to the root) would stand in for the
  * system's own headers: it holds a C standard header by name (stddef.h,

@@ -55,18 +55,24 @@ static void test_module_units(void **state)
                      SUGGEST_TEXT_FUZZER);
 }
 
+static void sv(strvec *v, const char *const *items)
+{
+    for (size_t i = 0; items[i]; i++)
+        strvec_push(v, items[i]);
+}
+
 /* The defines text demands, as "A,B," (caller frees). */
 static char *required_of(const char *text)
 {
-    strvec req = {0};
-    suggest_classify_text(text, strlen(text), &req);
+    suggest_macros m = {0};
+    suggest_classify_text(text, strlen(text), &m);
     char *out = xstrdup("");
-    for (size_t i = 0; i < req.n; i++) {
-        char *next = xasprintf("%s%s,", out, req.v[i]);
+    for (size_t i = 0; i < m.required.n; i++) {
+        char *next = xasprintf("%s%s,", out, m.required.v[i]);
         free(out);
         out = next;
     }
-    strvec_free(&req);
+    suggest_macros_free(&m);
     return out;
 }
 
@@ -85,13 +91,29 @@ static void test_required_defines(void **state)
     r = required_of("#ifndef NEED_A\n#error a\n#endif\n#ifndef NEED_A\n#error again\n#endif\n# ifndef NEED_B\n#  error b\n# endif\n");
     assert_string_equal(r, "NEED_A,NEED_B,");
     free(r);
+
+    /* The names a file defines are read too. */
+    suggest_macros m = {0};
+    const char *text = "#define FSE_FUNCTION_TYPE BYTE\n#  define  FSE_FUNCTION_EXTENSION\n#include \"x.c\"\n";
+    suggest_classify_text(text, strlen(text), &m);
+    assert_int_equal(m.defined.n, 2);
+    assert_string_equal(m.defined.v[0], "FSE_FUNCTION_TYPE");
+    assert_string_equal(m.defined.v[1], "FSE_FUNCTION_EXTENSION");
+    suggest_macros_free(&m);
+
+    /* A demanded name some project file defines is not suggested. */
+    strvec none = {0}, req = {0}, defined = {0}, out = {0};
+    sv(&req, (const char *const[]){"FSE_FUNCTION_TYPE", "SPDLOG_COMPILED_LIB", NULL});
+    sv(&defined, (const char *const[]){"FSE_FUNCTION_TYPE", NULL});
+    suggest_source_facts facts[] = {{"src/a.c", SUGGEST_TEXT_PLAIN, &none, &req}};
+    suggest_required_defines(facts, 1, "src", &none, &defined, &out);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(out.v[0], "SPDLOG_COMPILED_LIB");
+    strvec_free(&req);
+    strvec_free(&defined);
+    strvec_free(&out);
 }
 
-static void sv(strvec *v, const char *const *items)
-{
-    for (size_t i = 0; items[i]; i++)
-        strvec_push(v, items[i]);
-}
 
 static void test_source_folder(void **state)
 {
