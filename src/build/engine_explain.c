@@ -308,7 +308,7 @@ static void command_differences(const build *b, const unit *u, XXH128_hash_t id,
     bool differs = explain_command(b, u, &before, &w);
     if (differs && w.reason == WHY_COMPILER_CHANGED) {
         const char *what = w.text + strlen("compiler changed: ");
-        add_difference(differs_list, text, "compiler", what);
+        add_difference(differs_list, text, "compiler", "compiler");   /* the reason has the details */
         cJSON_AddStringToObject(cJSON_GetArrayItem(differs_list, cJSON_GetArraySize(differs_list) - 1), "text", what);
     } else if (differs) {
         char *t = flags_text(&w.added, &w.removed);

@@ -70,6 +70,7 @@ static const cli_subcommand job_subcommands[] = {
 
 static const cli_option build_options[] = {
     {"--json", NULL, NULL, "print the job's result JSON instead of progress"},
+    {"--explain", NULL, NULL, "after the build, why each file was compiled or restored, and what a cache miss differs in"},
     {"--priority", NULL, "N", "0 runs first (default 1)"},
     NO_START_OPTION,
     END_OPTIONS,
@@ -188,14 +189,18 @@ const cli_command cli_commands[] = {
      "list: a table of the jobs (--state filters). clean: forget finished jobs (default: all;\n"
      "      --older-than 7d, 12h, 30m, 45s).",
      "jmake job wait build-1 --timeout=2m\n  jmake job list --state failed", NULL, NULL, job_subcommands, 0},
-    {"build", cli_build, "build [DIR] [--json] [--priority N] [--no-start]",
+    {"build", cli_build, "build [DIR] [--json] [--explain] [--priority N] [--no-start]",
      "compile DIR's jmake.toml through the daemons",
      "Submits a compilation job for DIR/jmake.toml (DIR defaults to .), waits, and shows\n"
      "progress (\"[37/120] src/vector.cpp  4.2s\") on a terminal, plain lines on stderr\n"
      "otherwise; the result line goes to stdout. Exit 0 when the library was built, 1 when\n"
      "the build failed (diagnostics printed), 3 when the daemons cannot be reached. Starts the\n"
-     "daemons when none run (see --no-start). --json prints the job's result JSON instead.",
-     "jmake build\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
+     "daemons when none run (see --no-start). --json prints the job's result JSON instead.\n"
+     "--explain then prints one line per file that was compiled or restored, with why (no previous\n"
+     "build, source or header changed, flags added or removed, compiler replaced, object missing)\n"
+     "and for a cache miss what the nearest entry for that source differs in; the list is also\n"
+     "the result's \"explain\" (jmake job result ID), at most 1,000 entries.",
+     "jmake build\n  jmake build --explain\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
     {"watch", cli_watch, "watch add [DIR] | watch remove [DIR] | watch list [--json] [--no-start]",
      "projects the watcher rebuilds on change",
      "add: DIR's jmake.toml (DIR defaults to .) is checked as `jmake build` would, then the\n"
