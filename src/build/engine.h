@@ -59,7 +59,9 @@ void engine_free(engine *eng);
  * symbols [] (empty when the build failed), warnings [] ("jmake.toml:LINE:COL:
  * warning: ..." about the configuration), timings_ms {scan, compile, link, total},
  * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
- * cache {hits, misses}; with a runner that sends compiles to other machines
+ * cache {hits, misses}, explain [{file, outcome (compiled | failed | restored),
+ * reason, text, ...}] for every unit that was not up to date (at most 1,000;
+ * explain_omitted counts the rest; docs/ENGINE.md); with a runner that sends compiles to other machines
  * (distcc) also distributed {remote, local, fallback, failed_hosts []}. */
 int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);
 
