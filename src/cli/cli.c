@@ -70,7 +70,7 @@ static const cli_subcommand job_subcommands[] = {
 
 static const cli_option build_options[] = {
     {"--json", NULL, NULL, "print the job's result JSON instead of progress"},
-    {"--explain", NULL, NULL, "after the build, why each file was compiled or restored, and what a cache miss differs in"},
+    {"--explain", NULL, NULL, "after the build: why each file was compiled or restored"},
     {"--priority", NULL, "N", "0 runs first (default 1)"},
     NO_START_OPTION,
     END_OPTIONS,
