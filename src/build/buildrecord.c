@@ -10,15 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "objcache.h"
 #include "util.h"
 
 #define RECORD_MAGIC "JMKB"
 /* 2: symbols of the artifact appended after the compile_commands signature.
-   3: each file also has ctime_ns, inode and device. A version 2 record is
-   read with those left 0, so every file is re-hashed once (the objects stay:
-   unchanged content rebuilds nothing). */
-#define RECORD_VERSION 3u
-#define RECORD_VERSION_NO_CTIME 2u
+   3: each file also has ctime_ns, inode and device.
+   4: a table of distinct commands (compiler and flags) that objects refer to,
+   so a rebuild can say which flag changed. Older records load as "no record"
+   (the cache still serves every object). */
+#define RECORD_VERSION 4u
+#define NO_COMMAND 0xffffffffu
 /* A file whose mtime is this close to "now" may still change within the
    same timestamp tick without its stat changing, so it is re-hashed next time. */
 #define RACY_WINDOW_NS 2000000000ll
@@ -28,6 +30,20 @@ void buildrecord_init(buildrecord *rec)
     memset(rec, 0, sizeof *rec);
     hashmap_init(&rec->files);
     hashmap_init(&rec->objects);
+    hashmap_init(&rec->commands);
+}
+
+void buildrecord_command_clear(br_command *c)
+{
+    free(c->compiler);
+    strvec_free(&c->args);
+    memset(c, 0, sizeof *c);
+}
+
+static void command_free(br_command *c)
+{
+    buildrecord_command_clear(c);
+    free(c);
 }
 
 static void object_free(br_object *o)
@@ -49,8 +65,12 @@ void buildrecord_free(buildrecord *rec)
     pos = 0;
     while (hashmap_next(&rec->objects, &pos, NULL, &v))
         object_free(v);
+    pos = 0;
+    while (hashmap_next(&rec->commands, &pos, NULL, &v))
+        command_free(v);
     hashmap_free(&rec->files);
     hashmap_free(&rec->objects);
+    hashmap_free(&rec->commands);
     strvec_free(&rec->symbols.names);
     memset(rec, 0, sizeof *rec);
 }
@@ -193,7 +213,7 @@ void buildrecord_file_invalidate(buildrecord *rec, const char *path)
     }
 }
 
-br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash,
+br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash, br_command *cmd,
                                   br_file *const *deps, const XXH128_hash_t *dep_hashes, size_t dep_count)
 {
     br_object *o = hashmap_get(&rec->objects, source);
@@ -205,6 +225,7 @@ br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_h
     free(o->deps);
     free(o->dep_hashes);
     o->cmd_hash = cmd_hash;
+    o->cmd = cmd;
     o->dep_count = dep_count;
     o->deps = xmalloc((dep_count ? dep_count : 1) * sizeof *o->deps);
     o->dep_hashes = xmalloc((dep_count ? dep_count : 1) * sizeof *o->dep_hashes);
@@ -226,6 +247,54 @@ void buildrecord_object_remove(buildrecord *rec, const char *source)
     }
 }
 
+XXH128_hash_t buildrecord_command_id(const char *compiler, int64_t size, int64_t mtime_ns, char *const *args,
+                                     size_t nargs)
+{
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_128bits_reset(st);
+    XXH3_128bits_update(st, compiler, strlen(compiler) + 1);
+    int64_t v[2] = {size, mtime_ns};
+    XXH3_128bits_update(st, v, sizeof v);
+    for (size_t i = 0; i < nargs; i++)
+        XXH3_128bits_update(st, args[i], strlen(args[i]) + 1);
+    XXH128_hash_t h = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    return h;
+}
+
+/* Takes ownership of c's strings (c itself is copied). */
+static br_command *command_intern(buildrecord *rec, br_command *c)
+{
+    char key[33];
+    objcache_hex(c->id, key);
+    br_command *have = hashmap_get(&rec->commands, key);
+    if (have) {
+        buildrecord_command_clear(c);
+        return have;
+    }
+    br_command *n = xmalloc(sizeof *n);
+    *n = *c;
+    n->mark = 0;
+    hashmap_put(&rec->commands, key, n);
+    rec->dirty = true;
+    return n;
+}
+
+br_command *buildrecord_command(buildrecord *rec, const char *compiler, int64_t size, int64_t mtime_ns,
+                                char *const *args, size_t nargs)
+{
+    XXH128_hash_t id = buildrecord_command_id(compiler, size, mtime_ns, args, nargs);
+    char key[33];
+    objcache_hex(id, key);
+    br_command *have = hashmap_get(&rec->commands, key);
+    if (have)
+        return have;
+    br_command c = {.id = id, .compiler = xstrdup(compiler), .compiler_size = size, .compiler_mtime_ns = mtime_ns};
+    for (size_t i = 0; i < nargs; i++)
+        strvec_push(&c.args, args[i]);
+    return command_intern(rec, &c);
+}
+
 /* ---- persistence ---- */
 
 static void put32(bytebuf *b, uint32_t v) { bytebuf_put(b, &v, 4); }
@@ -235,6 +304,16 @@ static void putstr(bytebuf *b, const char *s)
     uint32_t n = (uint32_t)strlen(s);
     put32(b, n);
     bytebuf_put(b, s, n);
+}
+
+void buildrecord_command_encode(const br_command *c, bytebuf *out)
+{
+    putstr(out, c->compiler);
+    put64(out, c->compiler_size);
+    put64(out, c->compiler_mtime_ns);
+    put32(out, (uint32_t)c->args.n);
+    for (size_t i = 0; i < c->args.n; i++)
+        putstr(out, c->args.v[i]);
 }
 
 int buildrecord_save(buildrecord *rec, const char *path)
@@ -276,11 +355,42 @@ int buildrecord_save(buildrecord *rec, const char *path)
     }
     strvec_free(&drop);
 
+    /* Commands no object refers to are forgotten the same way. */
+    pos = 0;
+    while (hashmap_next(&rec->commands, &pos, NULL, &v))
+        ((br_command *)v)->mark = 0;
+    uint32_t ncommands = 0;
+    br_command **corder = NULL;
+    size_t corder_cap = 0;
+    pos = 0;
+    while (hashmap_next(&rec->objects, &pos, NULL, &v)) {
+        br_command *c = ((br_object *)v)->cmd;
+        if (!c || c->mark)
+            continue;
+        if (ncommands == corder_cap) {
+            corder_cap = corder_cap ? corder_cap * 2 : 8;
+            corder = xrealloc(corder, corder_cap * sizeof *corder);
+        }
+        corder[ncommands++] = c;
+        c->mark = ncommands;   /* index + 1 */
+    }
+    pos = 0;
+    while (hashmap_next(&rec->commands, &pos, &key, &v))
+        if (!((br_command *)v)->mark)
+            strvec_push(&drop, key);
+    for (size_t i = 0; i < drop.n; i++)
+        command_free(hashmap_remove(&rec->commands, drop.v[i]));
+    strvec_free(&drop);
+
     bytebuf b = {0};
     bytebuf_put(&b, RECORD_MAGIC, 4);
     put32(&b, RECORD_VERSION);
+    put32(&b, ncommands);
     put32(&b, nfiles);
     put32(&b, nobjects);
+    for (uint32_t i = 0; i < ncommands; i++)
+        buildrecord_command_encode(corder[i], &b);
+    free(corder);
     for (uint32_t i = 0; i < nfiles; i++) {
         br_file *f = order[i];
         putstr(&b, f->path);
@@ -298,6 +408,7 @@ int buildrecord_save(buildrecord *rec, const char *path)
         br_object *o = v;
         putstr(&b, o->source);
         bytebuf_put(&b, &o->cmd_hash, 16);
+        put32(&b, o->cmd ? o->cmd->mark - 1 : NO_COMMAND);
         put64(&b, o->obj_size);
         put64(&b, o->obj_mtime_ns);
         put32(&b, (uint32_t)o->dep_count);
@@ -365,6 +476,36 @@ static char *getstr(rbuf *r)
     return s;
 }
 
+/* One command from r into *c (cleared again when r turns out bad). */
+static void get_command(rbuf *r, br_command *c)
+{
+    memset(c, 0, sizeof *c);
+    c->compiler = getstr(r);
+    c->compiler_size = get64(r);
+    c->compiler_mtime_ns = get64(r);
+    uint32_t nargs = get32(r);
+    if (nargs > r->len)
+        r->bad = true;
+    for (uint32_t i = 0; i < nargs && !r->bad; i++) {
+        char *a = getstr(r);
+        if (a)
+            strvec_push_owned(&c->args, a);
+    }
+    if (r->bad || !c->compiler) {
+        buildrecord_command_clear(c);
+        r->bad = true;
+        return;
+    }
+    c->id = buildrecord_command_id(c->compiler, c->compiler_size, c->compiler_mtime_ns, c->args.v, c->args.n);
+}
+
+size_t buildrecord_command_decode(const void *data, size_t len, br_command *c)
+{
+    rbuf r = {data, len, 0, false};
+    get_command(&r, c);
+    return r.bad ? 0 : r.off;
+}
+
 int buildrecord_load(buildrecord *rec, const char *path)
 {
     size_t len = 0;
@@ -379,11 +520,18 @@ int buildrecord_load(buildrecord *rec, const char *path)
         goto bad;   /* torn or damaged: rebuild from scratch (objects come from the cache) */
     rbuf r = {data, len - 8, 4, false};
     uint32_t version = get32(&r);
-    if (version != RECORD_VERSION && version != RECORD_VERSION_NO_CTIME)
+    if (version != RECORD_VERSION)
         goto bad;
-    uint32_t nfiles = get32(&r), nobjects = get32(&r);
-    if (nfiles > len || nobjects > len)
+    uint32_t ncommands = get32(&r), nfiles = get32(&r), nobjects = get32(&r);
+    if (ncommands > len || nfiles > len || nobjects > len)
         goto bad;
+    br_command **commands = xcalloc(ncommands ? ncommands : 1, sizeof *commands);
+    for (uint32_t i = 0; i < ncommands && !r.bad; i++) {
+        br_command c;
+        get_command(&r, &c);
+        if (!r.bad)
+            commands[i] = command_intern(rec, &c);
+    }
     br_file **files = xcalloc(nfiles ? nfiles : 1, sizeof *files);
     for (uint32_t i = 0; i < nfiles && !r.bad; i++) {
         char *p = getstr(&r);
@@ -393,11 +541,9 @@ int buildrecord_load(buildrecord *rec, const char *path)
         free(p);
         f->size = get64(&r);
         f->mtime_ns = get64(&r);
-        if (version == RECORD_VERSION) {
-            f->ctime_ns = get64(&r);
-            f->ino = (uint64_t)get64(&r);
-            f->dev = (uint64_t)get64(&r);
-        }
+        f->ctime_ns = get64(&r);
+        f->ino = (uint64_t)get64(&r);
+        f->dev = (uint64_t)get64(&r);
         get(&r, &f->hash, 16);
         unsigned char flags = 0;
         get(&r, &flags, 1);
@@ -411,6 +557,10 @@ int buildrecord_load(buildrecord *rec, const char *path)
             break;
         XXH128_hash_t cmd;
         get(&r, &cmd, 16);
+        uint32_t cidx = get32(&r);
+        if (cidx != NO_COMMAND && cidx >= ncommands)
+            r.bad = true;
+        br_command *command = !r.bad && cidx != NO_COMMAND ? commands[cidx] : NULL;
         int64_t osz = get64(&r), omt = get64(&r);
         uint32_t nd = get32(&r);
         if (r.bad || nd > nfiles) {
@@ -430,7 +580,7 @@ int buildrecord_load(buildrecord *rec, const char *path)
             deps[k] = files[idx];
         }
         if (!r.bad) {
-            br_object *o = buildrecord_object_set(rec, src, cmd, deps, hs, nd);
+            br_object *o = buildrecord_object_set(rec, src, cmd, command, deps, hs, nd);
             o->obj_size = osz;
             o->obj_mtime_ns = omt;
         }
@@ -439,6 +589,7 @@ int buildrecord_load(buildrecord *rec, const char *path)
         free(src);
     }
     free(files);
+    free(commands);
     unsigned char lv = 0;
     get(&r, &lv, 1);
     rec->link.valid = lv != 0;
@@ -466,7 +617,7 @@ int buildrecord_load(buildrecord *rec, const char *path)
         goto bad;
     }
     free(data);
-    rec->dirty = version != RECORD_VERSION;   /* a migrated record is saved in the new format */
+    rec->dirty = false;
     return 0;
 bad:
     free(data);

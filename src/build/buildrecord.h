@@ -27,10 +27,22 @@ typedef struct br_file {
     uint32_t mark;          /* transient: referenced (save-time garbage collection) */
 } br_file;
 
+/* One distinct compile command (compiler and flags), kept once however many
+   objects were built with it: the reason a unit rebuilt names the flag added
+   or removed and the compiler replaced. Owned by the record. */
+typedef struct br_command {
+    XXH128_hash_t id;       /* buildrecord_command_id of the fields below */
+    char *compiler;         /* the driver's resolved path */
+    int64_t compiler_size, compiler_mtime_ns;
+    strvec args;            /* the driver as named, then every flag; without a unit's own paths */
+    uint32_t mark;          /* transient: referenced (save-time garbage collection) */
+} br_command;
+
 /* One object (or bitcode file) and the exact inputs it was built from. */
 typedef struct br_object {
     char *source;           /* key: source path relative to the project root */
     XXH128_hash_t cmd_hash; /* compiler identity + full command line */
+    br_command *cmd;        /* borrowed from the record's command table; NULL when unknown */
     int64_t obj_size, obj_mtime_ns;
     size_t dep_count;       /* deps[0] is the source itself */
     br_file **deps;         /* borrowed from the record's file table */
@@ -58,6 +70,7 @@ typedef struct br_symbols {
 typedef struct buildrecord {
     hashmap files;          /* absolute path -> br_file* */
     hashmap objects;        /* source (relative) -> br_object* */
+    hashmap commands;       /* 32 hex digits of a command's id -> br_command* */
     br_link link;
     br_symbols symbols;
     XXH128_hash_t ccjson_sig;   /* signature of the compile_commands.json last written */
@@ -69,8 +82,9 @@ void buildrecord_init(buildrecord *rec);
 void buildrecord_free(buildrecord *rec);
 
 /* Loads path into an initialised, empty rec. Returns 0 when loaded, 1 when
- * there was no file, -1 when it was damaged or of another version (rec is
- * then empty: everything rebuilds, the object cache still serves). */
+ * there was no file, -1 when it was damaged or of another version, older
+ * ones included (rec is then empty: every unit is "no record", the object
+ * cache still serves). */
 int buildrecord_load(buildrecord *rec, const char *path);
 /* Writes rec atomically (temporary file + rename); drops files no object
  * references. Returns 0 or -errno. */
@@ -92,9 +106,22 @@ bool buildrecord_file_unchanged(const br_file *f);
 /* Forces the next check of path to re-hash (a watcher said it changed). */
 void buildrecord_file_invalidate(buildrecord *rec, const char *path);
 
-/* Replaces the record of source (deps/hashes copied). */
-br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash,
+/* Replaces the record of source (deps/hashes copied; cmd borrowed from rec, may be NULL). */
+br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash, br_command *cmd,
                                   br_file *const *deps, const XXH128_hash_t *dep_hashes, size_t dep_count);
+
+/* The digest that names a command: compiler (resolved path, size, mtime) and args. */
+XXH128_hash_t buildrecord_command_id(const char *compiler, int64_t size, int64_t mtime_ns, char *const *args,
+                                     size_t nargs);
+/* The record's entry for this command (strings copied), created when new. Borrowed from rec. */
+br_command *buildrecord_command(buildrecord *rec, const char *compiler, int64_t size, int64_t mtime_ns,
+                                char *const *args, size_t nargs);
+/* A command as bytes (the record's format, also kept in the object cache). Appends to out. */
+void buildrecord_command_encode(const br_command *c, bytebuf *out);
+/* Decodes what buildrecord_command_encode wrote into *c (caller frees with
+   buildrecord_command_clear). Returns bytes consumed, 0 when data is damaged. */
+size_t buildrecord_command_decode(const void *data, size_t len, br_command *c);
+void buildrecord_command_clear(br_command *c);
 void buildrecord_object_remove(buildrecord *rec, const char *source);
 
 /* Content hash of a file (mmap for large files). Fills *st. Returns 0 or -errno. */

@@ -181,6 +181,7 @@ static void cleanup_build(build *b)
         strvec_free(&b->common[l]);
     free(b->cc);
     free(b->cxx);
+    eng_explain_cleanup(b);
     hashmap_free(&b->made_dirs);
     if (b->locks_ready) {
         pthread_mutex_destroy(&b->rec_lock);
@@ -436,9 +437,9 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
         b->cxx = subproc_find_program(P->cxx);
     }
     if (b->cc)
-        b->cc_id = eng_tool_identity(b->cc);
+        b->cc_id = eng_tool_identity(b->cc, &b->cc_info);
     if (b->cxx)
-        b->cxx_id = eng_tool_identity(b->cxx);
+        b->cxx_id = eng_tool_identity(b->cxx, &b->cxx_info);
     eng_setup_common_args(b);
     eng_setup_env(b);
     b->obj_dir_abs = path_join(P->build_dir, b->llvm ? "bc" : "obj");

@@ -62,9 +62,11 @@ void engine_free(engine *eng);
  * symbols [] (empty when the build failed), warnings [] ("jmake.toml:LINE:COL:
  * warning: ..." about the configuration), timings_ms {scan, compile, link, total},
  * diagnostics {errors, warnings, items [{file, line, column, severity, message}]},
- * cache {hits, misses}, slowest [{file, ms}] (the five compiled units whose
- * compiler ran longest), trace (the timeline's path, when one was written:
- * trace_dir and job_id given); with a runner that sends compiles to other machines
+ * cache {hits, misses}, explain [{file, outcome (compiled | failed | restored),
+ * reason, text, ...}] for every unit that was not up to date (at most 1,000;
+ * explain_omitted counts the rest; docs/ENGINE.md), slowest [{file, ms}] (the
+ * five compiled units whose compiler ran longest), trace (the timeline's path,
+ * when one was written: trace_dir and job_id given); with a runner that sends compiles to other machines
  * (distcc) also distributed {remote, local, fallback, failed_hosts []}. */
 int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reason);
 

@@ -9,17 +9,16 @@
 #include "sys.h"
 
 /* Runs on a check thread. The stats (object, source) happen before taking
-   rec_lock, so threads mostly wait for the file system in parallel. */
-static bool unit_up_to_date(build *b, unit *u, const struct stat *src_st)
+   rec_lock, so threads mostly wait for the file system in parallel. The
+   object's stat goes to *sz, *mt ((-1, -1) when missing) for the explanation. */
+static bool unit_up_to_date(build *b, unit *u, const struct stat *src_st, int64_t *sz, int64_t *mt)
 {
-    struct stat st;
-    if (stat(u->obj_abs, &st) < 0)
+    eng_object_stat(u, sz, mt);
+    if (*sz < 0)
         return false;
-    int64_t sz, mt;
-    eng_stat_ns(&st, &sz, &mt);
     pthread_mutex_lock(&b->rec_lock);
     br_object *o = hashmap_get(&b->rec->objects, u->rel);
-    bool ok = o && hash_eq(o->cmd_hash, u->cmd_hash) && sz == o->obj_size && mt == o->obj_mtime_ns;
+    bool ok = o && hash_eq(o->cmd_hash, u->cmd_hash) && *sz == o->obj_size && *mt == o->obj_mtime_ns;
     for (size_t i = 0; ok && i < o->dep_count; i++) {
         br_file *f = o->deps[i];
         bool exists = f == u->src ? buildrecord_file_check_stat(b->rec, f, src_st) : buildrecord_file_check(b->rec, f);
@@ -126,7 +125,7 @@ bool eng_record_object(build *b, unit *u, char *const *headers, size_t count, XX
         if (hashes)
             hashes[i] = dh[i + 1];
     }
-    br_object *o = buildrecord_object_set(b->rec, u->rel, u->cmd_hash, deps, dh, count + 1);
+    br_object *o = buildrecord_object_set(b->rec, u->rel, u->cmd_hash, eng_unit_command(b, u), deps, dh, count + 1);
     o->obj_size = obj_size;
     o->obj_mtime_ns = obj_mtime;
     free(deps);
@@ -171,10 +170,15 @@ void eng_check_unit(build *b, unit *u, XXH3_state_t *st)
     u->cmd_hash = eng_unit_cmd_hash(b, u, st);
     struct stat src_st;
     bool src_ok = stat(u->src->path, &src_st) == 0;   /* path is immutable: no lock */
-    if (b->incremental && unit_up_to_date(b, u, src_ok ? &src_st : NULL)) {
+    int64_t obj_size = -1, obj_mtime = -1;
+    if (b->incremental && unit_up_to_date(b, u, src_ok ? &src_st : NULL, &obj_size, &obj_mtime)) {
         u->outcome = OUT_UPTODATE;
         return;
     }
+    if (!b->incremental)
+        eng_object_stat(u, &obj_size, &obj_mtime);
+    /* Before the cache restore or the compile replaces the unit's record. */
+    eng_explain_unit(b, u, obj_size, obj_mtime);
     u->outcome = OUT_COMPILE;
     if (!b->cache)
         return;
@@ -189,7 +193,9 @@ void eng_check_unit(build *b, unit *u, XXH3_state_t *st)
     u->outcome = OUT_MISS;
     XXH128_hash_t okey;
     strvec headers = {0};
-    if (objcache_manifest_lookup(b->cache_dir, u->mkey, manifest_check, b, &okey, &headers) == 1) {
+    objcache_miss miss;
+    int found = objcache_manifest_lookup(b->cache_dir, u->mkey, manifest_check, b, &okey, &headers, &miss);
+    if (found == 1) {
         /* No restore through a planted link; the compile step reports it. */
         char *refused = eng_output_refused(b, u->obj_abs);
         int64_t osz, omt;
@@ -198,8 +204,14 @@ void eng_check_unit(build *b, unit *u, XXH3_state_t *st)
             eng_record_object(b, u, headers.v, headers.n, NULL, osz, omt);
             pthread_mutex_unlock(&b->rec_lock);
             u->outcome = OUT_CACHED;
+            u->why->cache = WHY_CACHE_HIT;
+        } else if (!refused) {
+            eng_explain_miss(b, u, NULL, true);
         }
         free(refused);
+    } else if (found == 0) {
+        eng_explain_miss(b, u, &miss, false);
+        free(miss.header);
     }
     strvec_free(&headers);
 }

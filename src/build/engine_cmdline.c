@@ -205,6 +205,7 @@ void eng_free_unit(unit *u)
     free(u->dep_rel);
     free(u->dep_abs);
     strvec_free(&u->extra);
+    eng_explain_free_unit(u);
 }
 
 void eng_stat_ns(const struct stat *st, int64_t *size, int64_t *mtime)

@@ -127,6 +127,7 @@ static void finish_unit(build *b, unit *u, const runner_result *p)
     pthread_mutex_lock(&b->rec_lock);
     bool complete = eng_record_object(b, u, headers.v, headers.n, hashes, osz, omt);
     int64_t hashed_size = u->src->size, hashed_mtime = u->src->mtime_ns;
+    XXH128_hash_t src_hash = u->src->hash;   /* the one in u->mkey: this epoch hashed it once */
     pthread_mutex_unlock(&b->rec_lock);
     if (b->cache && u->have_mkey && complete) {
         /* An edit saved while the compiler ran would put an object under the
@@ -144,7 +145,7 @@ static void finish_unit(build *b, unit *u, const runner_result *p)
             int64_t n1 = objcache_put(b->cache_dir, okey, u->obj_abs);
             if (n1 >= 0) {
                 int64_t n2 = objcache_manifest_add(b->cache_dir, u->mkey, headers.v, hashes, headers.n, okey);
-                b->stored_bytes += n1 + (n2 > 0 ? n2 : 0);
+                b->stored_bytes += n1 + (n2 > 0 ? n2 : 0) + eng_explain_stored(b, u, src_hash);
             }
         }
     }

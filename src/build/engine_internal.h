@@ -12,6 +12,7 @@
  *   engine_link.c       the link (shared, executable, static, [llvm]) and its up-to-date test
  *   engine_ccjson.c     compile_commands.json
  *   engine_diag.c       the job log and compiler diagnostics
+ *   engine_explain.c    why each unit was compiled or restored, and what a cache miss's nearest entry differs in
  *   engine_result.c     the result JSON and the quiet answer of watched projects */
 
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "buildtrace.h"
 #include "engine.h"
 #include "hashmap.h"
+#include "objcache.h"
 #include "project.h"
 #include "runner.h"
 #include "slotlimit.h"
@@ -44,6 +46,8 @@
 #define WAKE_AHEAD 8
 /* Finished commands taken from the runner per wait. */
 #define DONE_CHUNK 64
+/* Entries of the result's explain list at most: a huge rebuild keeps a small result. */
+#define EXPLAIN_MAX 1000
 
 /* ------------------------------------------------------ engine, projects */
 
@@ -82,6 +86,43 @@ typedef enum unit_status { U_PENDING, U_QUEUED, U_RUNNING, U_UPTODATE, U_CACHED,
 /* What a check thread decided; the build thread applies it in unit order. */
 typedef enum unit_outcome { OUT_COMPILE, OUT_MISS, OUT_UPTODATE, OUT_CACHED } unit_outcome;
 
+/* Why a unit was not up to date (one reason, the first in this order that applies). */
+typedef enum why_reason {
+    WHY_FORCED,             /* incremental builds are off */
+    WHY_NO_RECORD,          /* no earlier build of the unit in the record */
+    WHY_COMPILER_CHANGED,
+    WHY_FLAGS_CHANGED,
+    WHY_COMMAND_CHANGED,    /* same compiler and flags, other paths (output, depfile) */
+    WHY_SOURCE_CHANGED,
+    WHY_HEADER_CHANGED,
+    WHY_HEADER_REMOVED,
+    WHY_OBJECT_MISSING,
+    WHY_OBJECT_CHANGED,     /* the object's stat is not the one recorded after its build */
+    WHY_UNKNOWN,            /* an input changed between the check and its explanation */
+} why_reason;
+
+/* What a cache lookup of a unit found. */
+typedef enum why_cache {
+    WHY_CACHE_NONE,         /* cache off, or the source unreadable: no lookup */
+    WHY_CACHE_HIT,
+    WHY_CACHE_MISS,
+} why_cache;
+
+/* The explanation of one unit that was not up to date; made on its check
+   thread (only for such units: up-to-date ones cost nothing), turned into
+   the result's explain list. Owned by its unit. */
+typedef struct unit_why {
+    why_reason reason;
+    char *text;             /* the human sentence, e.g. "header include/x.h changed" */
+    strvec headers;         /* header-changed / header-removed: every one, root-relative */
+    strvec added, removed;  /* flags-changed: flags added and removed */
+    br_file **old_deps;     /* the previous build's inputs (borrowed from the record), to tell
+                               headers added and removed after the compile */
+    size_t old_dep_count;
+    why_cache cache;
+    cJSON *nearby;          /* a miss: {nearby, differs [...], text}; owned */
+} unit_why;
+
 /* One translation unit of this build. */
 typedef struct unit {
     char *rel;          /* source relative to the root (absolute when outside it) */
@@ -97,7 +138,8 @@ typedef struct unit {
     br_file *src;
     unit_status status;
     unit_outcome outcome;
-    atomic_bool decided;  /* outcome, cmd_hash, mkey are written: release by the check thread */
+    atomic_bool decided;  /* outcome, cmd_hash, mkey, why are written: release by the check thread */
+    unit_why *why;        /* NULL while up to date; owned */
 } unit;
 
 typedef enum arg_kind { ARG_PLAIN, ARG_OUTPUT } arg_kind;
@@ -116,6 +158,8 @@ typedef struct build {
     const char *cache_dir;
     char *cc, *cxx;                 /* resolved compiler drivers */
     XXH128_hash_t cc_id, cxx_id;
+    struct eng_tool_info *cc_info, *cxx_info;  /* what the ids are made of (owned; NULL without a driver) */
+    br_command *lang_cmd[SRC_LANG_COUNT]; /* the record's command of units without overrides (under rec_lock) */
     strvec common[SRC_LANG_COUNT];  /* arguments after argv[0], per language */
     bool debug_info;                /* -g given: the working folder lands in the object */
     char **envp;                    /* children's environment (NULL-terminated, owned) */
@@ -153,8 +197,16 @@ typedef struct build {
 
 /* ------------------------------------------------ engine_toolchain.c */
 
-/* H(realpath, size, mtime) of a tool: an upgrade changes every key it built. */
-XXH128_hash_t eng_tool_identity(const char *path);
+/* What a tool's identity is made of. */
+typedef struct eng_tool_info {
+    char *real;             /* resolved path (owned) */
+    int64_t size, mtime_ns;
+} eng_tool_info;
+
+/* H(realpath, size, mtime) of a tool: an upgrade changes every key it built.
+   With info, also what went into it (*info allocated; free with eng_tool_info_free). */
+XXH128_hash_t eng_tool_identity(const char *path, eng_tool_info **info);
+void eng_tool_info_free(eng_tool_info *info);
 /* An LLVM tool's path (caller frees), or NULL when none is found. */
 char *eng_llvm_tool(build *b, const char *name);
 /* Fills b->envp: the daemon's environment with LC_MESSAGES=C. */
@@ -243,6 +295,24 @@ void eng_log_command(build *b, char *const *argv);
 void eng_add_diag(build *b, const char *file, int line, int col, bool error, const char *msg, size_t msglen);
 /* Diagnostics of one tool's output; returns the number of errors. */
 size_t eng_parse_diagnostics(build *b, const char *out, size_t len, const char *fallback_file);
+
+/* -------------------------------------------------- engine_explain.c */
+
+/* The unit's command as the record keeps it (interned); caller holds rec_lock. */
+br_command *eng_unit_command(build *b, const unit *u);
+/* Why u (not up to date) needs work: fills u->why. obj_size < 0: the object
+   is missing. Takes rec_lock; runs on a check thread. */
+void eng_explain_unit(build *b, unit *u, int64_t obj_size, int64_t obj_mtime);
+/* A cache miss of u: what the nearest entry stored for its source differs in. */
+void eng_explain_miss(build *b, unit *u, const objcache_miss *miss, bool evicted);
+/* After u's object was stored in the cache: note what went into it for later misses.
+   Returns bytes written. Build thread. */
+int64_t eng_explain_stored(build *b, const unit *u, XXH128_hash_t src_hash);
+/* The explain list (at most EXPLAIN_MAX entries) and explain_omitted into result. */
+void eng_explain_result(build *b, cJSON *result);
+void eng_explain_free_unit(unit *u);
+/* Frees what the build holds for explanations (tool infos). */
+void eng_explain_cleanup(build *b);
 
 /* --------------------------------------------------- engine_result.c */
 

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "subproc.h"
 
-XXH128_hash_t eng_tool_identity(const char *path)
+XXH128_hash_t eng_tool_identity(const char *path, eng_tool_info **info)
 {
     /* The resolved binary plus its size and mtime: an upgrade of the compiler
        changes mtime, so every object and cache key built by it changes too. */
@@ -27,8 +27,19 @@ XXH128_hash_t eng_tool_identity(const char *path)
     XXH3_128bits_update(s, v, sizeof v);
     XXH128_hash_t h = XXH3_128bits_digest(s);
     XXH3_freeState(s);
+    if (info) {
+        *info = xmalloc(sizeof **info);
+        **info = (eng_tool_info){xstrdup(p), v[0], v[1]};
+    }
     free(real);
     return h;
+}
+
+void eng_tool_info_free(eng_tool_info *info)
+{
+    if (info)
+        free(info->real);
+    free(info);
 }
 
 static char *find_in_dir(const char *dir, const char *name)

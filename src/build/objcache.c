@@ -20,6 +20,10 @@
 #define MANIFEST_MAGIC "JMKM"
 #define MANIFEST_VERSION 1u
 #define MANIFEST_MAX_SETS 32u
+#define SOURCES_MAGIC "JMKS"
+#define SOURCES_VERSION 1u
+/* The cache's kinds of files, each in a folder of its own: eviction and the size walk cover all. */
+static const char *const cache_kinds[] = {"objects", "manifests", "sources", "commands"};
 /* Fast level: the cache is written during every full build and must not
    slow it down; objects still shrink 3-4x. */
 #define ZSTD_LEVEL 1
@@ -157,6 +161,7 @@ typedef struct mset {
 } mset;
 
 static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static bool hash_eq_bytes(const XXH128_hash_t *a, const XXH128_hash_t *b) { return !memcmp(a, b, sizeof *a); }
 
 /* Decodes buf into sets (caller frees each set's arrays and the array).
    Returns the number of sets, or -1 when the file is damaged. */
@@ -219,8 +224,10 @@ static void free_sets(mset *sets, long n)
 }
 
 int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, objcache_check_fn check,
-                             void *ctx, XXH128_hash_t *object_key, strvec *headers)
+                             void *ctx, XXH128_hash_t *object_key, strvec *headers, objcache_miss *miss)
 {
+    if (miss)
+        *miss = (objcache_miss){OBJCACHE_NO_MANIFEST, NULL};
     char *path = entry_path(cache_dir, "manifests", manifest_key);
     size_t len = 0;
     int64_t mtime = 0;
@@ -239,12 +246,17 @@ int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, 
         return 0;
     }
     int found = 0;
+    if (miss && n > 0)
+        miss->kind = OBJCACHE_HEADERS_DIFFER;
     for (long s = 0; s < n && !found; s++) {
         bool ok = true;
         for (size_t k = 0; k < sets[s].count && ok; k++) {
             char *hp = xstrndup(sets[s].paths[k], sets[s].lens[k]);
             ok = check(ctx, hp, sets[s].hashes[k]);
-            free(hp);
+            if (!ok && s == 0 && miss)
+                miss->header = hp;   /* the newest set is the nearest: name its header */
+            else
+                free(hp);
         }
         if (ok) {
             found = 1;
@@ -253,8 +265,13 @@ int objcache_manifest_lookup(const char *cache_dir, XXH128_hash_t manifest_key, 
                 strvec_push_owned(headers, xstrndup(sets[s].paths[k], sets[s].lens[k]));
         }
     }
-    if (found)
+    if (found) {
         touch_if_old(path, mtime);
+        if (miss) {
+            free(miss->header);
+            miss->header = NULL;
+        }
+    }
     free_sets(sets, n);
     free(buf);
     free(path);
@@ -308,6 +325,80 @@ int64_t objcache_manifest_add(const char *cache_dir, XXH128_hash_t manifest_key,
     free(b.p);
     free(path);
     return result;
+}
+
+/* The per-source manifest: "JMKS", u32 version, u32 count, count x
+   objcache_source_entry (4 x 16 bytes), newest first. */
+int objcache_source_entries(const char *cache_dir, XXH128_hash_t source_key, objcache_source_entry *out,
+                            size_t max)
+{
+    char *path = entry_path(cache_dir, "sources", source_key);
+    size_t len = 0;
+    unsigned char *buf = (unsigned char *)read_file(path, &len);
+    int e = errno;
+    free(path);
+    if (!buf)
+        return e == ENOENT ? 0 : -e;
+    size_t n = 0;
+    if (len >= 12 && memcmp(buf, SOURCES_MAGIC, 4) == 0 && rd32(buf + 4) == SOURCES_VERSION) {
+        n = rd32(buf + 8);
+        if (12 + n * sizeof *out != len)
+            n = 0;   /* damaged: as if absent; the next store rewrites it */
+    }
+    if (n > max)
+        n = max;
+    memcpy(out, buf + 12, n * sizeof *out);
+    free(buf);
+    return (int)n;
+}
+
+int64_t objcache_source_add(const char *cache_dir, XXH128_hash_t source_key, const objcache_source_entry *e)
+{
+    objcache_source_entry old[OBJCACHE_SOURCE_KEEP];
+    int n = objcache_source_entries(cache_dir, source_key, old, OBJCACHE_SOURCE_KEEP);
+    bytebuf b = {0};
+    bytebuf_put(&b, SOURCES_MAGIC, 4);
+    bb_put32(&b, SOURCES_VERSION);
+    bb_put32(&b, 0);   /* count, patched below */
+    bytebuf_put(&b, e, sizeof *e);
+    uint32_t count = 1;
+    for (int i = 0; i < n && count < OBJCACHE_SOURCE_KEEP; i++) {
+        if (hash_eq_bytes(&old[i].manifest_key, &e->manifest_key))
+            continue;
+        bytebuf_put(&b, &old[i], sizeof old[i]);
+        count++;
+    }
+    memcpy(b.p + 8, &count, 4);
+    char *path = entry_path(cache_dir, "sources", source_key);
+    int rc = store(path, b.p, b.len);
+    int64_t result = rc < 0 ? rc : (int64_t)b.len;
+    free(path);
+    free(b.p);
+    return result;
+}
+
+int64_t objcache_command_put(const char *cache_dir, XXH128_hash_t id, const void *data, size_t len)
+{
+    char *path = entry_path(cache_dir, "commands", id);
+    struct stat st;
+    int64_t result;
+    if (stat(path, &st) == 0) {
+        touch_if_old(path, stat_mtime_ns(&st));   /* referenced again: keep it as long as its users */
+        result = 0;
+    } else {
+        int rc = store(path, data, len);
+        result = rc < 0 ? rc : (int64_t)len;
+    }
+    free(path);
+    return result;
+}
+
+char *objcache_command_get(const char *cache_dir, XXH128_hash_t id, size_t *len)
+{
+    char *path = entry_path(cache_dir, "commands", id);
+    char *data = read_file(path, len);
+    free(path);
+    return data;
 }
 
 /* One compression and one decompression context per thread, reused across
@@ -509,11 +600,16 @@ static int by_mtime(const void *a, const void *b)
     return x->mtime_ns < y->mtime_ns ? -1 : x->mtime_ns > y->mtime_ns;
 }
 
+static void collect_all(const char *cache_dir, clist *out)
+{
+    for (size_t i = 0; i < sizeof cache_kinds / sizeof *cache_kinds; i++)
+        collect(cache_dir, cache_kinds[i], out);
+}
+
 int64_t objcache_size(const char *cache_dir)
 {
     clist l = {0};
-    collect(cache_dir, "objects", &l);
-    collect(cache_dir, "manifests", &l);
+    collect_all(cache_dir, &l);
     int64_t total = 0;
     for (size_t i = 0; i < l.n; i++) {
         total += l.v[i].size;
@@ -528,8 +624,7 @@ int64_t objcache_evict(const char *cache_dir, int64_t max_bytes)
     if (!dir_exists(cache_dir))
         return -ENOENT;
     clist l = {0};
-    collect(cache_dir, "objects", &l);
-    collect(cache_dir, "manifests", &l);
+    collect_all(cache_dir, &l);
     int64_t total = 0;
     for (size_t i = 0; i < l.n; i++)
         total += l.v[i].size;

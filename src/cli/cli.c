@@ -75,6 +75,7 @@ static const cli_subcommand job_subcommands[] = {
 
 static const cli_option build_options[] = {
     {"--json", NULL, NULL, "print the job's result JSON instead of progress"},
+    {"--explain", NULL, NULL, "after the build: why each file was compiled or restored"},
     {"--priority", NULL, "N", "0 runs first (default 1)"},
     {"--trace", NULL, "TRACE.json", "write the build's timeline (Chrome trace: Perfetto, chrome://tracing)"},
     NO_START_OPTION,
@@ -195,7 +196,7 @@ const cli_command cli_commands[] = {
      "list: a table of the jobs (--state filters). clean: forget finished jobs (default: all;\n"
      "      --older-than 7d, 12h, 30m, 45s).",
      "jmake job wait build-1 --timeout=2m\n  jmake job list --state failed", NULL, NULL, job_subcommands, 0},
-    {"build", cli_build, "build [DIR] [--json] [--priority N] [--trace TRACE.json] [--no-start]",
+    {"build", cli_build, "build [DIR] [--json] [--explain] [--priority N] [--trace TRACE.json] [--no-start]",
      "compile DIR's jmake.toml through the daemons",
      "Submits a compilation job for DIR/jmake.toml (DIR defaults to .), waits, and shows\n"
      "progress (\"[37/120] src/vector.cpp  4.2s\") on a terminal, plain lines on stderr\n"
@@ -204,8 +205,12 @@ const cli_command cli_commands[] = {
      "daemons when none run (see --no-start). --json prints the job's result JSON instead.\n"
      "After more than 50 compiled files it prints the five slowest. --trace writes the build's\n"
      "timeline (one slice per compile, cache restore, link command and step, on the lane of the\n"
-     "slot that ran it) in the Chrome trace format: open it in ui.perfetto.dev or chrome://tracing.",
-     "jmake build\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
+     "slot that ran it) in the Chrome trace format: open it in ui.perfetto.dev or chrome://tracing.\n"
+     "--explain prints, after the result, one line per file compiled or restored, with why (no previous\n"
+     "build, source or header changed, flags added or removed, compiler replaced, object missing)\n"
+     "and for a cache miss what the nearest entry for that source differs in; the list is also\n"
+     "the result's \"explain\" (jmake job result ID), at most 1,000 entries.",
+     "jmake build\n  jmake build --explain\n  jmake build ~/src/mylib --json", "[DIR]", build_options, NULL, CLI_NEEDS_DAEMONS},
     {"watch", cli_watch, "watch add [DIR] | watch remove [DIR] | watch list [--json] [--no-start]",
      "projects the watcher rebuilds on change",
      "add: DIR's jmake.toml (DIR defaults to .) is checked as `jmake build` would, then the\n"

@@ -701,6 +701,30 @@ static void print_build_summary(const cli *c, const cJSON *job)
     print_slowest(result);
 }
 
+/* --explain: one line per unit the build compiled or restored, from the
+ * result's explain list ("src/a.c: header include/a.h changed; cache miss: ..."). */
+static void print_explain(const cJSON *result)
+{
+    const cJSON *list = cJSON_GetObjectItem(result, "explain");
+    if (!cJSON_IsArray(list))
+        return;   /* no result (the job did not run) or an older daemon */
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        const char *outcome = str_of(e, "outcome");
+        const cJSON *cache = cJSON_GetObjectItem(e, "cache");
+        bool miss = strcmp(str_of(cache, "result"), "miss") == 0;
+        printf("%s: %s%s%s%s%s\n", str_of(e, "file"), strcmp(outcome, "restored") == 0 ? "restored: " : "",
+               str_of(e, "text"), strcmp(outcome, "failed") == 0 ? " (failed)" : "", miss ? "; cache miss: " : "",
+               miss ? str_of(cache, "text") : "");
+    }
+    long more = (long)num_of(result, "explain_omitted");
+    if (more > 0)
+        printf("... and %ld more (the result lists the first %d)\n", more, cJSON_GetArraySize(list));
+    else if (cJSON_GetArraySize(list) == 0)
+        printf("nothing was compiled: every file was up to date\n");
+}
+
 int cli_build(cli *c, int argc, char **argv)
 {
     long priority = 1;
@@ -768,6 +792,8 @@ int cli_build(cli *c, int argc, char **argv)
             }
         } else {
             print_build_summary(c, job);
+            if (cli_flag(c, "--explain"))
+                print_explain(cJSON_GetObjectItem(job, "result"));
             if (strcmp(str_of(job, "state"), "failed") == 0)
                 print_top_suggestion(c, client, id);
         }

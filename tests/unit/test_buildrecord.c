@@ -1,4 +1,4 @@
-/* test_buildrecord.c - per-project build records: stat-then-hash checks, persistence, recovery from damage. */
+/* test_buildrecord.c - per-project build records: stat-then-hash checks, persistence with the command table, recovery from damage. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,7 +59,9 @@ static br_object *record_a(buildrecord *rec, fixture *f)
     assert_true(buildrecord_file_check(rec, deps[1]));
     XXH128_hash_t hs[2] = {deps[0]->hash, deps[1]->hash};
     XXH128_hash_t cmd = XXH3_128bits("cc -c a.c", 9);
-    br_object *o = buildrecord_object_set(rec, "a.c", cmd, deps, hs, 2);
+    char *args[] = {"gcc", "-O2", "-DX=1"};
+    br_command *c = buildrecord_command(rec, "/usr/bin/gcc-12", 100, 200, args, 3);
+    br_object *o = buildrecord_object_set(rec, "a.c", cmd, c, deps, hs, 2);
     o->obj_size = 1234;
     o->obj_mtime_ns = 5678;
     return o;
@@ -75,9 +77,18 @@ static void test_round_trip(void **state)
     rec.link.valid = true;
     rec.link.size = 99;
     buildrecord_file(&rec, "/unreferenced/file.h");   /* dropped at save */
+    /* A second object with the same command shares its entry; a command no
+       object uses any more is dropped at save. */
+    br_object *a = hashmap_get(&rec.objects, "a.c");
+    char *args[] = {"gcc", "-O2", "-DX=1"}, *other[] = {"gcc", "-O3"};
+    assert_ptr_equal(buildrecord_command(&rec, "/usr/bin/gcc-12", 100, 200, args, 3), a->cmd);
+    buildrecord_object_set(&rec, "b.c", a->cmd_hash, a->cmd, a->deps, a->dep_hashes, 1);
+    buildrecord_command(&rec, "/usr/bin/gcc-12", 100, 200, other, 2);
+    assert_int_equal(rec.commands.count, 2);
     assert_int_equal(buildrecord_save(&rec, f->db), 0);
     assert_false(rec.dirty);
     assert_null(hashmap_get(&rec.files, "/unreferenced/file.h"));
+    assert_int_equal(rec.commands.count, 1);
     struct stat st;
     assert_int_equal(stat(f->db, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -93,6 +104,15 @@ static void test_round_trip(void **state)
     assert_true(hash_eq(o->dep_hashes[1], ((br_object *)hashmap_get(&rec.objects, "a.c"))->dep_hashes[1]));
     assert_int_equal(o->obj_size, 1234);
     assert_int_equal(o->obj_mtime_ns, 5678);
+    assert_non_null(o->cmd);
+    assert_string_equal(o->cmd->compiler, "/usr/bin/gcc-12");
+    assert_int_equal(o->cmd->compiler_size, 100);
+    assert_int_equal(o->cmd->compiler_mtime_ns, 200);
+    assert_int_equal(o->cmd->args.n, 3);
+    assert_string_equal(o->cmd->args.v[2], "-DX=1");
+    assert_true(hash_eq(o->cmd->id, a->cmd->id));
+    assert_ptr_equal(((br_object *)hashmap_get(&back.objects, "b.c"))->cmd, o->cmd);   /* stored once */
+    assert_int_equal(back.commands.count, 1);
     assert_true(back.link.valid);
     assert_int_equal(back.link.size, 99);
     assert_int_equal(back.files.count, 2);
@@ -220,70 +240,60 @@ static void test_racy_file_is_rehashed(void **state)
     buildrecord_free(&rec);
 }
 
-/* A version 2 record (no ctime, inode, device) still loads: its objects stay,
-   and every file is re-hashed once, so a change that kept (size, mtime)
-   under version 2 is found now. */
-static void test_version2_record_migrates(void **state)
+/* The command encoding round-trips on its own (the object cache keeps it
+   too), and a truncated one is refused rather than read past its end. */
+static void test_command_encoding(void **state)
+{
+    char *args[] = {"cc", "-I include", "", "-DQ=\"x\""};
+    br_command c = {.compiler = "/opt/cc", .compiler_size = 7, .compiler_mtime_ns = -1};
+    for (size_t i = 0; i < 4; i++)
+        strvec_push(&c.args, args[i]);
+    c.id = buildrecord_command_id(c.compiler, 7, -1, c.args.v, c.args.n);
+    bytebuf b = {0};
+    buildrecord_command_encode(&c, &b);
+    br_command back;
+    assert_int_equal(buildrecord_command_decode(b.p, b.len, &back), b.len);
+    assert_string_equal(back.compiler, "/opt/cc");
+    assert_int_equal(back.args.n, 4);
+    assert_string_equal(back.args.v[2], "");
+    assert_string_equal(back.args.v[3], "-DQ=\"x\"");
+    assert_true(hash_eq(back.id, c.id));
+    buildrecord_command_clear(&back);
+    for (size_t cut = 0; cut < b.len; cut++)
+        assert_int_equal(buildrecord_command_decode(b.p, cut, &back), 0);
+    /* Another compiler binary (same path, other mtime) is another command. */
+    assert_false(hash_eq(buildrecord_command_id("/opt/cc", 7, 0, c.args.v, c.args.n), c.id));
+    free(b.p);
+    strvec_free(&c.args);
+}
+
+/* A record of an older version (3: no command table) loads as no record:
+   every unit rebuilds (from the cache), with the reason "no-record". */
+static void test_older_version_loads_empty(void **state)
 {
     fixture *f = *state;
     buildrecord rec;
     buildrecord_init(&rec);
-    set_old_mtime(f->a, time(NULL) - 100);
     rec.epoch = 1;
     record_a(&rec, f);
     assert_int_equal(buildrecord_save(&rec, f->db), 0);
     buildrecord_free(&rec);
-
-    /* Rewrite the file as version 2 wrote it: the 24 bytes of (ctime, inode,
-       device) out of every file entry, the version and the checksum. */
     size_t len;
-    unsigned char *v3 = (unsigned char *)read_file(f->db, &len);
-    bytebuf v2 = {0};
-    uint32_t nfiles;
-    memcpy(&nfiles, v3 + 8, 4);
-    assert_int_equal(nfiles, 2);
-    size_t off = 16;
-    bytebuf_put(&v2, v3, 16);
-    for (uint32_t i = 0; i < nfiles; i++) {
-        uint32_t plen;
-        memcpy(&plen, v3 + off, 4);
-        bytebuf_put(&v2, v3 + off, 4 + plen + 16);   /* path, size, mtime */
-        off += 4 + plen + 16 + 24;
-        bytebuf_put(&v2, v3 + off, 17);              /* hash, flags */
-        off += 17;
-    }
-    bytebuf_put(&v2, v3 + off, len - 8 - off);
-    uint32_t two = 2;
-    memcpy(v2.p + 4, &two, 4);
-    uint64_t sum = XXH3_64bits(v2.p, v2.len);
-    bytebuf_put(&v2, &sum, 8);
-    assert_int_equal(write_file_atomic(f->db, v2.p, v2.len, 0600), 0);
-    free(v2.p);
-    free(v3);
-
-    /* Meanwhile a.c changed, keeping its size and mtime. */
-    struct stat before;
-    assert_int_equal(stat(f->a, &before), 0);
-    assert_int_equal(write_file_atomic(f->a, "int z;\n", 7, 0644), 0);
-    struct timespec ts[2] = {before.st_mtim, before.st_mtim};
-    assert_int_equal(utimensat(AT_FDCWD, f->a, ts, 0), 0);
-
-    buildrecord back;
-    buildrecord_init(&back);
-    assert_int_equal(buildrecord_load(&back, f->db), 0);
-    assert_true(back.dirty);   /* saved again in the new format */
-    br_object *o = hashmap_get(&back.objects, "a.c");
-    assert_non_null(o);
-    assert_int_equal(o->dep_count, 2);
-    back.epoch = 1;
-    assert_true(buildrecord_file_check(&back, o->deps[0]));
-    assert_false(hash_eq(o->deps[0]->hash, o->dep_hashes[0]));   /* the change is seen */
-    assert_true(buildrecord_file_check(&back, o->deps[1]));
-    assert_true(hash_eq(o->deps[1]->hash, o->dep_hashes[1]));    /* unchanged header: same hash */
-    struct stat hs;
-    assert_int_equal(stat(f->h, &hs), 0);
-    assert_int_equal(o->deps[1]->ino, (uint64_t)hs.st_ino);
-    buildrecord_free(&back);
+    unsigned char *data = (unsigned char *)read_file(f->db, &len);
+    uint32_t version;
+    memcpy(&version, data + 4, 4);
+    assert_int_equal(version, 4);
+    version = 3;
+    memcpy(data + 4, &version, 4);
+    uint64_t sum = XXH3_64bits(data, len - 8);   /* a valid checksum: only the version is wrong */
+    memcpy(data + len - 8, &sum, 8);
+    assert_int_equal(write_file_atomic(f->db, data, len, 0600), 0);
+    free(data);
+    buildrecord_init(&rec);
+    assert_int_equal(buildrecord_load(&rec, f->db), -1);
+    assert_int_equal(rec.objects.count, 0);
+    assert_int_equal(rec.commands.count, 0);
+    buildrecord_free(&rec);
 }
 
 int main(void)
@@ -293,7 +303,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_and_damaged_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stat_then_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_racy_file_is_rehashed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version2_record_migrates, setup, teardown),
+        cmocka_unit_test(test_command_encoding),
+        cmocka_unit_test_setup_teardown(test_older_version_loads_empty, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,17 +140,69 @@ static void test_manifest_selects_matching_header_set(void **state)
     hdr_truth now_v3[] = {{"include/x.h", key_of(9)}, {"/usr/include/stdio.h", key_of(2)}, {NULL, {0, 0}}};
     XXH128_hash_t got;
     strvec h = {0};
-    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v1, &got, &h), 1);
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v1, &got, &h, NULL), 1);
     assert_true(got.low64 == o1.low64 && got.high64 == o1.high64);
     assert_int_equal(h.n, 2);
     assert_string_equal(h.v[0], "include/x.h");
     strvec_free(&h);
-    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v2, &got, &h), 1);
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v2, &got, &h, NULL), 1);
     assert_true(got.low64 == o2.low64);
     strvec_free(&h);
-    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v3, &got, &h), 0);
-    assert_int_equal(objcache_manifest_lookup(dir, key_of(101), check_truth, now_v1, &got, &h), 0);
+    /* No set matches: the miss names the header of the newest set that differs. */
+    objcache_miss miss;
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v3, &got, &h, &miss), 0);
+    assert_int_equal(miss.kind, OBJCACHE_HEADERS_DIFFER);
+    assert_string_equal(miss.header, "include/x.h");
+    free(miss.header);
+    assert_int_equal(objcache_manifest_lookup(dir, key_of(101), check_truth, now_v1, &got, &h, &miss), 0);
+    assert_int_equal(miss.kind, OBJCACHE_NO_MANIFEST);
+    assert_null(miss.header);
+    assert_int_equal(objcache_manifest_lookup(dir, mkey, check_truth, now_v1, &got, &h, &miss), 1);
+    assert_null(miss.header);
     strvec_free(&h);
+    assert_int_equal(objcache_manifest_lookup(dir, key_of(101), check_truth, now_v1, &got, &h, NULL), 0);
+    strvec_free(&h);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* The per-source manifest: newest first, one entry per manifest key, at most
+   OBJCACHE_SOURCE_KEEP; command blobs stored once; both count in the size. */
+static void test_source_manifest_and_commands(void **state)
+{
+    char *dir = test_tempdir("objcache");
+    XXH128_hash_t src = key_of(7);
+    objcache_source_entry out[OBJCACHE_SOURCE_KEEP + 2];
+    assert_int_equal(objcache_source_entries(dir, src, out, OBJCACHE_SOURCE_KEEP), 0);
+    for (int i = 0; i < OBJCACHE_SOURCE_KEEP + 3; i++) {
+        objcache_source_entry e = {key_of(100 + i), key_of(200 + i), key_of(300 + i), {0, 0}};
+        assert_true(objcache_source_add(dir, src, &e) > 0);
+    }
+    objcache_source_entry again = {key_of(100 + OBJCACHE_SOURCE_KEEP), key_of(1), key_of(2), {0, 0}};
+    assert_true(objcache_source_add(dir, src, &again) > 0);   /* replaces its older self, moves first */
+    int n = objcache_source_entries(dir, src, out, OBJCACHE_SOURCE_KEEP + 2);
+    assert_int_equal(n, OBJCACHE_SOURCE_KEEP);
+    assert_true(out[0].manifest_key.low64 == again.manifest_key.low64 && out[0].command_id.low64 == key_of(1).low64);
+    assert_true(out[1].manifest_key.low64 == key_of(100 + OBJCACHE_SOURCE_KEEP + 2).low64);
+    for (int i = 1; i < n; i++)
+        assert_false(out[i].manifest_key.low64 == again.manifest_key.low64);
+    assert_int_equal(objcache_source_entries(dir, key_of(8), out, 4), 0);   /* another source */
+
+    int64_t size_before = objcache_size(dir);
+    assert_true(size_before > 0);
+    assert_int_equal(objcache_command_put(dir, key_of(1), "cmd-bytes", 9), 9);
+    assert_int_equal(objcache_command_put(dir, key_of(1), "cmd-bytes", 9), 0);   /* present: not rewritten */
+    size_t len = 0;
+    char *blob = objcache_command_get(dir, key_of(1), &len);
+    assert_non_null(blob);
+    assert_int_equal(len, 9);
+    assert_memory_equal(blob, "cmd-bytes", 9);
+    free(blob);
+    assert_null(objcache_command_get(dir, key_of(2), &len));
+    assert_int_equal(objcache_size(dir), size_before + 9);
+    assert_true(objcache_evict(dir, 0) > 0);   /* eviction covers them too */
+    assert_int_equal(objcache_size(dir), 0);
+    assert_int_equal(objcache_source_entries(dir, src, out, 4), 0);
     remove_tree(dir);
     free(dir);
 }
@@ -293,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_put_get_round_trip),
         cmocka_unit_test(test_corrupt_entry_is_a_miss),
         cmocka_unit_test(test_manifest_selects_matching_header_set),
+        cmocka_unit_test(test_source_manifest_and_commands),
         cmocka_unit_test(test_eviction_is_lru_to_size),
         cmocka_unit_test(test_killed_write_tmp_is_cleaned),
         cmocka_unit_test(test_touch_rule_and_get_stat),
