@@ -32,6 +32,18 @@ static bool is_user_macro(const char *name, size_t n)
     return n > 0 && name[0] != '_';
 }
 
+/* The identifier after a directive's word (p: just past it, in [p, eol)),
+ * with its length in *n (0: none). */
+static const char *directive_operand(const char *p, const char *eol, size_t *n)
+{
+    while (p < eol && (*p == ' ' || *p == '\t'))
+        p++;
+    *n = 0;
+    while (p + *n < eol && is_ident(p[*n]))
+        (*n)++;
+    return p;
+}
+
 /* Follows the #if nesting through the directive starting at p ("#  ifdef X"),
  * and notes "#ifndef NAME" directly followed by "#error": the file refuses
  * to compile unless NAME is defined (spdlog's SPDLOG_COMPILED_LIB). */
@@ -48,15 +60,11 @@ static void track_conditional(code_scan *s, const char *p, const char *eol)
     if (n == 5 && memcmp(p, "error", 5) == 0 && unless && s->macros && !strvec_contains(&s->macros->required, unless))
         strvec_push(&s->macros->required, unless);
     free(unless);
-    if (n == 6 && memcmp(p, "define", 6) == 0 && s->macros) {
-        const char *name = p + n;
-        while (name < eol && (*name == ' ' || *name == '\t'))
-            name++;
-        size_t ln = 0;
-        while (name + ln < eol && is_ident(name[ln]))
-            ln++;
-        char *defined = ln ? xstrndup(name, ln) : NULL;
-        if (defined && !strvec_contains(&s->macros->defined, defined))
+    size_t ln = 0;
+    const char *name = directive_operand(p + n, eol, &ln);
+    if (n == 6 && memcmp(p, "define", 6) == 0 && s->macros && ln) {
+        char *defined = xstrndup(name, ln);
+        if (!strvec_contains(&s->macros->defined, defined))
             strvec_push(&s->macros->defined, defined);
         free(defined);
     }
@@ -64,12 +72,6 @@ static void track_conditional(code_scan *s, const char *p, const char *eol)
         s->if_depth++;
     } else if (n == 6 && memcmp(p, "ifndef", 6) == 0) {
         s->if_depth++;
-        const char *name = p + n;
-        while (name < eol && (*name == ' ' || *name == '\t'))
-            name++;
-        size_t ln = 0;
-        while (name + ln < eol && is_ident(name[ln]))
-            ln++;
         if (is_user_macro(name, ln))
             s->unless = xstrndup(name, ln);
     } else if (n == 5 && memcmp(p, "endif", 5) == 0 && s->if_depth > 0) {
