@@ -106,23 +106,34 @@ static char *compiler_change(const br_command *before, const eng_tool_info *now,
     return NULL;
 }
 
+/* Appends lead and v's items joined by ", " to t; nothing when v is empty. */
+static void put_list(bytebuf *t, const char *lead, const strvec *v)
+{
+    if (!v->n)
+        return;
+    bytebuf_put(t, lead, strlen(lead));
+    for (size_t i = 0; i < v->n; i++) {
+        if (i)
+            bytebuf_put(t, ", ", 2);
+        bytebuf_put(t, v->v[i], strlen(v->v[i]));
+    }
+}
+
 /* "added -DFOO, -O3; removed -O2" (caller frees). */
 static char *flags_text(const strvec *added, const strvec *removed)
 {
     bytebuf t = {0};
-    for (size_t k = 0; k < 2; k++) {
-        const strvec *v = k ? removed : added;
-        if (!v->n)
-            continue;
-        if (t.len)
-            bytebuf_put(&t, "; ", 2);
-        bytebuf_put(&t, k ? "removed " : "added ", k ? 8 : 6);
-        for (size_t i = 0; i < v->n; i++) {
-            if (i)
-                bytebuf_put(&t, ", ", 2);
-            bytebuf_put(&t, v->v[i], strlen(v->v[i]));
-        }
-    }
+    put_list(&t, "added ", added);
+    put_list(&t, t.len && removed->n ? "; removed " : "removed ", removed);
+    bytebuf_put(&t, "", 1);
+    return (char *)t.p;
+}
+
+/* "; now includes a.h, b.h" (caller frees); "" when v is empty. */
+static char *list_clause(const char *lead, const strvec *v)
+{
+    bytebuf t = {0};
+    put_list(&t, lead, v);
     bytebuf_put(&t, "", 1);
     return (char *)t.p;
 }
@@ -438,22 +449,6 @@ static void header_changes(build *b, const unit *u, strvec *added, strvec *remov
             strvec_push_owned(removed, shown_path(b, w->old_deps[i]->path));
     hashmap_free(&before);
     hashmap_free(&now);
-}
-
-/* "; now includes a.h, b.h" (caller frees); "" when v is empty. */
-static char *list_clause(const char *lead, const strvec *v)
-{
-    bytebuf t = {0};
-    if (v->n) {
-        bytebuf_put(&t, lead, strlen(lead));
-        for (size_t i = 0; i < v->n; i++) {
-            if (i)
-                bytebuf_put(&t, ", ", 2);
-            bytebuf_put(&t, v->v[i], strlen(v->v[i]));
-        }
-    }
-    bytebuf_put(&t, "", 1);
-    return (char *)t.p;
 }
 
 static cJSON *explain_entry(build *b, const unit *u)
