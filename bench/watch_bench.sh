@@ -185,19 +185,39 @@ wait_idle
 ( cd "$B" && find src include -type f | entr -n -p ninja >/dev/null 2>&1 ) &
 ENTR_PID=$!
 sleep 1
-ready_wait() { # ready_wait LIB MTIME_BEFORE: prints the wall ms when LIB's mtime moved
+ready_wait() { # ready_wait LIB MTIME_BEFORE: prints the wall ms when LIB was written to the end
+    # The moment its writer closes it (IN_CLOSE_WRITE) or renames it into place
+    # (IN_MOVED_TO): an mtime poll would fire at the linker's first write, long
+    # before the library is complete. MTIME_BEFORE guards against a write that
+    # came before the watch was placed.
     python3 - "$1" "$2" <<'PY'
-import os, sys, time
-lib, before = sys.argv[1], float(sys.argv[2])
+import ctypes, os, select, struct, sys, time
+lib, before = sys.argv[1], int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(os.O_NONBLOCK)
+IN_CLOSE_WRITE, IN_MOVED_TO = 0x8, 0x80
+libc.inotify_add_watch(fd, os.path.dirname(lib).encode(), IN_CLOSE_WRITE | IN_MOVED_TO)
+name = os.path.basename(lib).encode()
+def changed():
+    try:
+        return os.stat(lib).st_mtime_ns != before
+    except FileNotFoundError:
+        return False
 deadline = time.time() + 120
 while time.time() < deadline:
-    try:
-        m = os.stat(lib).st_mtime_ns
-        if m != int(before):
-            print(int(time.time() * 1000)); break
-    except FileNotFoundError:
-        pass
-    time.sleep(0.001)
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if not r:
+        continue
+    buf = os.read(fd, 65536)
+    done = False
+    off = 0
+    while off < len(buf):
+        _, mask, _, ln = struct.unpack_from("iIII", buf, off)
+        n = buf[off + 16: off + 16 + ln].rstrip(b"\0")
+        off += 16 + ln
+        done = done or n == name
+    if done and changed():
+        print(int(time.time() * 1000)); break
 PY
 }
 save() { # save FILE TAG: appends a new function, prints the wall ms after the write

@@ -52,6 +52,7 @@ void engine_free(engine *eng)
         proj_state *ps = v;
         buildrecord_free(&ps->rec);
         strvec_free(&ps->noted);
+        hashmap_free(&ps->index);
         cJSON_Delete(ps->quiet_result);
         free(ps->root);
         free(ps->name);
@@ -82,6 +83,7 @@ static proj_state *state_for(engine *eng, const char *config_path)
         ps = xcalloc(1, sizeof *ps);
         pthread_mutex_init(&ps->busy, NULL);
         buildrecord_init(&ps->rec);
+        hashmap_init(&ps->index);
         hashmap_put(&eng->projects, config_path, ps);
     }
     return ps;
@@ -302,6 +304,7 @@ static step_result quiet_answer(build *b, strvec *noted, cJSON **result)
     bool rescan = ps->rescan;
     ps->rescan = false;
     b->watched = ps->watched;
+    b->rescan = rescan;
     pthread_mutex_unlock(&b->eng->lock);
     if (!b->watched) {
         cJSON_Delete(ps->quiet_result);
@@ -380,10 +383,123 @@ static void report_config_warnings(build *b, cJSON *result)
     }
 }
 
+/* What the reported paths did to the index. */
+typedef enum index_update { INDEX_UPDATED, INDEX_NEEDS_WALK } index_update;
+
+/* Whether path or one of its folders is in gone (paths without a trailing '/'). */
+static bool gone_or_below(const hashmap *gone, const char *path)
+{
+    if (hashmap_get(gone, path))
+        return true;
+    char *copy = xstrdup(path);
+    bool hit = false;
+    for (char *slash = strrchr(copy, '/'); slash && slash > copy && !hit; slash = strrchr(copy, '/')) {
+        *slash = '\0';
+        hit = hashmap_get(gone, copy) != NULL;
+    }
+    free(copy);
+    return hit;
+}
+
+/* Applies the reported paths to the project's index by their state now
+   (so a path reported twice, or already seen by the walk, does no harm): an
+   existing file joins when the listing rules select it and leaves when they
+   do not, a path that no longer exists leaves with everything below it (a
+   deleted or renamed folder). A folder or an unreadable path is beyond what
+   the watcher's reports say: the listing walks instead. */
+static index_update update_index(build *b, const strvec *noted)
+{
+    hashmap *index = &b->ps->index;
+    hashmap gone;
+    hashmap_init(&gone);
+    index_update outcome = INDEX_UPDATED;
+    for (size_t i = 0; i < noted->n && outcome == INDEX_UPDATED; i++) {
+        const char *path = noted->v[i];
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                hashmap_put(&gone, path, (void *)1);
+            else
+                outcome = INDEX_NEEDS_WALK;
+        } else if (S_ISDIR(st.st_mode)) {
+            outcome = INDEX_NEEDS_WALK;
+        } else if (S_ISREG(st.st_mode) && srcscan_is_found(&b->P, path)) {
+            if (!hashmap_get(index, path)) {
+                hashmap_put(index, path, (void *)1);
+                b->joined++;
+            }
+        } else if (hashmap_remove(index, path)) {
+            b->left++;
+        }
+    }
+    if (outcome == INDEX_UPDATED && gone.count) {
+        strvec leaving = {0};
+        size_t pos = 0;
+        const char *key;
+        void *v;
+        while (hashmap_next(index, &pos, &key, &v))
+            if (gone_or_below(&gone, key))
+                strvec_push(&leaving, key);
+        for (size_t i = 0; i < leaving.n; i++)
+            hashmap_remove(index, leaving.v[i]);
+        b->left += leaving.n;
+        strvec_free(&leaving);
+    }
+    hashmap_free(&gone);
+    return outcome;
+}
+
+/* The unit list: from the index when the project is watched, nothing was
+   lost, the jmake.toml is as it was at the last listing and the index can
+   stand for the walk; else by a walk, which (watched) seeds the index again.
+   cfg_size and cfg_mtime are the jmake.toml's stat from before its load. */
+static srcscan_result list_sources(build *b, bool index_ok, int64_t cfg_size, int64_t cfg_mtime,
+                                   const strvec *noted, diag_list *dl, strvec *rels)
+{
+    proj_state *ps = b->ps;
+    srcscan_options so = {.diags = dl, .cancel = b->job->cancel};
+    bool usable = b->watched && !b->rescan && index_ok && cfg_size == ps->index_cfg_size &&
+                  cfg_mtime == ps->index_cfg_mtime && cfg_size >= 0 && srcscan_index_usable(&b->P);
+    if (usable && update_index(b, noted) == INDEX_UPDATED) {
+        strvec found = {0};
+        size_t pos = 0;
+        const char *key;
+        void *v;
+        while (hashmap_next(&ps->index, &pos, &key, &v))
+            strvec_push(&found, key);
+        srcscan_result r = srcscan_list_from(&b->P, &so, &found, rels);
+        strvec_free(&found);
+        ps->index_valid = true;
+        return r;
+    }
+    b->walked = true;
+    b->joined = b->left = 0;
+    hashmap_free(&ps->index);
+    hashmap_init(&ps->index);
+    strvec found = {0};
+    so.found = b->watched ? &found : NULL;
+    srcscan_result r = srcscan_list_checked(&b->P, &so, rels);
+    if (r == SRCSCAN_OK && b->watched) {
+        for (size_t i = 0; i < found.n; i++)
+            hashmap_put(&ps->index, found.v[i], (void *)1);
+        ps->index_cfg_size = cfg_size;
+        ps->index_cfg_mtime = cfg_mtime;
+        ps->index_valid = true;
+    }
+    strvec_free(&found);
+    return r;
+}
+
 static step_result setup_build(build *b, strvec *noted, char **reason)
 {
     engine *eng = b->eng;
     diag_list dl = {0};
+    /* Before the load: a jmake.toml saved after this stat differs from it next time. */
+    int64_t cfg_size, cfg_mtime;
+    eng_stat_pair(b->config_key, &cfg_size, &cfg_mtime);
+    /* Whatever stops this build before the index has taken the notes leaves it invalid. */
+    bool index_ok = b->ps->index_valid;
+    b->ps->index_valid = false;
     if (b->job->log_path)
         b->log_fd = open(b->job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (project_load(b->config_key, &b->P, &dl) < 0) {
@@ -412,7 +528,8 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     b->rec->epoch++;
     for (size_t i = 0; i < noted->n; i++)
         buildrecord_file_invalidate(b->rec, noted->v[i]);
-    strvec_free(noted);
+    strvec noted_paths = *noted;   /* for the index, once the project is set up */
+    memset(noted, 0, sizeof *noted);
 
     project_config *P = &b->P;
     b->llvm = P->llvm.enabled;
@@ -447,8 +564,8 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     eng_setup_hash_prefixes(b);
 
     strvec rels = {0};
-    srcscan_options so = {.diags = &dl, .cancel = b->job->cancel};
-    srcscan_result scan = srcscan_list_checked(P, &so, &rels);
+    srcscan_result scan = list_sources(b, index_ok, cfg_size, cfg_mtime, &noted_paths, &dl, &rels);
+    strvec_free(&noted_paths);
     if (scan != SRCSCAN_OK) {
         if (scan == SRCSCAN_CANCELLED) {
             *reason = xstrdup("cancelled");
@@ -524,6 +641,16 @@ static step_result run_build(build *b, uint64_t begin_ns, uint64_t *end_ns, char
     return STEP_CONTINUE;
 }
 
+/* How the build found its sources: by a walk of the tree, or from the index (joined, left: what the reported paths changed in it). */
+static cJSON *scan_json(bool walked, size_t joined, size_t left)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "walked", walked);
+    cJSON_AddNumberToObject(j, "joined", (double)joined);
+    cJSON_AddNumberToObject(j, "left", (double)left);
+    return j;
+}
+
 /* Step 4: removed sources, compile_commands.json, the link, the result, the
    quiet answer, the cache bound. Returns engine_build's status. begin_ns:
    where this step starts on the build lane. */
@@ -565,6 +692,7 @@ static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reas
     cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(*result, "timings_ms"), "total"),
                          (double)(clock_monotonic_ms() - b->t_start));
     report_config_warnings(b, *result);
+    cJSON_AddItemToObject(*result, "scan", scan_json(b->walked, b->joined, b->left));
     buildtrace_add_slowest(b->trace, *result, BUILDTRACE_SLOWEST);
     keep_trace(b, *result, b->P.name);
     proj_state *ps = b->ps;
@@ -572,6 +700,7 @@ static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reas
     ps->quiet_result = NULL;
     if (status == 0 && b->watched) {
         ps->quiet_result = eng_quiet_copy(*result);
+        cJSON_ReplaceItemInObject(ps->quiet_result, "scan", scan_json(false, 0, 0));
         eng_stat_pair(b->config_key, &ps->cfg_size, &ps->cfg_mtime);
         eng_stat_pair(b->P.artifact_path, &ps->art_size, &ps->art_mtime);
         free(ps->root);

@@ -66,6 +66,14 @@ typedef struct proj_state {
     int64_t cfg_size, cfg_mtime, art_size, art_mtime;
     char *root;             /* the project root of the last good watched build (owned): what the watcher covers */
     char *name;             /* its [project] name (owned): names the quiet answer's timeline */
+    /* A watched project's index: the files its last listing found (absolute
+       path -> (void *)1, srcscan_options.found), kept current from the
+       reported paths so a build with changes lists its sources without a
+       walk (engine.c, update_index). Valid while the jmake.toml keeps the
+       (size, mtime) it had then. */
+    hashmap index;
+    bool index_valid;
+    int64_t index_cfg_size, index_cfg_mtime;
 } proj_state;
 
 struct engine {
@@ -154,6 +162,9 @@ typedef struct build {
     buildrecord *rec;
     char *record_path;              /* where rec persists, NULL without a state_dir; owned */
     bool watched;                   /* as the project was when the build began */
+    bool rescan;                    /* the watcher lost track: list by a walk */
+    bool walked;                    /* the sources were listed by a walk, not from the index */
+    size_t joined, left;            /* index entries the reported paths added and removed */
     bool llvm, cache, incremental;
     const char *cache_dir;
     char *cc, *cxx;                 /* resolved compiler drivers */

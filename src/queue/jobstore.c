@@ -1225,8 +1225,13 @@ jobstore_result jobstore_watch_remove(jobstore *store, const char *config)
 jobstore_result jobstore_watch_set_last(jobstore *store, const char *config, const char *job_id,
                                         const char *outcome, int64_t now_ms)
 {
+    /* Like a state change (sync_relaxed): the job it names is settled already,
+       and this line of the watch list is no acknowledgement; every watched
+       build wrote it with an fsync of its own before the client's answer. */
+    sync_relaxed(store, true);
     int n = watch_exec(store, "UPDATE watches SET last_job = ?1, last_outcome = ?2, last_ms = ?4 WHERE config = ?3",
                        job_id, outcome, config, now_ms, true);
+    sync_relaxed(store, false);
     return n < 0 ? JOBSTORE_DB_ERROR : n == 0 ? JOBSTORE_NOT_FOUND : JOBSTORE_OK;
 }
 

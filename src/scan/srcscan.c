@@ -160,6 +160,78 @@ static char *literal_source(const project_config *P, const srcscan_options *o, s
     return abs;
 }
 
+/* Whether glob's fixed leading folders lie outside the root (it is walked from there). */
+static bool glob_outside_root(const project_config *P, const char *glob)
+{
+    char *base = glob_base(P->root, glob);
+    char *under = path_relative(P->root, base);
+    bool outside = under[0] == '/';
+    free(under);
+    free(base);
+    return outside;
+}
+
+/* Whether some file of pool matches glob, as the listing spells it. */
+static bool glob_matches_any(const project_config *P, const char *glob, const strvec *pool)
+{
+    for (size_t k = 0; k < pool->n; k++) {
+        char *r = match_spelling(P->root, pool->v[k], glob[0] == '/');
+        bool hit = glob_match(glob, r);
+        free(r);
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
+/* The last step of every listing: abs (the files the sources rules select,
+   absolute; emptied) minus the excludes, as root-relative paths appended to
+   rels, with the warnings about excludes and overrides that match nothing. */
+static void select_units(const project_config *P, const srcscan_options *o, strvec *abs, strvec *rels)
+{
+    size_t first = rels->n;
+    size_t *exclude_hits = xcalloc(P->exclude.n + 1, sizeof *exclude_hits);
+    for (size_t i = 0; i < abs->n; i++) {
+        char *r = path_relative(P->root, abs->v[i]);
+        char *spelled = r[0] == '/' ? dotdot_relative(P->root, abs->v[i]) : NULL;
+        bool excluded = false;
+        for (size_t k = 0; k < P->exclude.n && !excluded; k++) {
+            const char *x = P->exclude.v[k];
+            excluded = glob_match(x, r) || (spelled && glob_match(x, spelled));
+            if (excluded)
+                exclude_hits[k]++;
+        }
+        free(spelled);
+        if (excluded)
+            free(r);
+        else
+            strvec_push_owned(rels, r);
+    }
+    strvec_free(abs);
+    strvec_sort_unique(rels, first);
+    for (size_t k = 0; k < P->exclude.n; k++)
+        if (!exclude_hits[k])
+            add_diag(o, DIAG_WARNING, P, pos_of(P->exclude_pos, k), "%s '%s' matches no source file",
+                     "compile.exclude:", P->exclude.v[k]);
+    free(exclude_hits);
+    for (size_t k = 0; k < P->override_count; k++) {
+        bool hit = false;
+        for (size_t i = first; i < rels->n && !hit; i++)
+            hit = glob_match(P->overrides[k].match, rels->v[i]);
+        if (!hit)
+            add_diag(o, DIAG_WARNING, P, P->overrides[k].pos, "%s '%s' matches no source of the project",
+                     "compile.overrides: match", P->overrides[k].match);
+    }
+}
+
+/* The walked files a glob selected go to found too (when asked for): what
+   srcscan_list_from starts from next time. */
+static void keep_found(const srcscan_options *o, const char *path)
+{
+    if (o && o->found)
+        strvec_push(o->found, path);
+}
+
 srcscan_result srcscan_list_checked(const project_config *P, const srcscan_options *o, strvec *rels)
 {
     atomic_int *cancel = o ? o->cancel : NULL;
@@ -168,6 +240,8 @@ srcscan_result srcscan_list_checked(const project_config *P, const srcscan_optio
     if (P->sources.n == 0) {
         if (walk(P->source_dir, P->build_dir, cancel, &abs) == WALK_CANCELLED)
             result = SRCSCAN_CANCELLED;
+        for (size_t i = 0; i < abs.n && result == SRCSCAN_OK; i++)
+            keep_found(o, abs.v[i]);
     } else {
         strvec all = {0};
         bool walked = false;
@@ -181,28 +255,27 @@ srcscan_result srcscan_list_checked(const project_config *P, const srcscan_optio
                     result = SRCSCAN_INVALID;
                 continue;
             }
-            char *base = glob_base(P->root, s);
-            char *under = path_relative(P->root, base);
-            bool outside = under[0] == '/';
-            free(under);
+            bool outside = glob_outside_root(P, s);
             strvec own = {0};
             const strvec *pool = &all;
             if (outside) {
                 /* Beside the root: walk only what the glob can reach. */
+                char *base = glob_base(P->root, s);
                 if (walk(base, P->build_dir, cancel, &own) == WALK_CANCELLED)
                     result = SRCSCAN_CANCELLED;
+                free(base);
                 pool = &own;
             } else if (!walked) {
                 if (walk(P->root, P->build_dir, cancel, &all) == WALK_CANCELLED)
                     result = SRCSCAN_CANCELLED;
                 walked = true;
             }
-            free(base);
             size_t matched = 0;
             for (size_t k = 0; k < pool->n && result == SRCSCAN_OK; k++) {
                 char *r = match_spelling(P->root, pool->v[k], s[0] == '/');
                 if (glob_match(s, r)) {
                     strvec_push(&abs, pool->v[k]);
+                    keep_found(o, pool->v[k]);
                     matched++;
                 }
                 free(r);
@@ -218,39 +291,88 @@ srcscan_result srcscan_list_checked(const project_config *P, const srcscan_optio
         strvec_free(&abs);
         return result;
     }
-    size_t first = rels->n;
-    size_t *exclude_hits = xcalloc(P->exclude.n + 1, sizeof *exclude_hits);
-    for (size_t i = 0; i < abs.n; i++) {
-        char *r = path_relative(P->root, abs.v[i]);
-        char *spelled = r[0] == '/' ? dotdot_relative(P->root, abs.v[i]) : NULL;
-        bool excluded = false;
-        for (size_t k = 0; k < P->exclude.n && !excluded; k++) {
-            const char *x = P->exclude.v[k];
-            excluded = glob_match(x, r) || (spelled && glob_match(x, spelled));
-            if (excluded)
-                exclude_hits[k]++;
+    select_units(P, o, &abs, rels);
+    return SRCSCAN_OK;
+}
+
+bool srcscan_index_usable(const project_config *P)
+{
+    if (P->sources.n == 0) {
+        char *under = path_relative(P->root, P->source_dir);
+        bool inside = under[0] != '/';
+        free(under);
+        return inside;
+    }
+    for (size_t i = 0; i < P->sources.n; i++)
+        if (is_glob(P->sources.v[i]) && glob_outside_root(P, P->sources.v[i]))
+            return false;
+    return true;
+}
+
+/* Whether rel (relative to a walk's root) has a segment the walker passes over. */
+static bool has_hidden_segment(const char *rel)
+{
+    for (const char *p = rel; *p; p++)
+        if (*p == '.' && (p == rel || p[-1] == '/'))
+            return true;
+    return false;
+}
+
+/* Whether path lies strictly below dir (both absolute and normalised). */
+static bool strictly_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || (n > 0 && dir[n - 1] == '/' && path[n]));
+}
+
+bool srcscan_is_found(const project_config *P, const char *path)
+{
+    if (srcscan_language(path) == SRC_NONE || (P->build_dir && (strictly_under(path, P->build_dir) ||
+                                                                 strcmp(path, P->build_dir) == 0)))
+        return false;
+    const char *walk_root = P->sources.n ? P->root : P->source_dir;
+    if (!strictly_under(path, walk_root))
+        return false;
+    char *rel = path_relative(walk_root, path);
+    bool hidden = has_hidden_segment(rel);
+    free(rel);
+    if (hidden)
+        return false;
+    if (P->sources.n == 0)
+        return true;
+    for (size_t i = 0; i < P->sources.n; i++) {
+        const char *s = P->sources.v[i];
+        if (!is_glob(s))
+            continue;
+        char *r = match_spelling(P->root, path, s[0] == '/');
+        bool hit = glob_match(s, r);
+        free(r);
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
+srcscan_result srcscan_list_from(const project_config *P, const srcscan_options *o, const strvec *found,
+                                 strvec *rels)
+{
+    strvec abs = {0};
+    for (size_t i = 0; i < P->sources.n; i++) {
+        const char *s = P->sources.v[i];
+        if (!is_glob(s)) {
+            char *a = literal_source(P, o, i);
+            if (!a) {
+                strvec_free(&abs);
+                return SRCSCAN_INVALID;
+            }
+            strvec_push_owned(&abs, a);
+        } else if (!glob_matches_any(P, s, found)) {
+            add_diag(o, DIAG_WARNING, P, pos_of(P->source_pos, i), "%s '%s' matches no source file",
+                     "compile.sources:", s);
         }
-        free(spelled);
-        if (excluded)
-            free(r);
-        else
-            strvec_push_owned(rels, r);
     }
-    strvec_free(&abs);
-    strvec_sort_unique(rels, first);
-    for (size_t k = 0; k < P->exclude.n; k++)
-        if (!exclude_hits[k])
-            add_diag(o, DIAG_WARNING, P, pos_of(P->exclude_pos, k), "%s '%s' matches no source file",
-                     "compile.exclude:", P->exclude.v[k]);
-    free(exclude_hits);
-    for (size_t k = 0; k < P->override_count; k++) {
-        bool hit = false;
-        for (size_t i = first; i < rels->n && !hit; i++)
-            hit = glob_match(P->overrides[k].match, rels->v[i]);
-        if (!hit)
-            add_diag(o, DIAG_WARNING, P, P->overrides[k].pos, "%s '%s' matches no source of the project",
-                     "compile.overrides: match", P->overrides[k].match);
-    }
+    strvec_extend(&abs, found);
+    select_units(P, o, &abs, rels);
     return SRCSCAN_OK;
 }
 

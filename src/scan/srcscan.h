@@ -37,6 +37,10 @@ typedef enum srcscan_result {
 typedef struct srcscan_options {
     diag_list *diags;   /* borrowed, may be NULL: problems at jmake.toml:LINE:COL */
     atomic_int *cancel; /* borrowed, may be NULL: read before every entry of the walk */
+    /* Borrowed, may be NULL: receives (appended, absolute) every walked file
+     * the source folder or a sources glob selects, before the excludes: the
+     * start of a watched project's index (srcscan_list_from). */
+    strvec *found;
 } srcscan_options;
 
 /* srcscan_list, checked against the jmake.toml: a literal [compile] sources
@@ -48,5 +52,22 @@ typedef struct srcscan_options {
  * the excludes. Globs match source
  * files only (a header or notes.txt is never a unit). options may be NULL. */
 srcscan_result srcscan_list_checked(const project_config *project, const srcscan_options *options, strvec *rels);
+
+/* The listing from an index instead of a walk: found holds what a walk
+ * would have put into options->found (borrowed; kept current by the caller
+ * with srcscan_is_found). Literal sources entries are checked again (a stat
+ * each); rels, the result and the warnings are those srcscan_list_checked
+ * gives on the same tree. */
+srcscan_result srcscan_list_from(const project_config *project, const srcscan_options *options, const strvec *found,
+                                 strvec *rels);
+/* Whether the regular file at path (absolute, normalised) belongs to found:
+ * a source by extension, below the source folder (or the root, with
+ * [compile] sources) through no hidden segment, outside the build folder,
+ * and matched by a sources glob when there are globs. */
+bool srcscan_is_found(const project_config *project, const char *path);
+/* Whether an index can stand for the walk: every folder the walk would read
+ * lies under the root (a sources glob reaching beside it, or a source folder
+ * outside it, is read by nobody else, so such projects are always walked). */
+bool srcscan_index_usable(const project_config *project);
 
 #endif

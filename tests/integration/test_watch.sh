@@ -21,6 +21,8 @@ last_id() { jm job list --limit 0 | awk '/ compilation / {print $1}' | sort -t- 
 last_result() { jm job result "$(last_id)"; }
 # index_of KEY: the discovery daemon's last index change of project p (added, removed or sources).
 index_of() { jm watch list --json | python3 -c 'import json,sys; p=[x for x in json.load(sys.stdin) if x["config"].endswith("/p/jmake.toml")][0]; v=p.get("index",{}).get(sys.argv[1]); print(" ".join(v) if isinstance(v,list) else v)' "$1"; }
+# scan_of_last: how the last build listed its sources: "walked joined left" (walked is True or False).
+scan_of_last() { last_result | python3 -c 'import json,sys; s=json.load(sys.stdin)["result"]["scan"]; print(s["walked"], s["joined"], s["left"])'; }
 symbols_of_last() { last_result | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["result"]["symbols"]))'; }
 
 P=$WORK/p
@@ -44,12 +46,14 @@ check_eq "watch add starts no build" 0 "$(builds)"
 check "watch list shows the project watching" has "$(jm watch list)" "$P/jmake.toml +watching"
 jm build "$P" >/dev/null
 check_eq "the explicit first build" 1 "$(builds)"
+check_eq "which walks the tree (nothing was known)" "True 0 0" "$(scan_of_last)"
 mark
 
 # One save gives one build.
 echo 'int a(void) { return 11; }' > "$P/src/a.c"
 check "one save gives exactly one build" settle 1
 mark
+check_eq "a build with a reported path lists its sources from the index, without a walk" "False 0 0" "$(scan_of_last)"
 
 # 1,000 files written within 200 ms give exactly one build. Headers, so that
 # the build re-hashes them instead of running 1,000 compilers.
@@ -82,6 +86,7 @@ echo 'int fresh(void) { return 5; }' > "$P/src/newdir/deeper/fresh.c"
 check "a new folder's source gives one build" settle 1
 mark
 check "and joins the library" has "$(symbols_of_last)" 'fresh'
+check_eq "without a walk of the tree: one source joined the index" "False 1 0" "$(scan_of_last)"
 check "the discovery index says it joined, without a rescan" has "$(index_of added)" 'src/newdir/deeper/fresh.c'
 check "and counts the sources" has "$(index_of sources)" '^4$'
 
@@ -106,6 +111,7 @@ rm "$P/src/newdir/deeper/fresh.c"
 check "a deletion gives one build" settle 1
 mark
 check "and the deleted source's symbol is gone" lacks "$(symbols_of_last)" 'fresh'
+check_eq "without a walk: one source left the index" "False 0 1" "$(scan_of_last)"
 check "the discovery index says it left" has "$(index_of removed)" 'src/newdir/deeper/fresh.c' 
 
 # A header in an include folder outside the root.
@@ -114,6 +120,44 @@ int out_changed;' > "$WORK/outside/inc/out.h"
 check "a header outside the root gives one build" settle 1
 mark
 check_eq "which recompiles its dependent" 1 "$(last_result | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["files"]["compiled"])')"
+
+# [compile] sources globs and an exclude, kept from the index: a new file a glob
+# now matches joins, one the exclude now matches does not (and that exclude's
+# "matches nothing" warning goes), one no glob matches does not, and a renamed
+# folder's sources leave under the old name and join under the new one.
+G=$WORK/g
+mkdir -p "$G/src/sub" "$G/extra" "$G/other"
+echo 'int g_main(void) { return 1; }' > "$G/src/main.c"
+echo 'int g_sub(void) { return 2; }' > "$G/src/sub/sub.c"
+printf '[project]\nname = "g"\n[compile]\nsources = ["src/**/*.c", "extra/*.c"]\nexclude = ["src/gen/**"]\n' > "$G/jmake.toml"
+jm watch add "$G" >/dev/null
+jm build "$G" >/dev/null
+wait_for 30 sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job list --limit 0 | grep -Eq 'pending|running'"
+check "the globs project's first build warns that the exclude matches nothing" has "$(last_result)" "compile.exclude: 'src/gen/\*\*' matches no source file"
+mark
+echo 'int g_extra(void) { return 3; }' > "$G/extra/e.c"
+check "a new file a sources glob matches gives one build" settle 1
+mark
+check "and joins the library" has "$(symbols_of_last)" 'g_extra'
+check_eq "from the index" "False 1 0" "$(scan_of_last)"
+mkdir -p "$G/src/gen"
+echo 'int g_generated(void) { return 4; }' > "$G/src/gen/skip.c"
+check "a new file the exclude matches gives one build" settle 1
+mark
+check "but does not join" lacks "$(symbols_of_last)" 'g_generated'
+check_eq "the index has it (the excludes apply after the index), without a walk" "False 1 0" "$(scan_of_last)"
+check "the exclude's warning is gone: it matches a source now" lacks "$(last_result)" "compile.exclude: 'src/gen"
+echo 'int g_other(void) { return 5; }' > "$G/other/o.c"
+check "a new file no glob matches gives one build" settle 1
+mark
+check "but does not join" lacks "$(symbols_of_last)" 'g_other'
+mv "$G/src/sub" "$G/src/moved"
+check "renaming a folder gives one build" settle 1
+mark
+check "its source is still in the library" has "$(symbols_of_last)" 'g_sub'
+check_eq "having left under the old name and joined under the new one, without a walk" "False 1 1" "$(scan_of_last)"
+check "and the object under the old name is gone" sh -c "! find '$G/build' -path '*src/sub/*' -name '*.o' | grep -q ."
+jm watch remove "$G" >/dev/null
 
 # The sync cookie: a build asked right after a save sees that save, 100 times.
 missed=0

@@ -1,4 +1,4 @@
-/* test_watch.c - the watch layer on real inotify in temporary folders: filters, debounce, new/removed/renamed folders, atomic saves, the limit seam, overflow. */
+/* test_watch.c - the watch layer on real inotify in temporary folders: filters, debounce, new/removed/renamed folders, atomic saves, the limit seam, overflow; a watched project's index against the walk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,8 @@
 
 #include "testutil.h"
 
+#include "project.h"
+#include "srcscan.h"
 #include "watchbatch.h"
 #include "watchfilter.h"
 #include "watchtree.h"
@@ -381,6 +383,114 @@ static void test_tree_only_file(void **state)
     free(dir);
 }
 
+
+/* What a watched build does with reported paths (src/build/engine.c,
+ * update_index), here by hand: a file joins when srcscan_is_found says so, a
+ * vanished path leaves with everything below it. */
+static void index_apply(strvec *found, const project_config *P, const char *path)
+{
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    size_t n = strlen(path);
+    for (size_t i = 0; i < found->n;) {
+        bool below = strncmp(found->v[i], path, n) == 0 && (found->v[i][n] == '\0' || found->v[i][n] == '/');
+        if (below && (!exists || !srcscan_is_found(P, found->v[i]))) {
+            free(found->v[i]);
+            found->v[i] = found->v[--found->n];
+        } else {
+            i++;
+        }
+    }
+    if (exists && S_ISREG(st.st_mode) && srcscan_is_found(P, path) && !strvec_contains(found, path))
+        strvec_push(found, path);
+}
+
+/* The list from the index equals a new walk's, warnings included. */
+static void assert_index_is_walk(const project_config *P, const strvec *found)
+{
+    strvec walked = {0}, listed = {0};
+    diag_list dw = {0}, dl = {0};
+    srcscan_options ow = {.diags = &dw}, ol = {.diags = &dl};
+    assert_int_equal(srcscan_list_checked(P, &ow, &walked), SRCSCAN_OK);
+    assert_int_equal(srcscan_list_from(P, &ol, found, &listed), SRCSCAN_OK);
+    assert_int_equal(listed.n, walked.n);
+    for (size_t i = 0; i < walked.n; i++)
+        assert_string_equal(listed.v[i], walked.v[i]);
+    assert_int_equal(dl.count, dw.count);
+    for (size_t i = 0; i < dw.count; i++)
+        assert_string_equal(dl.items[i].message, dw.items[i].message);
+    strvec_free(&walked);
+    strvec_free(&listed);
+    diag_free(&dw);
+    diag_free(&dl);
+}
+
+static void index_case(const char *toml)
+{
+    char *root = test_tempdir("index");
+    put(root, "jmake.toml", toml);
+    put(root, "src/main.c", "int m;\n");
+    put(root, "src/sub/sub.c", "int s;\n");
+    put(root, "extra/e0.c", "int e0;\n");
+    char *config = path_join(root, "jmake.toml");
+    project_config P;
+    diag_list d = {0};
+    assert_int_equal(project_load(config, &P, &d), 0);
+    diag_free(&d);
+    assert_true(srcscan_index_usable(&P));
+    strvec found = {0}, rels = {0};
+    srcscan_options o = {.found = &found};
+    assert_int_equal(srcscan_list_checked(&P, &o, &rels), SRCSCAN_OK);
+    strvec_free(&rels);
+    assert_index_is_walk(&P, &found);
+
+    /* Each change, then the paths the watcher reports for it. */
+    static const char *const made[] = {"extra/e1.c", "src/gen/g.c", "src/new/deeper/n.cpp", "src/.hidden/h.c",
+                                       "src/x.h", "other/o.c", "build/b.c", "src/notes.txt"};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        char *path = path_join(root, made[i]);
+        put(root, made[i], "int x;\n");
+        index_apply(&found, &P, path);
+        assert_index_is_walk(&P, &found);
+        free(path);
+    }
+    /* A file under a new folder joined (the source folder takes .cpp, and so does a glob). */
+    char *deep = path_join(root, "src/new/deeper/n.cpp");
+    assert_true(strvec_contains(&found, deep));
+    free(deep);
+    /* A renamed folder: the old path leaves, the watcher reports every file under the new one. */
+    char *from = path_join(root, "src/sub"), *to = path_join(root, "src/moved"), *moved = path_join(to, "sub.c");
+    assert_int_equal(rename(from, to), 0);
+    index_apply(&found, &P, from);
+    index_apply(&found, &P, moved);
+    assert_index_is_walk(&P, &found);
+    /* A deleted folder. */
+    char *gen = path_join(root, "src/gen");
+    remove_tree(gen);
+    index_apply(&found, &P, gen);
+    assert_index_is_walk(&P, &found);
+
+    free(gen);
+    free(from);
+    free(to);
+    free(moved);
+    strvec_free(&found);
+    project_free(&P);
+    free(config);
+    remove_tree(root);
+    free(root);
+}
+
+static void test_index_matches_walk(void **state)
+{
+    (void)state;
+    /* The source folder. */
+    index_case("[project]\nname = \"i\"\n[paths]\nsource = \"src\"\n");
+    /* Globs and an exclude that matches nothing until src/gen/g.c comes. */
+    index_case("[project]\nname = \"i\"\n[compile]\nsources = [\"src/**/*.c\", \"src/**/*.cpp\", \"extra/*.c\"]\n"
+               "exclude = [\"src/gen/**\"]\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_batch_debounce),  cmocka_unit_test(test_tree_changes),
         cmocka_unit_test(test_tree_new_folders), cmocka_unit_test(test_tree_limit_seam),
         cmocka_unit_test(test_tree_overflow),   cmocka_unit_test(test_tree_only_file),
+        cmocka_unit_test(test_index_matches_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
