@@ -1,4 +1,6 @@
 /* symbols.c - a library's exported functions and data objects for bindings: the ELF reader's exports, one per name, C++ names demangled. */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,15 +8,29 @@
 #include "bindings_internal.h"
 #include "elfsyms.h"
 
-/* The C++ ABI's demangler (libstdc++); declared here to keep this a C file. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+/* The C++ ABI's demangler, from libstdc++, looked up the first time a C++
+ * name needs it: linking libstdc++ into jmake would load it in every
+ * command, and a client's start is part of every no-op build (docs/BINDINGS.md). */
+typedef char *(*cxa_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+static cxa_demangle_fn cxa_demangle;
+static pthread_once_t cxa_demangle_once = PTHREAD_ONCE_INIT;
+
+static void find_demangler(void)
+{
+    void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+    if (lib)
+        *(void **)&cxa_demangle = dlsym(lib, "__cxa_demangle");
+}
 
 char *bindings_demangle(const char *name)
 {
     if (strncmp(name, "_Z", 2) != 0)
         return NULL;
+    pthread_once(&cxa_demangle_once, find_demangler);
+    if (!cxa_demangle)
+        return NULL;    /* no C++ runtime on this machine: the name stays as exported */
     int status = 0;
-    char *out = __cxa_demangle(name, NULL, NULL, &status);
+    char *out = cxa_demangle(name, NULL, NULL, &status);
     if (status != 0 || !out) {
         free(out);
         return NULL;
