@@ -20,6 +20,8 @@
 typedef struct orch orch;
 typedef struct worker worker;
 typedef struct orch_request orch_request;
+/* What a request's prepare step (orch_requests.h) made off the event loop. */
+typedef struct orch_prepared orch_prepared;
 
 /* Replies queued on one connection that its peer has not read yet: past this
  * the connection is closed (a reply is at most WIRE_MAX_REPLY, so one full
@@ -36,8 +38,12 @@ typedef struct conn {
     wire_decoder dec;
     worker *worker;         /* set once a worker registered on this connection (borrowed) */
     bool closing;
-    bool blocked;           /* a submit waits for the group commit, or a job_wait for its jobs: the
-                               connection reads nothing more, so its replies stay in request order */
+    bool blocked;           /* a submit waits for its prepare step or the group commit, or a job_wait
+                               for its jobs: the connection reads nothing more, so its replies stay
+                               in request order */
+    bool preparing;         /* a prepare step of this connection's runs on a work thread */
+    bool freed_later;       /* closed while preparing: the prepare's completion frees it */
+    orch_prepared *prepared;/* owned: the prepare step's result, for the request's handler to take */
     struct conn *next;
 } conn;
 

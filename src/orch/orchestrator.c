@@ -25,12 +25,21 @@ static void drain_conn(conn *c);
 
 /* ---- connections ---- */
 
+static void conn_free(conn *c)
+{
+    wire_decoder_free(&c->dec);
+    orch_prepared_free(c->prepared);
+    free(c);
+}
+
 static void on_conn_closed(uv_handle_t *h)
 {
     conn *c = h->data;
     c->o->open_conns--;
-    wire_decoder_free(&c->dec);
-    free(c);
+    if (c->preparing)
+        c->freed_later = true;   /* a work thread's result still names it */
+    else
+        conn_free(c);
 }
 
 void orch_close_conn(conn *c)
@@ -103,6 +112,66 @@ void orch_conn_resume(conn *c)
     drain_conn(c);
 }
 
+/* A request's prepare step on its way through the libuv thread pool. */
+typedef struct prepare_work {
+    uv_work_t work;
+    conn *c;                        /* borrowed; kept alive by c->preparing */
+    const orch_request *request;    /* borrowed from the table */
+    cJSON *req;                     /* owned */
+    orch_prepared *result;          /* owned until handed to c */
+} prepare_work;
+
+static void run_prepare(uv_work_t *work)
+{
+    prepare_work *pw = work->data;
+    pw->result = pw->request->prepare(pw->req);
+}
+
+static void after_prepare(uv_work_t *work, int status)
+{
+    (void)status;   /* nothing cancels prepare steps */
+    prepare_work *pw = work->data;
+    conn *c = pw->c;
+    orch *o = c->o;
+    c->preparing = false;
+    if (c->freed_later || c->closing || o->stopping) {
+        if (!c->closing && !c->freed_later) {
+            orch_send(c, orch_reply_error("unavailable", "daemons are stopping"));
+            orch_conn_resume(c);
+        }
+        orch_prepared_free(pw->result);
+        cJSON_Delete(pw->req);
+        if (c->freed_later)
+            conn_free(c);
+        free(pw);
+        return;
+    }
+    c->prepared = pw->result;
+    queue_for_commit(o, c, pw->request, pw->req);
+    free(pw);
+}
+
+/* The connection reads nothing more until the reply is out (after the
+ * prepare step and the group commit): replies stay in request order while
+ * every other connection is served. Takes ownership of req. */
+static void start_prepare(orch *o, conn *c, const orch_request *request, cJSON *req)
+{
+    prepare_work *pw = xcalloc(1, sizeof *pw);
+    pw->work.data = pw;
+    pw->c = c;
+    pw->request = request;
+    pw->req = req;
+    c->blocked = true;
+    c->preparing = true;
+    int rc = uv_queue_work(o->loop, &pw->work, run_prepare, after_prepare);
+    if (rc != 0) {
+        /* No thread pool: do it here rather than refuse. */
+        log_warn("cannot queue work off the loop (%s): preparing %s on it", uv_strerror(rc), request->op);
+        run_prepare(&pw->work);
+        after_prepare(&pw->work, 0);
+    }
+}
+
 static void handle_frame(conn *c, const char *frame, size_t len)
 {
     orch *o = c->o;
@@ -110,7 +179,10 @@ static void handle_frame(conn *c, const char *frame, size_t len)
     cJSON *reply = NULL;
     const char *worker_name = c->worker ? daemon_table[c->worker->kind].name : NULL;
     const orch_request *request = orch_request_route(req, worker_name, o->stopping, &reply);
-    if (request && (request->flags & ORCH_REQ_GROUP_COMMIT)) {
+    if (request && request->prepare) {
+        start_prepare(o, c, request, req);
+        req = NULL;
+    } else if (request && (request->flags & ORCH_REQ_GROUP_COMMIT)) {
         queue_for_commit(o, c, request, req);
         req = NULL;
     } else if (request) {

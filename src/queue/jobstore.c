@@ -604,6 +604,23 @@ static int batch_cycle_from(const job_spec *specs, const hashmap *index, size_t 
 int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
                     char *err, size_t errsize)
 {
+    return jobstore_submit_blaming(store, specs, count, ids_out, now_ms, NULL, err, errsize);
+}
+
+/* Notes in fault (may be NULL) who a refusal is against. */
+static void blame(jobstore_fault *fault, size_t spec, long dep)
+{
+    if (fault) {
+        fault->spec = (long)spec;
+        fault->dep = dep;
+    }
+}
+
+int jobstore_submit_blaming(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
+                            jobstore_fault *fault, char *err, size_t errsize)
+{
+    if (fault)
+        *fault = (jobstore_fault){-1, -1};
     if (count == 0) {
         err_set(err, errsize, "nothing to submit");
         return -1;
@@ -623,10 +640,20 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
         const job_spec *spec = &specs[i];
         if (!spec->type || !*spec->type) {
             err_set(err, errsize, "job %zu has no type", i + 1);
+            blame(fault, i, -1);
             goto fail;
         }
-        if (spec->id && (batch_index(&index, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
-            err_set(err, errsize, "job id '%s' already exists", spec->id);
+        if (spec->id && batch_index(&index, spec->id) >= 0) {
+            err_set(err, errsize, "job id '%s' is given twice", spec->id);
+            blame(fault, i, -1);
+            goto fail;
+        }
+        int taken = spec->id ? id_exists(store, spec->id) : 0;
+        if (taken < 0)
+            goto sql_fail;
+        if (taken) {
+            err_set(err, errsize, "job id '%s' already exists (queued earlier)", spec->id);
+            blame(fault, i, -1);
             goto fail;
         }
         seqs[i] = store->next_seq++;
@@ -667,6 +694,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
             const char *dep = specs[i].depends_on.v[d];
             if (strcmp(dep, ids[i]) == 0) {
                 err_set(err, errsize, "job '%s' depends on itself", ids[i]);
+                blame(fault, i, (long)d);
                 goto fail;
             }
             int exists = id_exists(store, dep);
@@ -674,6 +702,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
                 goto sql_fail;
             if (!exists) {
                 err_set(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
+                blame(fault, i, (long)d);
                 goto fail;
             }
             sqlite3_stmt *st = stmt_get(store, ST_INSERT_DEP);
@@ -689,6 +718,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     for (size_t i = 0; i < count; i++) {
         if (colour[i] == 0 && batch_cycle_from(specs, &index, i, colour)) {
             err_set(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
+            blame(fault, i, -1);
             goto fail;
         }
     }

@@ -70,6 +70,17 @@ const char *jobstore_last_error(jobstore *store);
 int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out,
                     int64_t now_ms, char *err, size_t errsize);
 
+/* Which entry of a refused batch is to blame, so that an error against a job
+ * file can point at the line and column the user wrote it on. */
+typedef struct jobstore_fault {
+    long spec;      /* index into specs; -1: no one entry is (the database failed) */
+    long dep;       /* index into that spec's depends_on; -1: the entry's id (or the entry) */
+} jobstore_fault;
+/* jobstore_submit that also says, when it returns -1, which entry was at fault
+ * (fault may be NULL). err then holds the message without a position. */
+int jobstore_submit_blaming(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
+                            jobstore_fault *fault, char *err, size_t errsize);
+
 /* Group commit: between batch_begin and batch_end every change (each
  * jobstore_submit, for instance) keeps its all-or-nothing behaviour but the
  * batch is made durable by one commit (one fsync) at batch_end. Nothing done
