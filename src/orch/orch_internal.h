@@ -154,6 +154,11 @@ struct orch {
     uint64_t accept_failures, accept_failure_logged_ms;   /* connections refused for lack of descriptors */
     size_t open_conns;          /* accepted and not yet freed, clients and workers */
     int exit_code;
+    /* The start-up report to `jmake start` (daemon.h), -1 once sent or when
+     * nobody asked: while it is open the start is not complete, and a worker
+     * that exits before registering fails the whole start. */
+    int ready_fd;
+    uint64_t start_deadline_ms;     /* monotonic: a worker not registered by then fails the start */
     orch_project *projects;         /* the watch list */
     held_run *held;                 /* compilations waiting for the watcher's sync */
     double next_sync_token;
@@ -168,6 +173,11 @@ void orch_close_conn(conn *c);
 void orch_conn_resume(conn *c);
 /* No new jobs start; running ones get grace_seconds, then are re-queued; the server socket closes. */
 void orch_begin_stop(orch *o, double grace_seconds);
+/* Start-up: reports "ready" to `jmake start` once every wanted worker has registered. */
+void orch_check_ready(orch *o);
+/* Start-up cannot complete (why: "compilation daemon exited ..."): logged,
+ * reported to `jmake start`, and everything stops (no half-started set). */
+void orch_start_failed(orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- orch_requests.c: the request table (orch_requests.h) and replies ---- */
 

@@ -473,6 +473,7 @@ static cJSON *op_register(orch *o, conn *c, const cJSON *req)
     o->schedule_again = true;
     if (k == DAEMON_WATCHER)
         orch_watch_watcher_ready(o);
+    orch_check_ready(o);
     return orch_reply_ok();
 }
 

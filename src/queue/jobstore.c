@@ -211,6 +211,7 @@ struct jobstore {
      * of failed jobs were last failed: the next scheduling pass must look. */
     bool cascade_due;
     int64_t next_seq;   /* the next submission number to hand out */
+    char last_error[256];   /* jobstore_last_error's text */
 };
 
 static const char *const state_names[] = {
@@ -502,6 +503,22 @@ static void wal_preallocate(const char *db_path)
     close(fd);
 }
 
+/* A failed open's reason in err: the system's own words when the file system
+ * refused ("No space left on device" says more than "database or disk is full"). */
+static jobstore *open_failed(jobstore *store, char *err, size_t errsize)
+{
+    int code = store->db ? sqlite3_errcode(store->db) & 0xff : SQLITE_CANTOPEN;
+    int sys = store->db ? sqlite3_system_errno(store->db) : 0;
+    bool file_system = code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN ||
+                       code == SQLITE_READONLY || code == SQLITE_PERM;
+    if (code == SQLITE_FULL)
+        sys = ENOSPC;   /* the unix VFS says "full" for ENOSPC and short writes only, and clears errno */
+    if (file_system && sys != 0)
+        err_set(err, errsize, "%s: %s", store->path, strerror(sys));
+    jobstore_close(store);
+    return NULL;
+}
+
 jobstore *jobstore_open(const char *path, char *err, size_t errsize)
 {
     jobstore *store = xcalloc(1, sizeof *store);
@@ -509,10 +526,8 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        err_set(err, errsize, "%s: cannot open job database: %s", path,
-                store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
-        jobstore_close(store);
-        return NULL;
+        err_set(err, errsize, "%s: %s", path, store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+        return open_failed(store, err, errsize);
     }
     sqlite3_busy_timeout(store->db, 5000);
     /* FULL: the WAL is fsynced at every commit, so an acknowledged submit
@@ -527,10 +542,8 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
                  "PRAGMA temp_store = MEMORY;"
                  "PRAGMA journal_size_limit = " JOBSTORE_WAL_BYTES_TEXT ";",
                  err, errsize, path) < 0 ||
-        schema_upgrade(store, err, errsize) < 0) {
-        jobstore_close(store);
-        return NULL;
-    }
+        schema_upgrade(store, err, errsize) < 0)
+        return open_failed(store, err, errsize);
     sqlite3_stmt *max = stmt_get(store, ST_MAX_SEQ);
     store->next_seq = 1;
     if (max && sqlite3_step(max) == SQLITE_ROW)
@@ -633,7 +646,7 @@ int jobstore_submit_blaming(jobstore *store, const job_spec *specs, size_t count
     int result = -1;
     int64_t first_seq = store->next_seq;
     if (tx_begin(store) < 0) {
-        err_set(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
+        err_set(err, errsize, "cannot start a transaction: %s", jobstore_last_error(store));
         goto out;
     }
     for (size_t i = 0; i < count; i++) {
@@ -731,7 +744,7 @@ int jobstore_submit_blaming(jobstore *store, const job_spec *specs, size_t count
             store->cascade_due = true;
     goto out;
 sql_fail:
-    err_set(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
+    err_set(err, errsize, "job database error: %s", jobstore_last_error(store));
 fail:
     tx_rollback(store);
     store->next_seq = first_seq;
@@ -986,7 +999,11 @@ struct sqlite3 *jobstore_connection(jobstore *store)
 
 const char *jobstore_last_error(jobstore *store)
 {
-    return sqlite3_errmsg(store->db);
+    /* "database or disk is full" leaves the reader to guess which: name it. */
+    bool full = (sqlite3_errcode(store->db) & 0xff) == SQLITE_FULL;
+    snprintf(store->last_error, sizeof store->last_error, "%s%s", sqlite3_errmsg(store->db),
+             full ? " (No space left on device)" : "");
+    return store->last_error;
 }
 
 /* State changes of jobs that are already acknowledged need not wait for an

@@ -52,7 +52,8 @@ typedef struct jobstore jobstore;
 
 /* Opens (creating) the database at path: WAL, synchronous=FULL so that an
  * acknowledged submit survives a crash; schema versioned with user_version.
- * NULL on failure with the reason in err. */
+ * NULL on failure with the reason in err: "PATH: why", in the system's words
+ * when the file system refused ("PATH: No space left on device"). */
 jobstore *jobstore_open(const char *path, char *err, size_t errsize);
 void jobstore_close(jobstore *store);
 
@@ -60,7 +61,8 @@ void jobstore_close(jobstore *store);
  * for tests that must see what the store's commits really run with (e.g. the
  * synchronous level): nothing else may use it. */
 struct sqlite3 *jobstore_connection(jobstore *store);
-/* The database's message for the last failed call ("database or disk is full"). Borrowed. */
+/* The database's message for the last failed call, with the system's words for a full disk
+ * ("database or disk is full (No space left on device)"). Borrowed, valid until the next call. */
 const char *jobstore_last_error(jobstore *store);
 
 /* Inserts all specs in one transaction, all or nothing. A duplicate id (in

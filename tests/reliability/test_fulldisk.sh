@@ -41,5 +41,38 @@ js job wait before after --timeout 30 >/dev/null; rc=$?
 check_eq "and the jobs run" 0 "$rc"
 
 js stop >/dev/null
+wait_for 10 sh -c "! \"$JMAKE\" --home \"$SMALL\" status >/dev/null"
+
+# A start on a full disk fails at once with the reason and leaves nothing running.
+fill_to() { # fill_to KIB_LEFT
+    rm -f "$FS/fill"
+    avail=$(df -B1 --output=avail "$FS" | tail -1)
+    head -c $((avail - $1 * 1024)) /dev/zero > "$FS/fill" 2>/dev/null
+}
+start_fails_on_full_disk() { # start_fails_on_full_disk HOME KIB_LEFT EXPECTED_REASON
+    fill_to "$2"
+    t0=$(date +%s%N)
+    err=$("$JMAKE" --home "$1" start 2>&1 >/dev/null); rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    echo "start with $2 KiB left: exit $rc after $ms ms: $err"
+    check_eq "a start with $2 KiB left exits 3" 3 "$rc"
+    check "naming the cause" has "$err" "$3"
+    check "at once, not after the 20 s start timeout" [ "$ms" -lt 5000 ]
+    check_eq "and no daemon is left running" 6 "$("$JMAKE" --home "$1" status | grep -c ': Stopped$')"
+}
+start_fails_on_full_disk "$FS/new0" 0 \
+    "^jmake: orchestrator: cannot take the PID file $FS/new0/run/orchestrator.pid: No space left on device$"
+start_fails_on_full_disk "$FS/new8" 8 \
+    "^jmake: orchestrator: cannot open the job database $FS/new8/jobs.db: No space left on device$"
+# A home that has run before needs no new room to start: it starts and refuses what does.
+fill_to 0
+js start >/dev/null; rc=$?
+check_eq "a home that ran before starts on a full disk" 0 "$rc"
+out=$(js submit --type discovery --path "$WORK/scan" --id full 2>&1); rc=$?
+check_eq "and refuses submits (exit 2)" 2 "$rc"
+check "naming the full disk" has "$out" 'No space left on device'
+check_eq "the acknowledged jobs are still there" completed "$("$JMAKE" --home "$SMALL" job status after 2>/dev/null)"
+js stop >/dev/null
+rm -f "$FS/fill"
 echo "$TEST_NAME: $((CHECKS - FAILURES)) passed, $FAILURES failed"
 [ "$FAILURES" -eq 0 ]
