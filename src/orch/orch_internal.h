@@ -90,6 +90,15 @@ typedef struct pending_submit {
     struct pending_submit *next;
 } pending_submit;
 
+/* A final state the job database refused (a full disk): kept and written
+ * again every tick (orch_jobs.c), so that no job's outcome is lost. */
+typedef struct unsaved_finish {
+    char *id, *result, *reason;     /* owned; result and reason may be NULL */
+    job_state state;
+    int64_t finished_ms;
+    struct unsaved_finish *next;
+} unsaved_finish;
+
 /* A job_wait waiting for its jobs to end. */
 typedef struct waiter {
     conn *c;
@@ -139,6 +148,7 @@ struct orch {
     running_job *running;
     size_t running_count, running_cap;
     waiter *waiters;
+    unsaved_finish *unsaved;        /* final states waiting for room in the job database */
     pending_submit *batch;          /* submits of this loop iteration, in arrival order */
     pending_submit **batch_tail;
     uv_check_t batch_check;         /* commits the batch after each poll */

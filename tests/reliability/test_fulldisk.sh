@@ -40,6 +40,36 @@ js start discovery >/dev/null
 js job wait before after --timeout 30 >/dev/null; rc=$?
 check_eq "and the jobs run" 0 "$rc"
 
+
+# The disk fills while a build runs (the project lives elsewhere): the build
+# completes, and says what it could not store, once per kind.
+make_slow_project "$WORK/proj" 2
+printf 'int other(void) { return 2; }\n' > "$WORK/proj/src/other.c"
+sed -i 's/^enabled = false/enabled = true/' "$WORK/proj/jmake.toml"
+js build "$WORK/proj" > "$WORK/build.out" 2> "$WORK/build.err" &
+build_pid=$!
+wait_for 10 some_procs_in "$WORK/proj"
+head -c 16M /dev/zero > "$FS/fill" 2>/dev/null
+# The worker reports the build done; the job database may have no room to
+# record it: the orchestrator keeps the outcome and writes it once there is.
+compilation_idle() {
+    js status --json | python3 -c 'import json, sys
+d = [x for x in json.load(sys.stdin)["daemons"] if x["name"] == "compilation"][0]
+sys.exit(0 if d["running_jobs"] == 0 else 1)'
+}
+wait_for 30 compilation_idle
+rm -f "$FS/fill"
+wait "$build_pid"; rc=$?
+cat "$WORK/build.out" "$WORK/build.err"
+check_eq "a build whose home fills up meanwhile still completes" 0 "$rc"
+err=$(cat "$WORK/build.err")
+check "its cache entries not stored, said once" \
+    has "$err" '^jmake: warning: cache entry for src/(slow|other)\.c not stored: No space left on device \(and 1 more\)$'
+check "its build record not saved, said why" \
+    has "$err" '^jmake: warning: build record not saved: .*: No space left on device: the next build checks every file$'
+check_eq "the compilation daemon's log has one line per kind" 1 \
+    "$(grep -c 'engine: cache entry for .* not stored' "$SMALL/logs/compilation.log" "$SMALL/logs/daemons.err" | awk -F: '{n += $2} END {print n}')"
+
 js stop >/dev/null
 wait_for 10 sh -c "! \"$JMAKE\" --home \"$SMALL\" status >/dev/null"
 
