@@ -53,11 +53,18 @@ head -c 16M /dev/zero > "$FS/fill" 2>/dev/null
 # The worker reports the build done; the job database may have no room to
 # record it: the orchestrator keeps the outcome and writes it once there is.
 compilation_idle() {
-    js status --json | python3 -c 'import json, sys
-d = [x for x in json.load(sys.stdin)["daemons"] if x["name"] == "compilation"][0]
-sys.exit(0 if d["running_jobs"] == 0 else 1)'
+    python3 - "$SMALL/run/jmake.sock" <<'PY'
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+body = b'{"v": 1, "op": "status"}'
+s.sendall(struct.pack(">I", len(body)) + body)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+reply = json.loads(s.recv(n, socket.MSG_WAITALL))
+d = [x for x in reply["daemons"] if x["name"] == "compilation"][0]
+sys.exit(0 if d["running_jobs"] == 0 and reply["queue"]["pending"] == 0 else 1)
+PY
 }
-wait_for 30 compilation_idle
+check "the compilation daemon reports the build done" wait_for 30 compilation_idle
 rm -f "$FS/fill"
 wait "$build_pid"; rc=$?
 cat "$WORK/build.out" "$WORK/build.err"
