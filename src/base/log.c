@@ -192,7 +192,10 @@ void log_write(log_level level, const char *file, int line, const char *fmt, ...
     buf[n++] = '\n';
 
     int fd = logger.fd >= 0 ? logger.fd : STDERR_FILENO;
-    (void)write_all(fd, buf, (size_t)n);   /* a full disk or closed stderr must not take the daemon down */
+    /* A full disk or closed stderr must not take the daemon down; a line the
+       log file refused goes to stderr (logs/daemons.err), which may be elsewhere. */
+    if (write_all(fd, buf, (size_t)n) < 0 && fd != STDERR_FILENO)
+        (void)write_all(STDERR_FILENO, buf, (size_t)n);
     if (logger.fd >= 0) {
         logger.size += n;
         if (logger.max_bytes > 0 && logger.size >= logger.max_bytes)

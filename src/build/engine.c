@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,41 @@ static void keep_trace(build *b, cJSON *result, const char *project_name)
     free(name);
 }
 
+void eng_store_failed(build *b, eng_store_kind kind, const char *fmt, ...)
+{
+    if (b->store_failures[kind]++ > 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    va_end(ap);
+    b->store_failed[kind] = text ? text : xstrdup("something was not stored");
+    log_warn("engine: %s", b->store_failed[kind]);
+}
+
+/* The result's "storage_warnings" (beside "warnings", the configuration's):
+   one line per kind of thing this build could not store. */
+static void add_store_warnings(build *b, cJSON *result)
+{
+    cJSON *warnings = NULL;
+    for (int k = 0; k < ENG_STORE_KINDS; k++) {
+        if (!b->store_failed[k])
+            continue;
+        if (!warnings)
+            warnings = cJSON_AddArrayToObject(result, "storage_warnings");
+        size_t more = b->store_failures[k] - 1;
+        char *line = more ? xasprintf("%s (and %zu more)", b->store_failed[k], more) : xstrdup(b->store_failed[k]);
+        cJSON_AddItemToArray(warnings, cJSON_CreateString(line));
+        free(line);
+    }
+}
+
 static void cleanup_build(build *b)
 {
+    for (int k = 0; k < ENG_STORE_KINDS; k++)
+        free(b->store_failed[k]);
     for (size_t i = 0; i < b->nunits; i++)
         eng_free_unit(&b->units[i]);
     free(b->units);
@@ -500,8 +534,11 @@ static step_result setup_build(build *b, strvec *noted, char **reason)
     /* Whatever stops this build before the index has taken the notes leaves it invalid. */
     bool index_ok = b->ps->index_valid;
     b->ps->index_valid = false;
-    if (b->job->log_path)
+    if (b->job->log_path) {
         b->log_fd = open(b->job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (b->log_fd < 0)
+            eng_store_failed(b, ENG_STORE_LOG, "job log %s not written: %s", b->job->log_path, strerror(errno));
+    }
     if (project_load(b->config_key, &b->P, &dl) < 0) {
         char *text = diag_text(&dl);
         *reason = xasprintf("invalid project configuration %s:\n%s", b->config_key, text);
@@ -763,8 +800,11 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
         if (b->record_path && b->rec && b->rec->dirty) {
             int rc = buildrecord_save(b->rec, b->record_path);
             if (rc < 0)
-                log_warn("engine: cannot save build record %s: %s", b->record_path, strerror(-rc));
+                eng_store_failed(b, ENG_STORE_RECORD, "build record not saved: %s: %s: the next build checks every file",
+                                 b->record_path, strerror(-rc));
         }
+        if (*result)
+            add_store_warnings(b, *result);
         if (status < 0 && b->locks_ready) {   /* the configuration loaded: the last answer is void */
             cJSON_Delete(b->ps->quiet_result);
             b->ps->quiet_result = NULL;

@@ -143,10 +143,12 @@ static void finish_unit(build *b, unit *u, const runner_result *p)
         if (stable) {
             XXH128_hash_t okey = objcache_object_key(u->mkey, headers.v, hashes, headers.n);
             int64_t n1 = objcache_put(b->cache_dir, okey, u->obj_abs);
-            if (n1 >= 0) {
-                int64_t n2 = objcache_manifest_add(b->cache_dir, u->mkey, headers.v, hashes, headers.n, okey);
+            int64_t n2 = n1 >= 0 ? objcache_manifest_add(b->cache_dir, u->mkey, headers.v, hashes, headers.n, okey) : 0;
+            if (n1 >= 0)
                 b->stored_bytes += n1 + (n2 > 0 ? n2 : 0) + eng_explain_stored(b, u, src_hash);
-            }
+            if (n1 < 0 || n2 < 0)
+                eng_store_failed(b, ENG_STORE_CACHE, "cache entry for %s not stored: %s", u->rel,
+                                 strerror((int)-(n1 < 0 ? n1 : n2)));
         }
     }
     free(hashes);

@@ -11,8 +11,11 @@ void eng_log_text(build *b, const char *text, size_t len)
     if (b->log_fd < 0 || !len)
         return;
     /* A tool's output without a last line break still ends its line in the log. */
-    if (write_all(b->log_fd, text, len) == 0 && text[len - 1] != '\n')
-        (void)write_all(b->log_fd, "\n", 1);
+    int rc = write_all(b->log_fd, text, len);
+    if (rc == 0 && text[len - 1] != '\n')
+        rc = write_all(b->log_fd, "\n", 1);
+    if (rc < 0)
+        eng_store_failed(b, ENG_STORE_LOG, "job log %s incomplete: %s", b->job->log_path, strerror(-rc));
 }
 
 /* The command as one line a POSIX shell reads back as the same argv: an

@@ -131,6 +131,9 @@ typedef struct unit_why {
     cJSON *nearby;          /* a miss: {nearby, differs [...], text}; owned */
 } unit_why;
 
+/* What a build may fail to store while the build itself succeeds (a full disk). */
+typedef enum eng_store_kind { ENG_STORE_CACHE, ENG_STORE_RECORD, ENG_STORE_LOG, ENG_STORE_KINDS } eng_store_kind;
+
 /* One translation unit of this build. */
 typedef struct unit {
     char *rel;          /* source relative to the root (absolute when outside it) */
@@ -193,6 +196,10 @@ typedef struct build {
     size_t signalled;               /* failed units whose compiler a signal killed (not a cancel): may pass again */
     bool link_failed;               /* the link ran and failed: no artifact */
     int64_t stored_bytes;
+    /* The first failure to store of each kind (owned) and how many there
+       were: one warning in the result and one log line per kind and build. */
+    char *store_failed[ENG_STORE_KINDS];
+    size_t store_failures[ENG_STORE_KINDS];
     uint64_t t_start, deadline;
     uint64_t scan_ms, compile_ms, link_ms;
     char *stop_reason;
@@ -205,6 +212,12 @@ typedef struct build {
     size_t running;                 /* commands of this build in flight (each holds a slot) */
     buildtrace *trace;              /* this build's timeline (owned) */
 } build;
+
+/* ---------------------------------------------------------- engine.c */
+
+/* Something of kind was not stored (the build goes on): the first of each
+ * kind is logged and becomes a warning of the result. Build thread only. */
+void eng_store_failed(build *b, eng_store_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------ engine_toolchain.c */
 

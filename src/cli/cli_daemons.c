@@ -26,13 +26,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* How many workers the configuration asks for (max_daemons counts the orchestrator). */
-static int wanted_workers(const jm_config *cfg)
-{
-    int n = (int)cfg->orchestrator.max_daemons - 1;
-    return n < 0 ? 0 : (n > DAEMON_COUNT - 1 ? DAEMON_COUNT - 1 : n);
-}
-
 static int load_config_or_complain(const char *home, jm_config *cfg)
 {
     diag_list diags = {0};
@@ -57,21 +50,29 @@ static void print_status_lines(const char *home)
     }
 }
 
-/* Double fork so that the orchestrator is nobody's child and outlives the terminal. */
+/* Double fork so that the orchestrator is nobody's child and outlives the
+ * terminal. Returns the read end of its start-up report (daemon.h; caller
+ * closes) or -errno. */
 static int spawn_orchestrator(const char *home, const char *only_worker)
 {
     char exe[4096];
     int rc = sys_self_exe(exe, sizeof exe);
     if (rc < 0)
         return rc;
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0)
+        return -errno;
     char *log_dir = home_log_dir(home);
     mkdir_p(log_dir, 0700);
     char *err_path = path_join(log_dir, "daemons.err");
     free(log_dir);
     pid_t child = fork();
     if (child < 0) {
+        int e = -errno;
         free(err_path);
-        return -errno;
+        close(report[0]);
+        close(report[1]);
+        return e;
     }
     if (child == 0) {
         setsid();
@@ -80,12 +81,22 @@ static int spawn_orchestrator(const char *home, const char *only_worker)
             _exit(grandchild < 0 ? 1 : 0);
         int in = open("/dev/null", O_RDONLY);
         int out = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (out < 0)   /* a full disk: rather nowhere than the user's terminal */
+            out = open("/dev/null", O_WRONLY);
         if (in >= 0)
             dup2(in, 0);
         if (out >= 0) {
             dup2(out, 1);
             dup2(out, 2);
         }
+        /* The report's write end as the agreed number, inherited across exec. */
+        if (report[1] == DAEMON_READY_FD)
+            fcntl(DAEMON_READY_FD, F_SETFD, 0);
+        else
+            dup2(report[1], DAEMON_READY_FD);
+        char fd_text[16];
+        snprintf(fd_text, sizeof fd_text, "%d", DAEMON_READY_FD);
+        setenv(DAEMON_READY_ENV, fd_text, 1);
         /* The orchestrator reads it once, at start-up: `jmake start DAEMON` on a stopped home. */
         if (only_worker)
             setenv("JMAKE_START_ONLY", only_worker, 1);
@@ -96,12 +107,17 @@ static int spawn_orchestrator(const char *home, const char *only_worker)
         _exit(127);
     }
     free(err_path);
+    close(report[1]);   /* EOF on the read end then means every daemon let go of it */
     int status;
     waitpid(child, &status, 0);
-    return 0;
+    return report[0];
 }
 
-/* Waits until the orchestrator answers and `want` workers registered. */
+/* After a failed start: waits (a few seconds at most) until no daemon of home
+ * holds its PID file, so the command ends with nothing half-started. */
+static bool wait_all_stopped(const char *home, int timeout_ms);
+
+/* Waits until an orchestrator another client started answers with `want` workers registered. */
 static int wait_until_ready(cli *c, int want, int timeout_ms)
 {
     uint64_t deadline = clock_monotonic_ms() + (uint64_t)timeout_ms;
@@ -174,29 +190,52 @@ static start_outcome start_system(cli *c, const char *only_worker, pid_t *runnin
         config_free(&cfg);
         return START_BAD_CONFIG;
     }
-    int want = only_worker ? 1 : wanted_workers(&cfg);
     config_free(&cfg);
     int lock = start_lock(c->home);
     if (lock < 0) {
         fprintf(stderr, "jmake: %s: cannot lock the daemon home: %s\n", c->home, strerror(-lock));
         return START_FAILED;
     }
-    start_outcome outcome = START_STARTED;
     *running = daemon_pidfile_probe(c->home, "orchestrator");
     if (*running > 0) {
         /* Started by another client a moment ago, maybe not ready yet. */
-        outcome = START_ALREADY_RUNNING;
-        want = 0;
-    } else if ((rc = spawn_orchestrator(c->home, only_worker)) < 0) {
-        fprintf(stderr, "jmake: cannot start the orchestrator: %s\n", strerror(-rc));
+        start_outcome outcome = START_ALREADY_RUNNING;
+        if (wait_until_ready(c, 0, START_TIMEOUT_MS) != 0) {
+            fprintf(stderr, "jmake: the daemons did not answer within %d s (see %s/logs/)\n",
+                    START_TIMEOUT_MS / 1000, c->home);
+            outcome = START_FAILED;
+        }
+        close(lock);
+        return outcome;
+    }
+    int report = spawn_orchestrator(c->home, only_worker);
+    if (report < 0) {
+        fprintf(stderr, "jmake: cannot start the orchestrator: %s\n", strerror(-report));
         close(lock);
         return START_FAILED;
     }
-    if (wait_until_ready(c, want, START_TIMEOUT_MS) != 0) {
+    char reason[512] = "";
+    daemon_report said = daemon_report_read(report, START_TIMEOUT_MS, reason, sizeof reason);
+    close(report);
+    start_outcome outcome = START_FAILED;
+    switch (said) {
+    case DAEMON_REPORT_READY:
+        outcome = START_STARTED;
+        break;
+    case DAEMON_REPORT_ERROR:
+        fprintf(stderr, "jmake: %s\n", reason);
+        break;
+    case DAEMON_REPORT_SILENT:
+        fprintf(stderr, "jmake: the orchestrator exited during start-up without saying why (see %s/logs/)\n",
+                c->home);
+        break;
+    case DAEMON_REPORT_TIMEOUT:
         fprintf(stderr, "jmake: the daemons did not answer within %d s (see %s/logs/)\n", START_TIMEOUT_MS / 1000,
                 c->home);
-        outcome = START_FAILED;
+        break;
     }
+    if (outcome == START_FAILED && !wait_all_stopped(c->home, 10000))
+        fprintf(stderr, "jmake: some daemons of %s are still stopping; `jmake status` shows them\n", c->home);
     close(lock);
     return outcome;
 }
@@ -284,6 +323,17 @@ static bool any_daemon_alive(const char *home)
         if (daemon_pidfile_probe(home, daemon_table[k].name) > 0)
             return true;
     return false;
+}
+
+static bool wait_all_stopped(const char *home, int timeout_ms)
+{
+    uint64_t deadline = clock_monotonic_ms() + (uint64_t)timeout_ms;
+    while (any_daemon_alive(home)) {
+        if (clock_monotonic_ms() >= deadline)
+            return false;
+        sleep_ms(50);
+    }
+    return true;
 }
 
 int cli_stop(cli *c, int argc, char **argv)

@@ -673,6 +673,11 @@ static void print_build_summary(const cli *c, const cJSON *job)
                 (int)num_of(item, "column"), cli_paint_on(c, stderr, paint), severity, cli_paint_off(c, stderr),
                 str_of(item, "message"));
     }
+    /* What the build could not store (a full disk): it still counts, but the next one may cost more. */
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(result, "storage_warnings"))
+        if (cJSON_IsString(item))
+            fprintf(stderr, "jmake: %swarning%s: %s\n", cli_paint_on(c, stderr, CLI_PAINT_WARNING),
+                    cli_paint_off(c, stderr), item->valuestring);
     fflush(stderr);
     const cJSON *files = cJSON_GetObjectItem(result, "files");
     const cJSON *artifact = cJSON_GetObjectItem(result, "artifact");

@@ -20,6 +20,8 @@
 typedef struct orch orch;
 typedef struct worker worker;
 typedef struct orch_request orch_request;
+/* What a request's prepare step (orch_requests.h) made off the event loop. */
+typedef struct orch_prepared orch_prepared;
 
 /* Replies queued on one connection that its peer has not read yet: past this
  * the connection is closed (a reply is at most WIRE_MAX_REPLY, so one full
@@ -36,8 +38,12 @@ typedef struct conn {
     wire_decoder dec;
     worker *worker;         /* set once a worker registered on this connection (borrowed) */
     bool closing;
-    bool blocked;           /* a submit waits for the group commit, or a job_wait for its jobs: the
-                               connection reads nothing more, so its replies stay in request order */
+    bool blocked;           /* a submit waits for its prepare step or the group commit, or a job_wait
+                               for its jobs: the connection reads nothing more, so its replies stay
+                               in request order */
+    bool preparing;         /* a prepare step of this connection's runs on a work thread */
+    bool freed_later;       /* closed while preparing: the prepare's completion frees it */
+    orch_prepared *prepared;/* owned: the prepare step's result, for the request's handler to take */
     struct conn *next;
 } conn;
 
@@ -83,6 +89,15 @@ typedef struct pending_submit {
     cJSON *req;                 /* owned; after the commit, the reply */
     struct pending_submit *next;
 } pending_submit;
+
+/* A final state the job database refused (a full disk): kept and written
+ * again every tick (orch_jobs.c), so that no job's outcome is lost. */
+typedef struct unsaved_finish {
+    char *id, *result, *reason;     /* owned; result and reason may be NULL */
+    job_state state;
+    int64_t finished_ms;
+    struct unsaved_finish *next;
+} unsaved_finish;
 
 /* A job_wait waiting for its jobs to end. */
 typedef struct waiter {
@@ -133,6 +148,7 @@ struct orch {
     running_job *running;
     size_t running_count, running_cap;
     waiter *waiters;
+    unsaved_finish *unsaved;        /* final states waiting for room in the job database */
     pending_submit *batch;          /* submits of this loop iteration, in arrival order */
     pending_submit **batch_tail;
     uv_check_t batch_check;         /* commits the batch after each poll */
@@ -148,6 +164,11 @@ struct orch {
     uint64_t accept_failures, accept_failure_logged_ms;   /* connections refused for lack of descriptors */
     size_t open_conns;          /* accepted and not yet freed, clients and workers */
     int exit_code;
+    /* The start-up report to `jmake start` (daemon.h), -1 once sent or when
+     * nobody asked: while it is open the start is not complete, and a worker
+     * that exits before registering fails the whole start. */
+    int ready_fd;
+    uint64_t start_deadline_ms;     /* monotonic: a worker not registered by then fails the start */
     orch_project *projects;         /* the watch list */
     held_run *held;                 /* compilations waiting for the watcher's sync */
     double next_sync_token;
@@ -162,6 +183,11 @@ void orch_close_conn(conn *c);
 void orch_conn_resume(conn *c);
 /* No new jobs start; running ones get grace_seconds, then are re-queued; the server socket closes. */
 void orch_begin_stop(orch *o, double grace_seconds);
+/* Start-up: reports "ready" to `jmake start` once every wanted worker has registered. */
+void orch_check_ready(orch *o);
+/* Start-up cannot complete (why: "compilation daemon exited ..."): logged,
+ * reported to `jmake start`, and everything stops (no half-started set). */
+void orch_start_failed(orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- orch_requests.c: the request table (orch_requests.h) and replies ---- */
 

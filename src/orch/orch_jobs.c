@@ -51,8 +51,23 @@ size_t orch_running_on(orch *o, daemon_kind kind)
     return n;
 }
 
+static void free_unsaved(unsaved_finish *u)
+{
+    free(u->id);
+    free(u->result);
+    free(u->reason);
+    free(u);
+}
+
 void orch_free_running(orch *o)
 {
+    while (o->unsaved) {
+        unsaved_finish *u = o->unsaved;
+        o->unsaved = u->next;
+        log_error("job %s: its final state (%s) was never recorded: it runs again at the next start", u->id,
+                  job_state_name(u->state));
+        free_unsaved(u);
+    }
     for (size_t i = 0; i < o->running_count; i++) {
         free(o->running[i].id);
         free(o->running[i].current);
@@ -177,6 +192,41 @@ void orch_free_waiters(orch *o)
 
 /* ---- completion ---- */
 
+/* Records a job's final state; one the database refuses (a full disk) is
+ * kept and written again by the tick, and until then the job reads as running. */
+static void finish_job(orch *o, const char *id, job_state state, const char *result, const char *reason,
+                       int64_t now)
+{
+    if (jobstore_finish(o->store, id, state, result, reason, now) != JOBSTORE_DB_ERROR)
+        return;
+    log_error("job %s %s, but the job database refused to record it (%s): kept, written again every %d ms", id,
+              job_state_name(state), jobstore_last_error(o->store), ORCH_TICK_MS);
+    unsaved_finish *u = xcalloc(1, sizeof *u);
+    u->id = xstrdup(id);
+    u->result = result ? xstrdup(result) : NULL;
+    u->reason = reason ? xstrdup(reason) : NULL;
+    u->state = state;
+    u->finished_ms = now;
+    u->next = o->unsaved;
+    o->unsaved = u;
+}
+
+/* The tick's second try at the final states the database refused. */
+static void retry_unsaved(orch *o)
+{
+    for (unsaved_finish **pp = &o->unsaved; *pp;) {
+        unsaved_finish *u = *pp;
+        if (jobstore_finish(o->store, u->id, u->state, u->result, u->reason, u->finished_ms) == JOBSTORE_DB_ERROR) {
+            pp = &u->next;
+            continue;
+        }
+        log_info("job %s: its final state (%s) is recorded now", u->id, job_state_name(u->state));
+        *pp = u->next;
+        free_unsaved(u);
+        o->schedule_again = true;
+    }
+}
+
 /* A job ended without a verdict of its own (daemon died, timeout, spawn
  * failure): retried while attempts remain, else failed with the reason. */
 static void retry_or_fail(orch *o, const char *id, int attempts, const char *reason)
@@ -192,7 +242,7 @@ static void retry_or_fail(orch *o, const char *id, int attempts, const char *rea
     } else {
         char *why = xasprintf("%s (after %d attempt%s)", reason, attempts, attempts == 1 ? "" : "s");
         log_warn("job %s failed: %s", id, why);
-        jobstore_finish(o->store, id, JOB_FAILED, NULL, why, now);
+        finish_job(o, id, JOB_FAILED, NULL, why, now);
         free(why);
     }
 }
@@ -261,12 +311,12 @@ void orch_job_finished(orch *o, running_job *rj, const char *state_name, const c
     if (settle_stopped(o, rj, result_text)) {
         /* the reason it was stopped decides, not what the worker said */
     } else if (strcmp(state_name, "completed") == 0) {
-        jobstore_finish(o->store, rj->id, JOB_COMPLETED, result_text, NULL, now);
+        finish_job(o, rj->id, JOB_COMPLETED, result_text, NULL, now);
         log_info("job %s completed", rj->id);
     } else if (retryable) {
         retry_or_fail(o, rj->id, rj->attempts, why);
     } else {
-        jobstore_finish(o->store, rj->id, JOB_FAILED, result_text, why, now);
+        finish_job(o, rj->id, JOB_FAILED, result_text, why, now);
         log_info("job %s failed: %s", rj->id, why);
         if (job_type_table[rj->type].flags & JOB_TYPE_ANALYSE_FAILURES)
             queue_error_analysis(o, rj->id);
@@ -310,6 +360,7 @@ void orch_request_stop(orch *o, running_job *rj, orch_cancel why, uint64_t now)
 
 void orch_jobs_tick(orch *o, uint64_t now)
 {
+    retry_unsaved(o);
     for (size_t i = 0; i < o->running_count; i++) {
         running_job *rj = &o->running[i];
         if (rj->cancel == CANCEL_NONE && orch_policy_timed_out(rj->started_ms, rj->timeout_ms, now)) {

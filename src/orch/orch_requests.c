@@ -67,13 +67,21 @@ cJSON *orch_reply_diags(const diag_list *diags)
     return r;
 }
 
-static cJSON *submit_specs(orch *o, job_spec *specs, size_t count, const diag_list *diags)
+/* Queues specs (from the job file path with positions where, or from a
+ * single submit: both NULL). A refusal by the store names the file's line and
+ * column like the file's other errors; diags (the warnings so far) gets it. */
+static cJSON *submit_specs(orch *o, job_spec *specs, size_t count, const char *path, const jobfile_where *where,
+                           diag_list *diags)
 {
     char **ids = xcalloc(count, sizeof(char *));
     char err[512];
-    if (jobstore_submit(o->store, specs, count, ids, clock_wall_ms(), err, sizeof err) != 0) {
+    jobstore_fault fault;
+    if (jobstore_submit_blaming(o->store, specs, count, ids, clock_wall_ms(), &fault, err, sizeof err) != 0) {
         free(ids);
-        return orch_reply_error("rejected", "%s", err);
+        if (!path)
+            return orch_reply_error("rejected", "%s", err);
+        jobfile_add_store_error(diags, path, where, count, &fault, err);
+        return orch_reply_diags(diags);
     }
     cJSON *r = orch_reply_ok();
     cJSON *arr = cJSON_AddArrayToObject(r, "ids");
@@ -108,32 +116,62 @@ static cJSON *op_submit(orch *o, conn *c, const cJSON *req)
         diag_free(&diags);
         return r;
     }
-    cJSON *r = submit_specs(o, &spec, 1, &diags);
+    cJSON *r = submit_specs(o, &spec, 1, NULL, NULL, &diags);
     job_spec_free(&spec);
     diag_free(&diags);
     return r;
 }
 
-static cJSON *op_submit_file(orch *o, conn *c, const cJSON *req)
+/* A job file read and checked on a work thread. */
+struct orch_prepared {
+    char *path;             /* owned; NULL when the request had no absolute path */
+    int loaded;             /* jobfile_load's result */
+    job_spec *specs;        /* owned, count entries */
+    size_t count;
+    jobfile_where *where;   /* owned, count entries */
+    diag_list diags;
+};
+
+void orch_prepared_free(orch_prepared *p)
 {
-    (void)c;
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->count; i++)
+        job_spec_free(&p->specs[i]);
+    free(p->specs);
+    jobfile_where_free(p->where, p->count);
+    diag_free(&p->diags);
+    free(p->path);
+    free(p);
+}
+
+/* A 16 MiB job file takes seconds to parse and check: never on the loop. */
+static orch_prepared *prepare_submit_file(const cJSON *req)
+{
+    orch_prepared *p = xcalloc(1, sizeof *p);
     const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(req, "path"));
     if (!path || path[0] != '/')
-        return orch_reply_error("bad_request", "submit_file needs an absolute \"path\"");
-    diag_list diags = {0};
-    job_spec *specs = NULL;
-    size_t count = 0;
-    if (jobfile_load(path, &specs, &count, &diags) != 0) {
-        cJSON *r = orch_reply_diags(&diags);
-        diag_free(&diags);
-        return r;
-    }
-    cJSON *r = submit_specs(o, specs, count, &diags);
-    for (size_t i = 0; i < count; i++)
-        job_spec_free(&specs[i]);
-    free(specs);
-    o->trim_due |= count > ORCH_LARGE_REQUEST_JOBS;
-    diag_free(&diags);
+        return p;
+    p->path = xstrdup(path);
+    p->loaded = jobfile_load(path, &p->specs, &p->count, &p->where, &p->diags);
+    return p;
+}
+
+static cJSON *op_submit_file(orch *o, conn *c, const cJSON *req)
+{
+    orch_prepared *p = c->prepared;
+    c->prepared = NULL;
+    if (!p)
+        p = prepare_submit_file(req);   /* a caller that ran no prepare step */
+    cJSON *r;
+    if (!p->path)
+        r = orch_reply_error("bad_request", "submit_file needs an absolute \"path\"");
+    else if (p->loaded != 0)
+        r = orch_reply_diags(&p->diags);
+    else
+        r = submit_specs(o, p->specs, p->count, p->path, p->where, &p->diags);
+    o->trim_due |= p->count > ORCH_LARGE_REQUEST_JOBS;
+    orch_prepared_free(p);
     return r;
 }
 
@@ -457,6 +495,7 @@ static cJSON *op_register(orch *o, conn *c, const cJSON *req)
     o->schedule_again = true;
     if (k == DAEMON_WATCHER)
         orch_watch_watcher_ready(o);
+    orch_check_ready(o);
     return orch_reply_ok();
 }
 
@@ -526,31 +565,31 @@ static const orch_field register_fields[] = {{"daemon", FIELD_STRING}, {"pid", F
 static const orch_field watch_fields[] = {{"config", FIELD_STRING}, {NULL}};
 
 const orch_request orch_request_table[] = {
-    {"ping", op_status, ORCH_REQ_CLIENT, NULL},
-    {"status", op_status, ORCH_REQ_CLIENT, NULL},
-    {"submit", op_submit, QUEUE_WRITE, submit_fields},
-    {"submit_file", op_submit_file, QUEUE_WRITE, submit_file_fields},
-    {"job_status", op_job_status, ORCH_REQ_CLIENT, job_id_fields},
-    {"job_result", op_job_result, ORCH_REQ_CLIENT, job_id_fields},
-    {"job_wait", op_job_wait, ORCH_REQ_CLIENT, job_wait_fields},
-    {"job_cancel", op_job_cancel, ORCH_REQ_CLIENT, job_id_fields},
-    {"job_list", op_job_list, ORCH_REQ_CLIENT, job_list_fields},
-    {"job_clean", op_job_clean, ORCH_REQ_CLIENT, job_clean_fields},
-    {"watch_add", orch_op_watch_add, ORCH_REQ_CLIENT | ORCH_REQ_NOT_WHILE_STOPPING, watch_fields},
-    {"watch_remove", orch_op_watch_remove, ORCH_REQ_CLIENT, watch_fields},
-    {"watch_list", orch_op_watch_list, ORCH_REQ_CLIENT, NULL},
-    {"start", op_start, ORCH_REQ_CLIENT, start_fields},
-    {"stop", op_stop, ORCH_REQ_CLIENT, stop_fields},
+    {"ping", op_status, ORCH_REQ_CLIENT, NULL, NULL},
+    {"status", op_status, ORCH_REQ_CLIENT, NULL, NULL},
+    {"submit", op_submit, QUEUE_WRITE, submit_fields, NULL},
+    {"submit_file", op_submit_file, QUEUE_WRITE, submit_file_fields, prepare_submit_file},
+    {"job_status", op_job_status, ORCH_REQ_CLIENT, job_id_fields, NULL},
+    {"job_result", op_job_result, ORCH_REQ_CLIENT, job_id_fields, NULL},
+    {"job_wait", op_job_wait, ORCH_REQ_CLIENT, job_wait_fields, NULL},
+    {"job_cancel", op_job_cancel, ORCH_REQ_CLIENT, job_id_fields, NULL},
+    {"job_list", op_job_list, ORCH_REQ_CLIENT, job_list_fields, NULL},
+    {"job_clean", op_job_clean, ORCH_REQ_CLIENT, job_clean_fields, NULL},
+    {"watch_add", orch_op_watch_add, ORCH_REQ_CLIENT | ORCH_REQ_NOT_WHILE_STOPPING, watch_fields, NULL},
+    {"watch_remove", orch_op_watch_remove, ORCH_REQ_CLIENT, watch_fields, NULL},
+    {"watch_list", orch_op_watch_list, ORCH_REQ_CLIENT, NULL, NULL},
+    {"start", op_start, ORCH_REQ_CLIENT, start_fields, NULL},
+    {"stop", op_stop, ORCH_REQ_CLIENT, stop_fields, NULL},
     /* A worker's first message, on a connection that is still a client's. */
-    {"register", op_register, ORCH_REQ_CLIENT, register_fields},
-    {"pong", msg_pong, ORCH_REQ_WORKER, NULL},
-    {"progress", msg_progress, ORCH_REQ_WORKER, NULL},
-    {"done", msg_done, ORCH_REQ_WORKER, NULL},
-    {"watch_changes", orch_msg_watch_changes, ORCH_REQ_WORKER, NULL},
-    {"watch_state", orch_msg_watch_state, ORCH_REQ_WORKER, NULL},
-    {"synced", orch_msg_synced, ORCH_REQ_WORKER, NULL},
-    {"index_changed", orch_msg_index_changed, ORCH_REQ_WORKER, NULL},
-    {NULL, NULL, 0, NULL},
+    {"register", op_register, ORCH_REQ_CLIENT, register_fields, NULL},
+    {"pong", msg_pong, ORCH_REQ_WORKER, NULL, NULL},
+    {"progress", msg_progress, ORCH_REQ_WORKER, NULL, NULL},
+    {"done", msg_done, ORCH_REQ_WORKER, NULL, NULL},
+    {"watch_changes", orch_msg_watch_changes, ORCH_REQ_WORKER, NULL, NULL},
+    {"watch_state", orch_msg_watch_state, ORCH_REQ_WORKER, NULL, NULL},
+    {"synced", orch_msg_synced, ORCH_REQ_WORKER, NULL, NULL},
+    {"index_changed", orch_msg_index_changed, ORCH_REQ_WORKER, NULL, NULL},
+    {NULL, NULL, 0, NULL, NULL},
 };
 
 const orch_request *orch_request_find(const char *op)

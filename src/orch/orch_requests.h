@@ -24,6 +24,14 @@ enum {
  * messages, and a job_wait that answers later by itself. */
 typedef cJSON *(*orch_handler)(orch *o, conn *c, const cJSON *req);
 
+/* The slow part of a request that needs nothing of the orchestrator (reading
+ * and checking a job file): run on a libuv work thread, so every other
+ * connection is served meanwhile; the connection itself is blocked until its
+ * reply is out. req is borrowed and only read. Returns the result (never NULL),
+ * which the loop hands to the handler as c->prepared (the handler takes it). */
+typedef orch_prepared *(*orch_prepare)(const cJSON *req);
+void orch_prepared_free(orch_prepared *prepared);   /* NULL is fine */
+
 /* What a request field must hold when it is present. Handlers check which
  * fields are required (with their own messages); the route checks every
  * declared field's type, so a wrong type is refused instead of read as
@@ -47,6 +55,7 @@ struct orch_request {
     orch_handler handler;
     unsigned flags;             /* ORCH_REQ_* */
     const orch_field *fields;   /* the request's fields, ending with {NULL}; NULL: none */
+    orch_prepare prepare;       /* NULL: the handler does all the work on the loop */
 };
 
 /* The whole table, in the order of docs/PROTOCOL.md; ends with a row whose op is NULL. */

@@ -46,7 +46,15 @@ static void on_worker_exit(uv_process_t *proc, int64_t exit_status, int term_sig
         log_warn("%s", why);
     if (w->conn)
         orch_close_conn(w->conn);
+    bool start_fails = o->ready_fd >= 0 && !o->stopping && w->wanted;
     orch_worker_lost_jobs(o, w, why);
+    if (start_fails) {
+        /* The worker wrote its own reason to `jmake start` first, if it could. */
+        orch_start_failed(o, "%s during start-up (see %s/logs/%s.log)", why, o->home, daemon_table[w->kind].name);
+        free(why);
+        w->pid = 0;
+        return;
+    }
     free(why);
     w->pid = 0;
     w->ping_sent_ms = 0;
@@ -72,11 +80,14 @@ void orch_worker_start(orch *o, worker *w)
         return;
     }
     char *args[] = {exe, "daemon", (char *)daemon_table[w->kind].name, "--home", o->home, NULL};
-    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 1},
-                                     {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    /* During start-up the worker gets the report descriptor too, as the same
+       number (DAEMON_READY_FD, named by the inherited environment). */
+    uv_stdio_container_t stdio[4] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 1},
+                                     {.flags = UV_INHERIT_FD, .data.fd = 2},
+                                     {.flags = UV_INHERIT_FD, .data.fd = o->ready_fd}};
     uv_process_options_t opts = {
-        .file = exe, .args = args, .exit_cb = on_worker_exit, .stdio_count = 3, .stdio = stdio,
-        .flags = UV_PROCESS_DETACHED};
+        .file = exe, .args = args, .exit_cb = on_worker_exit, .stdio_count = o->ready_fd >= 0 ? 4 : 3,
+        .stdio = stdio, .flags = UV_PROCESS_DETACHED};
     memset(&w->proc, 0, sizeof w->proc);
     w->proc.data = w;
     int rc = uv_spawn(o->loop, &w->proc, &opts);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,21 @@ static void drain_conn(conn *c);
 
 /* ---- connections ---- */
 
+static void conn_free(conn *c)
+{
+    wire_decoder_free(&c->dec);
+    orch_prepared_free(c->prepared);
+    free(c);
+}
+
 static void on_conn_closed(uv_handle_t *h)
 {
     conn *c = h->data;
     c->o->open_conns--;
-    wire_decoder_free(&c->dec);
-    free(c);
+    if (c->preparing)
+        c->freed_later = true;   /* a work thread's result still names it */
+    else
+        conn_free(c);
 }
 
 void orch_close_conn(conn *c)
@@ -103,6 +113,66 @@ void orch_conn_resume(conn *c)
     drain_conn(c);
 }
 
+/* A request's prepare step on its way through the libuv thread pool. */
+typedef struct prepare_work {
+    uv_work_t work;
+    conn *c;                        /* borrowed; kept alive by c->preparing */
+    const orch_request *request;    /* borrowed from the table */
+    cJSON *req;                     /* owned */
+    orch_prepared *result;          /* owned until handed to c */
+} prepare_work;
+
+static void run_prepare(uv_work_t *work)
+{
+    prepare_work *pw = work->data;
+    pw->result = pw->request->prepare(pw->req);
+}
+
+static void after_prepare(uv_work_t *work, int status)
+{
+    (void)status;   /* nothing cancels prepare steps */
+    prepare_work *pw = work->data;
+    conn *c = pw->c;
+    orch *o = c->o;
+    c->preparing = false;
+    if (c->freed_later || c->closing || o->stopping) {
+        if (!c->closing && !c->freed_later) {
+            orch_send(c, orch_reply_error("unavailable", "daemons are stopping"));
+            orch_conn_resume(c);
+        }
+        orch_prepared_free(pw->result);
+        cJSON_Delete(pw->req);
+        if (c->freed_later)
+            conn_free(c);
+        free(pw);
+        return;
+    }
+    c->prepared = pw->result;
+    queue_for_commit(o, c, pw->request, pw->req);
+    free(pw);
+}
+
+/* The connection reads nothing more until the reply is out (after the
+ * prepare step and the group commit): replies stay in request order while
+ * every other connection is served. Takes ownership of req. */
+static void start_prepare(orch *o, conn *c, const orch_request *request, cJSON *req)
+{
+    prepare_work *pw = xcalloc(1, sizeof *pw);
+    pw->work.data = pw;
+    pw->c = c;
+    pw->request = request;
+    pw->req = req;
+    c->blocked = true;
+    c->preparing = true;
+    int rc = uv_queue_work(o->loop, &pw->work, run_prepare, after_prepare);
+    if (rc != 0) {
+        /* No thread pool: do it here rather than refuse. */
+        log_warn("cannot queue work off the loop (%s): preparing %s on it", uv_strerror(rc), request->op);
+        run_prepare(&pw->work);
+        after_prepare(&pw->work, 0);
+    }
+}
+
 static void handle_frame(conn *c, const char *frame, size_t len)
 {
     orch *o = c->o;
@@ -110,7 +180,10 @@ static void handle_frame(conn *c, const char *frame, size_t len)
     cJSON *reply = NULL;
     const char *worker_name = c->worker ? daemon_table[c->worker->kind].name : NULL;
     const orch_request *request = orch_request_route(req, worker_name, o->stopping, &reply);
-    if (request && (request->flags & ORCH_REQ_GROUP_COMMIT)) {
+    if (request && request->prepare) {
+        start_prepare(o, c, request, req);
+        req = NULL;
+    } else if (request && (request->flags & ORCH_REQ_GROUP_COMMIT)) {
         queue_for_commit(o, c, request, req);
         req = NULL;
     } else if (request) {
@@ -276,6 +349,36 @@ void orch_begin_stop(orch *o, double grace_seconds)
     uv_close((uv_handle_t *)&o->server, NULL);
 }
 
+/* A worker that has not registered this long after the start fails it. */
+#define ORCH_START_TIMEOUT_MS 15000
+
+void orch_check_ready(orch *o)
+{
+    if (o->ready_fd < 0 || o->stopping)
+        return;
+    for (int k = 1; k < DAEMON_COUNT; k++)
+        if (o->workers[k].wanted && !o->workers[k].conn)
+            return;
+    daemon_report_ready(&o->ready_fd);
+    /* Workers started from now on (restarts) have no one to report to. */
+    unsetenv(DAEMON_READY_ENV);
+    log_info("start-up complete: every daemon registered");
+}
+
+void orch_start_failed(orch *o, const char *fmt, ...)
+{
+    char why[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    log_error("start-up failed: %s; stopping", why);
+    daemon_report_error(&o->ready_fd, "orchestrator: %s", why);
+    unsetenv(DAEMON_READY_ENV);
+    o->exit_code = 1;
+    orch_begin_stop(o, 0);
+}
+
 static void finish_stop(orch *o)
 {
     log_info("all daemons stopped");
@@ -308,6 +411,14 @@ static void on_tick(uv_timer_t *t)
         finish_stop(o);
         return;
     }
+    if (o->ready_fd >= 0 && !o->stopping && now >= o->start_deadline_ms) {
+        for (int k = 1; k < DAEMON_COUNT; k++)
+            if (o->workers[k].wanted && !o->workers[k].conn) {
+                orch_start_failed(o, "the %s daemon did not register within %d s (see %s/logs/%s.log)",
+                                  daemon_table[k].name, ORCH_START_TIMEOUT_MS / 1000, o->home, daemon_table[k].name);
+                break;
+            }
+    }
     orch_supervise_health_tick(o, now);
     orch_schedule(o);
     orch_check_waiters(o, now);
@@ -338,6 +449,7 @@ static int listen_socket(orch *o)
         rc = uv_listen((uv_stream_t *)&o->server, 128, on_connection);
     if (rc < 0) {
         log_error("cannot listen on %s: %s", o->socket_path, uv_strerror(rc));
+        daemon_report_error(&o->ready_fd, "orchestrator: cannot listen on %s: %s", o->socket_path, uv_strerror(rc));
         return -1;
     }
     return 0;
@@ -348,10 +460,21 @@ int orchestrator_main(const char *home)
     orch o;
     memset(&o, 0, sizeof o);
     o.home = xstrdup(home);
+    o.ready_fd = daemon_ready_take();
     diag_list diags = {0};
     int cfg_rc = config_load(&o.cfg, home, &diags);
-    log_open(home, "orchestrator", o.cfg.logging.log_level, o.cfg.logging.max_size_kb * 1024,
-             (int)o.cfg.logging.keep_files);
+    int log_rc = log_open(home, "orchestrator", o.cfg.logging.log_level, o.cfg.logging.max_size_kb * 1024,
+                          (int)o.cfg.logging.keep_files);
+    if (log_rc < 0) {
+        /* A daemon nobody can hear is worse than none: say why and stop. */
+        log_error("cannot open the log %s/logs/orchestrator.log: %s", home, strerror(-log_rc));
+        daemon_report_error(&o.ready_fd, "orchestrator: cannot open the log %s/logs/orchestrator.log: %s", home,
+                            strerror(-log_rc));
+        diag_free(&diags);
+        config_free(&o.cfg);
+        free(o.home);
+        return 1;
+    }
     log_info("descriptor limit %ld", sys_raise_fd_limit());   /* every client holds one */
     for (size_t i = 0; i < diags.count; i++) {
         char *line = diag_format(&diags.items[i]);
@@ -364,6 +487,7 @@ int orchestrator_main(const char *home)
     diag_free(&diags);
     if (cfg_rc != 0) {
         log_error("configuration errors: not starting");
+        daemon_report_error(&o.ready_fd, "orchestrator: configuration errors (see %s/logs/orchestrator.log)", home);
         config_free(&o.cfg);
         free(o.home);
         return 2;
@@ -371,10 +495,14 @@ int orchestrator_main(const char *home)
     pid_t holder = 0;
     int pid_fd = daemon_pidfile_acquire(home, "orchestrator", &holder);
     if (pid_fd < 0) {
-        if (pid_fd == -EWOULDBLOCK)
+        if (pid_fd == -EWOULDBLOCK) {
             log_info("orchestrator already running (PID %d)", (int)holder);
-        else
-            log_error("cannot take the PID file: %s", strerror(-pid_fd));
+            daemon_report_error(&o.ready_fd, "orchestrator: another one already runs (PID %d)", (int)holder);
+        } else {
+            log_error("cannot take the PID file %s/run/orchestrator.pid: %s", home, strerror(-pid_fd));
+            daemon_report_error(&o.ready_fd, "orchestrator: cannot take the PID file %s/run/orchestrator.pid: %s",
+                                home, strerror(-pid_fd));
+        }
         config_free(&o.cfg);
         free(o.home);
         return pid_fd == -EWOULDBLOCK ? 0 : 1;
@@ -387,7 +515,8 @@ int orchestrator_main(const char *home)
     o.store = jobstore_open(db, err, sizeof err);
     free(db);
     if (!o.store) {
-        log_error("cannot open the job queue: %s", err);
+        log_error("cannot open the job database %s", err);
+        daemon_report_error(&o.ready_fd, "orchestrator: cannot open the job database %s", err);
         close(pid_fd);
         config_free(&o.cfg);
         free(o.home);
@@ -428,6 +557,8 @@ int orchestrator_main(const char *home)
         if (o.workers[k].wanted)
             orch_worker_start(&o, &o.workers[k]);
     }
+    o.start_deadline_ms = clock_monotonic_ms() + ORCH_START_TIMEOUT_MS;
+    orch_check_ready(&o);   /* with no worker to wait for */
     o.batch_tail = &o.batch;
     uv_check_init(o.loop, &o.batch_check);
     o.batch_check.data = &o;

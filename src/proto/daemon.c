@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +100,92 @@ pid_t daemon_pidfile_probe(const char *home, const char *name)
         pid = daemon_read_pid(fd);
     close(fd);
     return pid;
+}
+
+int daemon_ready_take(void)
+{
+    const char *text = getenv(DAEMON_READY_ENV);
+    if (!text || atoi(text) != DAEMON_READY_FD)
+        return -1;
+    /* Not to be inherited by anything this process runs (compilers, tools). */
+    if (fcntl(DAEMON_READY_FD, F_SETFD, FD_CLOEXEC) < 0)
+        return -1;
+    return DAEMON_READY_FD;
+}
+
+static void report_line(int *fd, const char *line)
+{
+    if (*fd < 0)
+        return;
+    size_t len = strlen(line);
+    /* One write below PIPE_BUF is atomic: lines of several writers never mix. */
+    if (write(*fd, line, len) < 0) {
+        /* Nobody reads any more (the starting client gave up): nothing to tell. */
+    }
+    close(*fd);
+    *fd = -1;
+}
+
+void daemon_report_close(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+void daemon_report_ready(int *fd)
+{
+    report_line(fd, "ready\n");
+}
+
+void daemon_report_error(int *fd, const char *fmt, ...)
+{
+    if (*fd < 0)
+        return;
+    char line[512] = "error: ";
+    size_t used = strlen(line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + used, sizeof line - used - 1, fmt, ap);
+    va_end(ap);
+    for (char *p = line; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    strcat(line, "\n");
+    report_line(fd, line);
+}
+
+daemon_report daemon_report_read(int fd, int timeout_ms, char *reason, size_t reason_size)
+{
+    char buf[512];
+    size_t len = 0;
+    uint64_t deadline = clock_monotonic_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        char *nl = memchr(buf, '\n', len);
+        if (nl) {
+            *nl = '\0';
+            if (strcmp(buf, "ready") == 0)
+                return DAEMON_REPORT_READY;
+            const char *why = strncmp(buf, "error: ", 7) == 0 ? buf + 7 : buf;
+            snprintf(reason, reason_size, "%s", why);
+            return DAEMON_REPORT_ERROR;
+        }
+        uint64_t now = clock_monotonic_ms();
+        if (now >= deadline)
+            return DAEMON_REPORT_TIMEOUT;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int rc = poll(&p, 1, (int)(deadline - now));
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            return rc == 0 ? DAEMON_REPORT_TIMEOUT : DAEMON_REPORT_SILENT;
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return DAEMON_REPORT_SILENT;
+        len += (size_t)n;
+        if (len == sizeof buf - 1)
+            buf[len - 1] = '\n';   /* an overlong line: take what came */
+    }
 }

@@ -45,15 +45,15 @@ bool jobfile_id_valid(const char *id)
 
 /* Where each checked value was written, so an error can point at it; all
  * zero (file NULL) for specs that came from the command line or the wire. */
-typedef struct pos {
-    int line, col;
-} pos;
+typedef jobfile_pos pos;
 
 typedef struct spec_where {
     const char *file;
     pos entry, id, type, priority, depends_on, timeout, args;
     pos field[JOB_FIELD_COUNT];                 /* config_file, binary_path, args.path, ... */
     const char *written[JOB_FIELD_COUNT];       /* a path field as the user wrote it, or NULL */
+    pos *deps;                                  /* owned: where each kept depends_on item was written */
+    size_t dep_count;
 } spec_where;
 
 static bool is_regular_file(const char *path)
@@ -408,8 +408,11 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
                 const toml_value *item = v->u.array.items[k];
                 if (item->type != TOML_STRING)
                     wrong_type(diags, file, item, "depends_on entries", "strings");
-                else if (!strvec_contains(&spec->depends_on, item->u.string.ptr))
+                else if (!strvec_contains(&spec->depends_on, item->u.string.ptr)) {
                     strvec_push(&spec->depends_on, item->u.string.ptr);
+                    w->deps = xrealloc(w->deps, spec->depends_on.n * sizeof *w->deps);
+                    w->deps[w->dep_count++] = (pos){item->line, item->column};
+                }
             }
         } else if (strcmp(key, "args") == 0) {
             w->args = at;
@@ -430,10 +433,33 @@ static void load_entry(const char *file, const char *dir, const toml_value *tabl
         check_spec(spec, w, diags);
 }
 
-int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *diags)
+void jobfile_where_free(jobfile_where *where, size_t count)
+{
+    for (size_t i = 0; where && i < count; i++)
+        free(where[i].deps);
+    free(where);
+}
+
+void jobfile_add_store_error(diag_list *diags, const char *path, const jobfile_where *where, size_t count,
+                             const jobstore_fault *fault, const char *message)
+{
+    pos at = {0, 0};
+    if (where && fault && fault->spec >= 0 && (size_t)fault->spec < count) {
+        const jobfile_where *w = &where[fault->spec];
+        if (fault->dep >= 0 && (size_t)fault->dep < w->dep_count)
+            at = w->deps[fault->dep];
+        else
+            at = w->id.line > 0 ? w->id : w->entry;
+    }
+    diag_add(diags, DIAG_ERROR, path, at.line, at.col, "%s", message);
+}
+
+int jobfile_load(const char *path, job_spec **specs, size_t *count, jobfile_where **where, diag_list *diags)
 {
     *specs = NULL;
     *count = 0;
+    if (where)
+        *where = NULL;
     toml_error terr;
     memset(&terr, 0, sizeof terr);
     toml_value *root = toml_parse_file(path, &terr);
@@ -470,6 +496,7 @@ int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *d
     char *dir = path_dirname(path);
     job_spec *out = xcalloc(n, sizeof *out);
     pos *id_at = xcalloc(n, sizeof *id_at);
+    jobfile_where *located = xcalloc(n, sizeof *located);
     hashmap seen;   /* id -> index of its first entry + 1: duplicates found in linear time */
     hashmap_init(&seen);
     for (size_t i = 0; i < n; i++) {
@@ -481,6 +508,7 @@ int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *d
         }
         spec_where w;
         load_entry(path, dir, table, &out[i], &w, diags);
+        located[i] = (jobfile_where){w.entry, w.id, w.deps, w.dep_count};
         if (!out[i].id)
             continue;
         id_at[i] = w.id;
@@ -501,10 +529,15 @@ int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *d
         for (size_t i = 0; i < n; i++)
             job_spec_free(&out[i]);
         free(out);
+        jobfile_where_free(located, n);
         return -1;
     }
     *specs = out;
     *count = n;
+    if (where)
+        *where = located;
+    else
+        jobfile_where_free(located, n);
     return 0;
 }
 

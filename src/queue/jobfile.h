@@ -10,15 +10,37 @@
 #include "diag.h"
 #include "jobstore.h"
 
+/* Where one [[jobs]] entry was written, for the errors only the job store can
+ * find later (an id queued earlier, a dependency neither queued nor in the file). */
+typedef struct jobfile_pos {
+    int line, col;
+} jobfile_pos;
+typedef struct jobfile_where {
+    jobfile_pos entry, id;      /* id: 0:0 when the entry has none */
+    jobfile_pos *deps;          /* owned; deps[k] is where the spec's depends_on.v[k] was written */
+    size_t dep_count;
+} jobfile_where;
+/* Frees count entries and the array (NULL is fine). */
+void jobfile_where_free(jobfile_where *where, size_t count);
+
 /* Reads path, checks every [[jobs]] entry (types, required fields, bounds,
  * duplicate ids inside the file, referenced files exist; for compilation jobs
  * the project configuration loads and its source folder exists), resolves
  * relative paths against the file's folder. Unused fields of the original
  * JMake (daemon, port, callback, status, target_section) are warnings.
+ * Touches no global state: it may run on any thread.
  * Returns 0 with *specs (count entries, caller frees each with job_spec_free
- * and the array with free), or -1 with at least one error in diags and
- * nothing allocated. */
-int jobfile_load(const char *path, job_spec **specs, size_t *count, diag_list *diags);
+ * and the array with free) and, when where is not NULL, *where (count entries,
+ * caller frees with jobfile_where_free), or -1 with at least one error in diags
+ * and nothing allocated. */
+int jobfile_load(const char *path, job_spec **specs, size_t *count, jobfile_where **where, diag_list *diags);
+
+/* The job store's refusal (message, from jobstore_submit_blaming) of the specs
+ * loaded from path as one error at the position fault names in where (count
+ * entries): "path:12:6: error: job id 'x' already exists (queued earlier)".
+ * Without a position (fault->spec < 0) the error names the file only. */
+void jobfile_add_store_error(diag_list *diags, const char *path, const jobfile_where *where, size_t count,
+                             const jobstore_fault *fault, const char *message);
 
 /* Checks one spec built from command-line options or the wire (paths already
  * absolute): the same rules as a job file, with errors carrying no position.

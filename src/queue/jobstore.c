@@ -215,6 +215,7 @@ struct jobstore {
      * of failed jobs were last failed: the next scheduling pass must look. */
     bool cascade_due;
     int64_t next_seq;   /* the next submission number to hand out */
+    char last_error[256];   /* jobstore_last_error's text */
 };
 
 static const char *const state_names[] = {
@@ -506,6 +507,22 @@ static void wal_preallocate(const char *db_path)
     close(fd);
 }
 
+/* A failed open's reason in err: the system's own words when the file system
+ * refused ("No space left on device" says more than "database or disk is full"). */
+static jobstore *open_failed(jobstore *store, char *err, size_t errsize)
+{
+    int code = store->db ? sqlite3_errcode(store->db) & 0xff : SQLITE_CANTOPEN;
+    int sys = store->db ? sqlite3_system_errno(store->db) : 0;
+    bool file_system = code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN ||
+                       code == SQLITE_READONLY || code == SQLITE_PERM;
+    if (code == SQLITE_FULL)
+        sys = ENOSPC;   /* the unix VFS says "full" for ENOSPC and short writes only, and clears errno */
+    if (file_system && sys != 0)
+        err_set(err, errsize, "%s: %s", store->path, strerror(sys));
+    jobstore_close(store);
+    return NULL;
+}
+
 jobstore *jobstore_open(const char *path, char *err, size_t errsize)
 {
     jobstore *store = xcalloc(1, sizeof *store);
@@ -513,10 +530,8 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
     int rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
-        err_set(err, errsize, "%s: cannot open job database: %s", path,
-                store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
-        jobstore_close(store);
-        return NULL;
+        err_set(err, errsize, "%s: %s", path, store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+        return open_failed(store, err, errsize);
     }
     sqlite3_busy_timeout(store->db, 5000);
     /* FULL: the WAL is fsynced at every commit, so an acknowledged submit
@@ -531,10 +546,8 @@ jobstore *jobstore_open(const char *path, char *err, size_t errsize)
                  "PRAGMA temp_store = MEMORY;"
                  "PRAGMA journal_size_limit = " JOBSTORE_WAL_BYTES_TEXT ";",
                  err, errsize, path) < 0 ||
-        schema_upgrade(store, err, errsize) < 0) {
-        jobstore_close(store);
-        return NULL;
-    }
+        schema_upgrade(store, err, errsize) < 0)
+        return open_failed(store, err, errsize);
     sqlite3_stmt *max = stmt_get(store, ST_MAX_SEQ);
     store->next_seq = 1;
     if (max && sqlite3_step(max) == SQLITE_ROW)
@@ -608,6 +621,23 @@ static int batch_cycle_from(const job_spec *specs, const hashmap *index, size_t 
 int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
                     char *err, size_t errsize)
 {
+    return jobstore_submit_blaming(store, specs, count, ids_out, now_ms, NULL, err, errsize);
+}
+
+/* Notes in fault (may be NULL) who a refusal is against. */
+static void blame(jobstore_fault *fault, size_t spec, long dep)
+{
+    if (fault) {
+        fault->spec = (long)spec;
+        fault->dep = dep;
+    }
+}
+
+int jobstore_submit_blaming(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
+                            jobstore_fault *fault, char *err, size_t errsize)
+{
+    if (fault)
+        *fault = (jobstore_fault){-1, -1};
     if (count == 0) {
         err_set(err, errsize, "nothing to submit");
         return -1;
@@ -620,17 +650,27 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     int result = -1;
     int64_t first_seq = store->next_seq;
     if (tx_begin(store) < 0) {
-        err_set(err, errsize, "cannot start a transaction: %s", sqlite3_errmsg(store->db));
+        err_set(err, errsize, "cannot start a transaction: %s", jobstore_last_error(store));
         goto out;
     }
     for (size_t i = 0; i < count; i++) {
         const job_spec *spec = &specs[i];
         if (!spec->type || !*spec->type) {
             err_set(err, errsize, "job %zu has no type", i + 1);
+            blame(fault, i, -1);
             goto fail;
         }
-        if (spec->id && (batch_index(&index, spec->id) >= 0 || id_exists(store, spec->id) != 0)) {
-            err_set(err, errsize, "job id '%s' already exists", spec->id);
+        if (spec->id && batch_index(&index, spec->id) >= 0) {
+            err_set(err, errsize, "job id '%s' is given twice", spec->id);
+            blame(fault, i, -1);
+            goto fail;
+        }
+        int taken = spec->id ? id_exists(store, spec->id) : 0;
+        if (taken < 0)
+            goto sql_fail;
+        if (taken) {
+            err_set(err, errsize, "job id '%s' already exists (queued earlier)", spec->id);
+            blame(fault, i, -1);
             goto fail;
         }
         seqs[i] = store->next_seq++;
@@ -671,6 +711,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
             const char *dep = specs[i].depends_on.v[d];
             if (strcmp(dep, ids[i]) == 0) {
                 err_set(err, errsize, "job '%s' depends on itself", ids[i]);
+                blame(fault, i, (long)d);
                 goto fail;
             }
             int exists = id_exists(store, dep);
@@ -678,6 +719,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
                 goto sql_fail;
             if (!exists) {
                 err_set(err, errsize, "job '%s' depends on unknown job '%s'", ids[i], dep);
+                blame(fault, i, (long)d);
                 goto fail;
             }
             sqlite3_stmt *st = stmt_get(store, ST_INSERT_DEP);
@@ -693,6 +735,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
     for (size_t i = 0; i < count; i++) {
         if (colour[i] == 0 && batch_cycle_from(specs, &index, i, colour)) {
             err_set(err, errsize, "job '%s' is part of a dependency cycle", ids[i]);
+            blame(fault, i, -1);
             goto fail;
         }
     }
@@ -705,7 +748,7 @@ int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char *
             store->cascade_due = true;
     goto out;
 sql_fail:
-    err_set(err, errsize, "job database error: %s", sqlite3_errmsg(store->db));
+    err_set(err, errsize, "job database error: %s", jobstore_last_error(store));
 fail:
     tx_rollback(store);
     store->next_seq = first_seq;
@@ -989,7 +1032,11 @@ struct sqlite3 *jobstore_connection(jobstore *store)
 
 const char *jobstore_last_error(jobstore *store)
 {
-    return sqlite3_errmsg(store->db);
+    /* "database or disk is full" leaves the reader to guess which: name it. */
+    bool full = (sqlite3_errcode(store->db) & 0xff) == SQLITE_FULL;
+    snprintf(store->last_error, sizeof store->last_error, "%s%s", sqlite3_errmsg(store->db),
+             full ? " (No space left on device)" : "");
+    return store->last_error;
 }
 
 /* State changes of jobs that are already acknowledged need not wait for an

@@ -52,7 +52,8 @@ typedef struct jobstore jobstore;
 
 /* Opens (creating) the database at path: WAL, synchronous=FULL so that an
  * acknowledged submit survives a crash; schema versioned with user_version.
- * NULL on failure with the reason in err. */
+ * NULL on failure with the reason in err: "PATH: why", in the system's words
+ * when the file system refused ("PATH: No space left on device"). */
 jobstore *jobstore_open(const char *path, char *err, size_t errsize);
 void jobstore_close(jobstore *store);
 
@@ -60,7 +61,8 @@ void jobstore_close(jobstore *store);
  * for tests that must see what the store's commits really run with (e.g. the
  * synchronous level): nothing else may use it. */
 struct sqlite3 *jobstore_connection(jobstore *store);
-/* The database's message for the last failed call ("database or disk is full"). Borrowed. */
+/* The database's message for the last failed call, with the system's words for a full disk
+ * ("database or disk is full (No space left on device)"). Borrowed, valid until the next call. */
 const char *jobstore_last_error(jobstore *store);
 
 /* Inserts all specs in one transaction, all or nothing. A duplicate id (in
@@ -69,6 +71,17 @@ const char *jobstore_last_error(jobstore *store);
  * newly allocated id strings, owned by the caller. Returns 0 or -1 with err. */
 int jobstore_submit(jobstore *store, const job_spec *specs, size_t count, char **ids_out,
                     int64_t now_ms, char *err, size_t errsize);
+
+/* Which entry of a refused batch is to blame, so that an error against a job
+ * file can point at the line and column the user wrote it on. */
+typedef struct jobstore_fault {
+    long spec;      /* index into specs; -1: no one entry is (the database failed) */
+    long dep;       /* index into that spec's depends_on; -1: the entry's id (or the entry) */
+} jobstore_fault;
+/* jobstore_submit that also says, when it returns -1, which entry was at fault
+ * (fault may be NULL). err then holds the message without a position. */
+int jobstore_submit_blaming(jobstore *store, const job_spec *specs, size_t count, char **ids_out, int64_t now_ms,
+                            jobstore_fault *fault, char *err, size_t errsize);
 
 /* Group commit: between batch_begin and batch_end every change (each
  * jobstore_submit, for instance) keeps its all-or-nothing behaviour but the

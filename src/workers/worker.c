@@ -59,6 +59,7 @@ struct wd {
     wire_decoder dec;
     int connect_tries;
     bool connected, registered, exiting;
+    int ready_fd;               /* the start-up report to `jmake start` (daemon.h), until registered */
     pthread_mutex_t mu;         /* guards the wjob fields threads touch */
     wjob *jobs;
     worker_context ctx;         /* for the descriptor: cfg, home and its state */
@@ -291,10 +292,13 @@ static void wd_handle(wd *d, const char *frame)
         if (!d->registered) {
             if (cJSON_IsTrue(cJSON_GetObjectItem(msg, "ok"))) {
                 d->registered = true;
+                daemon_report_close(&d->ready_fd);
                 log_info("registered with the orchestrator");
             } else {
                 const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "error"));
                 log_error("registration refused: %s", err ? err : "?");
+                daemon_report_error(&d->ready_fd, "%s: registration refused: %s", daemon_table[d->desc->kind].name,
+                                    err ? err : "?");
                 wd_begin_exit(d, "not registered");
             }
         }
@@ -429,17 +433,30 @@ int worker_main(daemon_kind kind, const char *home)
     }
     wd d;
     memset(&d, 0, sizeof d);
+    d.ready_fd = daemon_ready_take();
+    unsetenv(DAEMON_READY_ENV);   /* not for the compilers and tools it runs */
     d.desc = worker_daemon_table[kind];
     d.home = xstrdup(home);
     diag_list diags = {0};
     config_load(&d.cfg, home, &diags);
     diag_free(&diags); /* the orchestrator already reported them */
     const char *name = daemon_table[kind].name;
-    log_open(home, name, d.cfg.logging.log_level, d.cfg.logging.max_size_kb * 1024, (int)d.cfg.logging.keep_files);
+    int log_rc = log_open(home, name, d.cfg.logging.log_level, d.cfg.logging.max_size_kb * 1024,
+                          (int)d.cfg.logging.keep_files);
+    if (log_rc < 0) {
+        log_error("cannot open the log %s/logs/%s.log: %s", home, name, strerror(-log_rc));
+        daemon_report_error(&d.ready_fd, "%s: cannot open the log %s/logs/%s.log: %s", name, home, name,
+                            strerror(-log_rc));
+        config_free(&d.cfg);
+        free(d.home);
+        return 1;
+    }
     pid_t holder = 0;
     int pid_fd = daemon_pidfile_acquire(home, name, &holder);
     if (pid_fd < 0) {
         log_error("cannot start: %s", pid_fd == -EWOULDBLOCK ? "another instance runs" : strerror(-pid_fd));
+        daemon_report_error(&d.ready_fd, "%s: cannot take the PID file %s/run/%s.pid: %s", name, home, name,
+                            pid_fd == -EWOULDBLOCK ? "another instance runs" : strerror(-pid_fd));
         config_free(&d.cfg);
         free(d.home);
         return 1;

@@ -57,6 +57,18 @@ printf '[[jobs]]\nid = "compile_project"\ntype = "discovery"\nargs = { path = "p
 err=$(jm submit "$WORK/again.toml" 2>&1); rc=$?
 check_eq "an id already queued is refused (exit 2)" 2 "$rc"
 check "the message names the id" has "$err" compile_project
+check_eq "with the id's line and column in the file" \
+    "$WORK/again.toml:2:6: error: job id 'compile_project' already exists (queued earlier)" \
+    "$(printf '%s\n' "$err" | grep ': error: ' | head -1)"
+
+# A dependency neither queued nor in the file points at where it is named; nothing of the file is queued.
+printf '[[jobs]]\nid = "fine"\ntype = "discovery"\nargs = { path = "proj" }\n\n[[jobs]]\nid = "late"\ntype = "discovery"\nargs = { path = "proj" }\ndepends_on = ["fine",\n    "ghost"]\n' > "$WORK/ghost.toml"
+err=$(jm submit "$WORK/ghost.toml" 2>&1); rc=$?
+check_eq "an unknown dependency is refused (exit 2)" 2 "$rc"
+check_eq "at the dependency's line and column" \
+    "$WORK/ghost.toml:11:5: error: job 'late' depends on unknown job 'ghost'" \
+    "$(printf '%s\n' "$err" | grep ': error: ' | head -1)"
+check "and nothing of the file was queued" sh -c "! \"$JMAKE\" --home \"$TEST_HOME\" job status fine >/dev/null 2>&1"
 
 # Fields of the original JMake are accepted with a warning.
 printf '[[jobs]]\nid = "legacy"\ntype = "discovery"\ndaemon = "discovery"\nport = 3001\nargs = { path = "proj" }\n' > "$WORK/legacy.toml"

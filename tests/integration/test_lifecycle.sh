@@ -85,4 +85,36 @@ check "orchestrator logs debug lines" grep -q ' DEBUG orchestrator: client reque
 check "workers log debug lines too" wait_for 5 grep -q ' DEBUG watcher: orchestrator says: ping' "$TEST_HOME/logs/watcher.log"
 jm stop >/dev/null
 
+# A start that cannot complete fails at once with the daemon's own reason, and
+# leaves nothing running: the job database cannot be opened (a folder in its place) ...
+BAD=$WORK/bad
+mkdir -p "$BAD/jobs.db"
+jb() { "$JMAKE" --home "$BAD" "$@"; }
+t0=$(date +%s%N)
+err=$(jb start 2>&1 >/dev/null); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "start with an unopenable job database failed after $ms ms"
+check_eq "a start whose job database cannot be opened exits 3" 3 "$rc"
+check_eq "saying why, in the orchestrator's words" \
+    "jmake: orchestrator: cannot open the job database $BAD/jobs.db: Is a directory" "$err"
+check "at once, not after the 20 s start timeout" [ "$ms" -lt 5000 ]
+check "and nothing runs" sh -c "! \"$JMAKE\" --home \"$BAD\" status >/dev/null"
+rm -rf "$BAD"
+# ... or a worker cannot open its log: the others stop too.
+mkdir -p "$BAD/logs/compilation.log"
+t0=$(date +%s%N)
+err=$(jb start 2>&1 >/dev/null); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "start with a worker that cannot log failed after $ms ms"
+check_eq "a start whose worker cannot start exits 3" 3 "$rc"
+check_eq "with the worker's own reason" \
+    "jmake: compilation: cannot open the log $BAD/logs/compilation.log: Is a directory" "$err"
+check "at once" [ "$ms" -lt 5000 ]
+check_eq "no daemon is left running" 6 "$(jb status | grep -c ': Stopped$')"
+check "the orchestrator logged why it stopped" grep -q 'start-up failed: compilation daemon exited with status 1' \
+    "$BAD/logs/orchestrator.log"
+rm -rf "$BAD/logs/compilation.log"
+check "with the cause gone, the same home starts" jb start
+jb stop >/dev/null
+
 finish

@@ -40,6 +40,76 @@ js start discovery >/dev/null
 js job wait before after --timeout 30 >/dev/null; rc=$?
 check_eq "and the jobs run" 0 "$rc"
 
+
+# The disk fills while a build runs (the project lives elsewhere): the build
+# completes, and says what it could not store, once per kind.
+make_slow_project "$WORK/proj" 2
+printf 'int other(void) { return 2; }\n' > "$WORK/proj/src/other.c"
+sed -i 's/^enabled = false/enabled = true/' "$WORK/proj/jmake.toml"
+js build "$WORK/proj" > "$WORK/build.out" 2> "$WORK/build.err" &
+build_pid=$!
+wait_for 10 some_procs_in "$WORK/proj"
+head -c 16M /dev/zero > "$FS/fill" 2>/dev/null
+# The worker reports the build done; the job database may have no room to
+# record it: the orchestrator keeps the outcome and writes it once there is.
+compilation_idle() {
+    python3 - "$SMALL/run/jmake.sock" <<'PY'
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+body = b'{"v": 1, "op": "status"}'
+s.sendall(struct.pack(">I", len(body)) + body)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+reply = json.loads(s.recv(n, socket.MSG_WAITALL))
+d = [x for x in reply["daemons"] if x["name"] == "compilation"][0]
+sys.exit(0 if d["running_jobs"] == 0 and reply["queue"]["pending"] == 0 else 1)
+PY
+}
+check "the compilation daemon reports the build done" wait_for 30 compilation_idle
+rm -f "$FS/fill"
+wait "$build_pid"; rc=$?
+cat "$WORK/build.out" "$WORK/build.err"
+check_eq "a build whose home fills up meanwhile still completes" 0 "$rc"
+err=$(cat "$WORK/build.err")
+check "its cache entries not stored, said once" \
+    has "$err" '^jmake: warning: cache entry for src/(slow|other)\.c not stored: No space left on device \(and 1 more\)$'
+check "its build record not saved, said why" \
+    has "$err" '^jmake: warning: build record not saved: .*: No space left on device: the next build checks every file$'
+check_eq "the compilation daemon's log has one line per kind" 1 \
+    "$(grep -c 'engine: cache entry for .* not stored' "$SMALL/logs/compilation.log" "$SMALL/logs/daemons.err" | awk -F: '{n += $2} END {print n}')"
+
 js stop >/dev/null
+wait_for 10 sh -c "! \"$JMAKE\" --home \"$SMALL\" status >/dev/null"
+
+# A start on a full disk fails at once with the reason and leaves nothing running.
+fill_to() { # fill_to KIB_LEFT
+    rm -f "$FS/fill"
+    avail=$(df -B1 --output=avail "$FS" | tail -1)
+    head -c $((avail - $1 * 1024)) /dev/zero > "$FS/fill" 2>/dev/null
+}
+start_fails_on_full_disk() { # start_fails_on_full_disk HOME KIB_LEFT EXPECTED_REASON
+    fill_to "$2"
+    t0=$(date +%s%N)
+    err=$("$JMAKE" --home "$1" start 2>&1 >/dev/null); rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    echo "start with $2 KiB left: exit $rc after $ms ms: $err"
+    check_eq "a start with $2 KiB left exits 3" 3 "$rc"
+    check "naming the cause" has "$err" "$3"
+    check "at once, not after the 20 s start timeout" [ "$ms" -lt 5000 ]
+    check_eq "and no daemon is left running" 6 "$("$JMAKE" --home "$1" status | grep -c ': Stopped$')"
+}
+start_fails_on_full_disk "$FS/new0" 0 \
+    "^jmake: orchestrator: cannot take the PID file $FS/new0/run/orchestrator.pid: No space left on device$"
+start_fails_on_full_disk "$FS/new8" 8 \
+    "^jmake: orchestrator: cannot open the job database $FS/new8/jobs.db: No space left on device$"
+# A home that has run before needs no new room to start: it starts and refuses what does.
+fill_to 0
+js start >/dev/null; rc=$?
+check_eq "a home that ran before starts on a full disk" 0 "$rc"
+out=$(js submit --type discovery --path "$WORK/scan" --id full 2>&1); rc=$?
+check_eq "and refuses submits (exit 2)" 2 "$rc"
+check "naming the full disk" has "$out" 'No space left on device'
+check_eq "the acknowledged jobs are still there" completed "$("$JMAKE" --home "$SMALL" job status after 2>/dev/null)"
+js stop >/dev/null
+rm -f "$FS/fill"
 echo "$TEST_NAME: $((CHECKS - FAILURES)) passed, $FAILURES failed"
 [ "$FAILURES" -eq 0 ]

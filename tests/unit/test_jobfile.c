@@ -68,7 +68,7 @@ static void write_jobs(fixture *fx, const char *text)
 /* Loads fx->jobs expecting success; diagnostics printed on failure. */
 static void load_ok(fixture *fx)
 {
-    if (jobfile_load(fx->jobs, &fx->specs, &fx->count, &fx->diags) != 0) {
+    if (jobfile_load(fx->jobs, &fx->specs, &fx->count, NULL, &fx->diags) != 0) {
         diag_print(&fx->diags, stderr);
         fail_msg("jobfile_load failed");
     }
@@ -80,7 +80,7 @@ static const diag_item *load_fails(fixture *fx)
 {
     fx->specs = (job_spec *)(uintptr_t)1; /* must be reset to NULL */
     fx->count = 99;
-    assert_int_equal(jobfile_load(fx->jobs, &fx->specs, &fx->count, &fx->diags), -1);
+    assert_int_equal(jobfile_load(fx->jobs, &fx->specs, &fx->count, NULL, &fx->diags), -1);
     assert_null(fx->specs);
     assert_int_equal(fx->count, 0);
     assert_true(fx->diags.errors > 0);
@@ -169,6 +169,81 @@ static void test_load_then_submit(void **state)
     assert_int_equal(jobstore_next_runnable(store, 2, NULL, &rec), 1);
     assert_string_equal(rec.id, "job-2");
     job_record_free(&rec);
+    jobstore_close(store);
+    free(db);
+}
+
+/* Loads fx->jobs with positions, submits it to store and expects the store
+ * to refuse it: the error, located, as diag_format prints it (caller frees). */
+static char *store_refusal(fixture *fx, jobstore *store)
+{
+    jobfile_where *where = NULL;
+    assert_int_equal(jobfile_load(fx->jobs, &fx->specs, &fx->count, &where, &fx->diags), 0);
+    assert_non_null(where);
+    char err[256] = "";
+    jobstore_fault fault;
+    assert_int_equal(jobstore_submit_blaming(store, fx->specs, fx->count, NULL, 2, &fault, err, sizeof err), -1);
+    diag_list located = {0};
+    jobfile_add_store_error(&located, fx->jobs, where, fx->count, &fault, err);
+    assert_int_equal(located.errors, 1);
+    char *text = diag_format(&located.items[0]);
+    diag_free(&located);
+    jobfile_where_free(where, fx->count);
+    release_specs(fx);
+    return text;
+}
+
+/* Errors only the store can find (issue 13) point at the id or the dependency
+ * in the file, and a refused file queues nothing. */
+static void test_store_errors_located(void **state)
+{
+    fixture *fx = *state;
+    char *db = path_join(fx->dir, "jobs.db");
+    char err[256] = "";
+    jobstore *store = jobstore_open(db, err, sizeof err);
+    assert_non_null(store);
+    write_jobs(fx, "[[jobs]]\nid = \"scan\"\ntype = \"discovery\"\nargs = { path = \"proj\" }\n");
+    load_ok(fx);
+    assert_int_equal(jobstore_submit(store, fx->specs, fx->count, NULL, 1, err, sizeof err), 0);
+    release_specs(fx);
+
+    write_jobs(fx, "[[jobs]]\n"
+                   "id = \"fresh\"\n"
+                   "type = \"discovery\"\n"
+                   "args = { path = \"proj\" }\n"
+                   "\n"
+                   "[[jobs]]\n"
+                   "type = \"discovery\"\n"
+                   "id    =   \"scan\"\n"
+                   "args = { path = \"proj\" }\n");
+    char *text = store_refusal(fx, store);
+    char *want = xasprintf("%s:8:11: error: job id 'scan' already exists (queued earlier)", fx->jobs);
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+
+    write_jobs(fx, "[[jobs]]\n"
+                   "id = \"a\"\n"
+                   "type = \"discovery\"\n"
+                   "args = { path = \"proj\" }\n"
+                   "depends_on = [\"scan\", \"scan\",\n"
+                   "              \"b\"]\n");
+    text = store_refusal(fx, store);
+    want = xasprintf("%s:6:15: error: job 'a' depends on unknown job 'b'", fx->jobs);
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+
+    /* A cycle is the entry's fault: its id. */
+    write_jobs(fx, "[[jobs]]\nid = \"x\"\ntype = \"discovery\"\nargs = { path = \"proj\" }\ndepends_on = [\"y\"]\n"
+                   "[[jobs]]\nid = \"y\"\ntype = \"discovery\"\nargs = { path = \"proj\" }\ndepends_on = [\"x\"]\n");
+    text = store_refusal(fx, store);
+    want = xasprintf("%s:2:6: error: job 'x' is part of a dependency cycle", fx->jobs);
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+
+    assert_int_equal(jobstore_count(store, -1), 1);   /* only the first file's job */
     jobstore_close(store);
     free(db);
 }
@@ -516,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_fields_warn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_errors_located, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_bad_entry_returns_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_spec, setup, teardown),
