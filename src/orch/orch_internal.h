@@ -158,6 +158,7 @@ struct orch {
     uint64_t stop_deadline_ms;  /* running jobs are re-queued after this */
     bool workers_told_to_stop;
     bool schedule_again;
+    bool dispatch_refused;    /* the store refused to mark a job running: said once, retried each tick */
     /* A large request (a big job file, a long list) freed much memory: the
      * next tick hands it back to the system (malloc keeps it otherwise). */
     bool trim_due;

@@ -383,13 +383,22 @@ void orch_jobs_tick(orch *o, uint64_t now)
 
 /* ---- dispatch ---- */
 
-static void dispatch(orch *o, worker *w, job_type type, job_record *rec)
+/* Sends rec to w; false when the store refused to mark it running (a full
+ * disk): the job stays pending and the pass must end, or it would pick the
+ * same job again at once, forever. */
+static bool dispatch(orch *o, worker *w, job_type type, job_record *rec)
 {
     int64_t now_wall = clock_wall_ms();
     if (jobstore_mark_running(o->store, rec->id, daemon_table[w->kind].name, now_wall) != JOBSTORE_OK) {
-        log_error("job %s: cannot mark running", rec->id);
-        return;
+        if (!o->dispatch_refused)
+            log_error("job %s: the job database refuses to mark it running (%s): jobs wait until it can",
+                      rec->id, jobstore_last_error(o->store));
+        o->dispatch_refused = true;
+        return false;
     }
+    if (o->dispatch_refused)
+        log_info("the job database accepts jobs starting again");
+    o->dispatch_refused = false;
     if (o->running_count == o->running_cap) {
         o->running_cap = o->running_cap ? o->running_cap * 2 : 8;
         o->running = xrealloc(o->running, o->running_cap * sizeof *o->running);
@@ -415,6 +424,7 @@ static void dispatch(orch *o, worker *w, job_type type, job_record *rec)
         orch_send(w->conn, m);
     log_info("job %s (%s) started on the %s daemon, attempt %d", rec->id, rec->type,
              daemon_table[w->kind].name, rj->attempts);
+    return true;
 }
 
 void orch_schedule(orch *o)
@@ -435,10 +445,14 @@ void orch_schedule(orch *o)
         if (jobstore_next_runnable(o->store, clock_wall_ms(), skip, &rec) != JOBSTORE_PICK_FOUND)
             return;
         int type = job_type_from_name(rec.type);
+        bool sent = true;
         if (type < 0)
-            jobstore_finish(o->store, rec.id, JOB_FAILED, NULL, "unknown job type", clock_wall_ms());
+            sent = jobstore_finish(o->store, rec.id, JOB_FAILED, NULL, "unknown job type", clock_wall_ms()) ==
+                   JOBSTORE_OK;
         else
-            dispatch(o, &o->workers[job_type_table[type].daemon], (job_type)type, &rec);
+            sent = dispatch(o, &o->workers[job_type_table[type].daemon], (job_type)type, &rec);
         job_record_free(&rec);
+        if (!sent)
+            return;     /* the store cannot write now: the next tick tries again */
     }
 }

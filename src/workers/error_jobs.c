@@ -75,23 +75,6 @@ void worker_error_state_free(void *state)
     free(s);
 }
 
-static void job_log(const worker_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void job_log(const worker_job *job, const char *fmt, ...)
-{
-    FILE *f = fopen(job->log_path, "a");
-    if (!f)
-        return;
-    char stamp[40];
-    format_iso8601_ms(clock_wall_ms(), stamp, sizeof stamp);
-    fprintf(f, "%s ", stamp);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    fputc('\n', f);
-    fclose(f);
-}
-
 static worker_outcome failed(char *reason)
 {
     worker_outcome out = {.completed = false, .retryable = false, .reason = reason};
@@ -493,11 +476,11 @@ worker_outcome worker_run_error_analysis(worker_job *job)
         }
         if (!project && v.project)
             project = xstrdup(v.project);
-        job_log(job, "analysis of job %s (%s)", target, v.succeeded ? "it built" : "it failed");
+        worker_job_log(job, "analysis of job %s (%s)", target, v.succeeded ? "it built" : "it failed");
         if (v.succeeded && project) {
             /* A build that succeeded: learning, nothing to classify. */
             int n = learn_from_success(s, project, target);
-            job_log(job, "job %s built: %d fix%s learned", target, n, n == 1 ? "" : "es");
+            worker_job_log(job, "job %s built: %d fix%s learned", target, n, n == 1 ? "" : "es");
             cJSON *r = cJSON_CreateObject();
             cJSON_AddStringToObject(r, "job", target);
             cJSON_AddStringToObject(r, "project", project);
@@ -517,7 +500,7 @@ worker_outcome worker_run_error_analysis(worker_job *job)
             free(project);
             return failed(xasprintf("error_analysis: cannot read %s", log_file));
         }
-        job_log(job, "analysis of the log %s", log_file);
+        worker_job_log(job, "analysis of the log %s", log_file);
         /* gcc's JSON when the log is that, else text. */
         if (ccdiag_parse_json(text, len, &diags) < 0)
             ccdiag_parse_text(text, len, &diags);
@@ -533,7 +516,7 @@ worker_outcome worker_run_error_analysis(worker_job *job)
     cJSON *result = analyse(s, job, &diags, project, target);
     const cJSON *errs = cJSON_GetObjectItem(result, "errors");
     const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(result, "suggestions"), 0);
-    job_log(job, "%d error%s classified; top suggestion: %s", cJSON_GetArraySize(errs),
+    worker_job_log(job, "%d error%s classified; top suggestion: %s", cJSON_GetArraySize(errs),
             cJSON_GetArraySize(errs) == 1 ? "" : "s",
             top ? cJSON_GetStringValue(cJSON_GetObjectItem(top, "text")) : "none");
     ccdiag_list_free(&diags);

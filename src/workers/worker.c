@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,8 +140,52 @@ static void *wd_job_thread(void *arg)
     return NULL;
 }
 
+void worker_job_log(worker_job *job, const char *fmt, ...)
+{
+    FILE *f = fopen(job->log_path, "a");
+    int err = f ? 0 : errno;
+    if (f) {
+        char stamp[40];
+        format_iso8601_ms(clock_wall_ms(), stamp, sizeof stamp);
+        fprintf(f, "%s ", stamp);
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(f, fmt, ap);
+        va_end(ap);
+        fputc('\n', f);
+        if (ferror(f))
+            err = errno ? errno : EIO;
+        if (fclose(f) != 0 && !err)
+            err = errno;
+    }
+    if (err && !job->log_failure)
+        job->log_failure = xasprintf("job log %s incomplete: %s", job->log_path, strerror(err));
+}
+
+/* A job log the worker could not write: said in the result and the log, once. */
+static void report_log_failure(wjob *j)
+{
+    if (!j->pub.log_failure)
+        return;
+    log_warn("job %s: %s", j->id, j->pub.log_failure);
+    if (!j->outcome.result)
+        j->outcome.result = cJSON_CreateObject();
+    cJSON *warnings = cJSON_GetObjectItem(j->outcome.result, "storage_warnings");
+    if (!cJSON_IsArray(warnings))
+        warnings = cJSON_AddArrayToObject(j->outcome.result, "storage_warnings");
+    const cJSON *w;
+    cJSON_ArrayForEach(w, warnings)
+    {
+        const char *text = cJSON_GetStringValue(w);
+        if (text && strncmp(text, "job log ", 8) == 0)
+            return;     /* the engine said it already, for its own writes to the same file */
+    }
+    cJSON_AddItemToArray(warnings, cJSON_CreateString(j->pub.log_failure));
+}
+
 static void wjob_free(wjob *j)
 {
+    free(j->pub.log_failure);
     cJSON_Delete(j->record);
     cJSON_Delete(j->outcome.result);
     free(j->outcome.reason);
@@ -191,6 +236,7 @@ static void wd_on_async(uv_async_t *a)
             return;
         }
         pthread_join(finished->thread, NULL);
+        report_log_failure(finished);
         cJSON *done = cJSON_CreateObject();
         cJSON_AddStringToObject(done, "op", "done");
         cJSON_AddStringToObject(done, "id", finished->id);

@@ -23,7 +23,14 @@ typedef struct worker_job {
     /* Progress reports; thread-safe. */
     void (*progress)(struct worker_job *job, long done, long total, const char *current);
     void *priv;
+    char *log_failure;          /* owned: the first write to log_path that failed (worker_job_log) */
 } worker_job;
+
+/* Appends one time-stamped line to the job's output log. A line that cannot
+ * be written (a full disk) is not lost silently: the first failure is kept
+ * and becomes a "storage_warnings" entry of the job's result and one line of
+ * the daemon's log when the job ends. Called from the job's thread. */
+void worker_job_log(worker_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A handler's verdict. result (may be NULL) is consumed by the worker. */
 typedef struct worker_outcome {

@@ -21,26 +21,9 @@ static worker_outcome outcome_failed(bool retryable, char *reason)
 }
 
 /* Appends one line to the job's output log; failures to log never fail the job. */
-static void job_log(const worker_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void job_log(const worker_job *job, const char *fmt, ...)
-{
-    FILE *f = fopen(job->log_path, "a");
-    if (!f)
-        return;
-    char stamp[40];
-    format_iso8601_ms(clock_wall_ms(), stamp, sizeof stamp);
-    fprintf(f, "%s ", stamp);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
-    fputc('\n', f);
-    fclose(f);
-}
-
 worker_outcome worker_run_not_implemented(worker_job *job)
 {
-    job_log(job, "job type '%s' is not implemented yet", job->type);
+    worker_job_log(job, "job type '%s' is not implemented yet", job->type);
     return outcome_failed(false, xasprintf("job type '%s' is not implemented yet in this version of jmake",
                                            job->type));
 }
@@ -74,18 +57,18 @@ worker_outcome worker_run_discovery(worker_job *job)
         strvec_free(&skip);
         return outcome_failed(false, xstrdup("discovery needs config_file or args.path"));
     }
-    job_log(job, "discovery of %s", root);
+    worker_job_log(job, "discovery of %s", root);
     cJSON *result = NULL;
     char err[512] = "";
     int rc = discovery_scan(root, (const char *const *)skip.v, &job->cancel, &result, err, sizeof err);
     strvec_free(&skip);
     if (rc != 0) {
-        job_log(job, "discovery failed: %s", err);
+        worker_job_log(job, "discovery failed: %s", err);
         free(root);
         return outcome_failed(false, xstrdup(err));
     }
     const cJSON *counts = cJSON_GetObjectItem(result, "counts");
-    job_log(job, "found %d sources, %d headers, %d binaries",
+    worker_job_log(job, "found %d sources, %d headers, %d binaries",
             (int)cJSON_GetNumberValue(cJSON_GetObjectItem(counts, "sources")),
             (int)cJSON_GetNumberValue(cJSON_GetObjectItem(counts, "headers")),
             (int)cJSON_GetNumberValue(cJSON_GetObjectItem(counts, "binaries")));
@@ -179,7 +162,7 @@ worker_outcome worker_run_compilation(worker_job *job)
     if (!config)
         return outcome_failed(false, xstrdup("compilation needs config_file"));
     compilation_state *s = job->daemon_state;
-    job_log(job, "compilation of %s", config);
+    worker_job_log(job, "compilation of %s", config);
     /* A build of a watched project carries what the watcher saw since the
      * last one; without it the project is not (or no longer) watched and the
      * engine must not answer from memory. */
@@ -188,7 +171,7 @@ worker_outcome worker_run_compilation(worker_job *job)
     if (cJSON_IsObject(watch)) {
         const cJSON *paths = cJSON_GetObjectItem(watch, "paths");
         if (cJSON_IsTrue(cJSON_GetObjectItem(watch, "rescan"))) {
-            job_log(job, "watched: track was lost, checking everything");
+            worker_job_log(job, "watched: track was lost, checking everything");
             engine_note_changes(s->eng, config, NULL, 0);
         } else if (cJSON_GetArraySize(paths) > 0) {
             size_t n = (size_t)cJSON_GetArraySize(paths);
@@ -200,7 +183,7 @@ worker_outcome worker_run_compilation(worker_job *job)
                 if (cJSON_IsString(item))
                     v[k++] = item->valuestring;
             }
-            job_log(job, "watched: %zu changed path%s", k, k == 1 ? "" : "s");
+            worker_job_log(job, "watched: %zu changed path%s", k, k == 1 ? "" : "s");
             engine_note_changes(s->eng, config, v, k);
             free(v);
         }
@@ -219,7 +202,7 @@ worker_outcome worker_run_compilation(worker_job *job)
     if (rc == 0) {
         out.completed = true;
         free(reason);
-        job_log(job, "build succeeded");
+        worker_job_log(job, "build succeeded");
         /* [wrap] enabled: the job ends with the bindings of the library it built (SPEC 7). */
         const char *lib = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(result, "artifact"), "path"));
         cJSON *wrap = NULL;
@@ -228,7 +211,7 @@ worker_outcome worker_run_compilation(worker_job *job)
             /* The library is built; its bindings are not: the job fails, saying which. */
             out.completed = false;
             out.reason = xasprintf("wrap: %s", wrap_reason ? wrap_reason : "failed");
-            job_log(job, "bindings failed: %s", out.reason);
+            worker_job_log(job, "bindings failed: %s", out.reason);
         }
         free(wrap_reason);
         if (wrap)   /* NULL when [wrap] is not enabled */
@@ -248,7 +231,7 @@ worker_outcome worker_run_compilation(worker_job *job)
     } else {
         out.reason = reason ? reason : xstrdup("build could not run");
     }
-    job_log(job, "build failed: %s", out.reason);
+    worker_job_log(job, "build failed: %s", out.reason);
     return out;
 }
 

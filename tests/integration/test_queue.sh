@@ -83,4 +83,15 @@ check "and their output logs" [ -z "$(ls "$TEST_HOME/jobs")" ]
 jm job status a >/dev/null 2>&1; rc=$?
 check_eq "a forgotten job is unknown (exit 2)" 2 "$rc"
 
+# A job log the worker cannot write (here a folder in its place; a full disk is
+# tests/reliability/test_fulldisk.sh): the job still ends, its result says the
+# log is incomplete and why, and the daemon's log says it once.
+mkdir -p "$TEST_HOME/jobs/nolog.log"
+jm submit --type discovery --path "$WORK/scan" --id nolog >/dev/null
+jm job wait nolog --timeout 30 >/dev/null; rc=$?
+check_eq "a job whose log cannot be written still completes" 0 "$rc"
+check "its result says the job log is incomplete, and why" \
+    has "$(jm job result nolog)" 'job log .*nolog\.log incomplete: Is a directory'
+check_eq "the discovery daemon's log says it once" 1 "$(grep -c 'job nolog: job log .* incomplete' "$TEST_HOME/logs/discovery.log")"
+
 finish

@@ -32,6 +32,16 @@ check "saying the disk is full" has "$out" 'disk is full'
 check "nothing of it was queued" sh -c "! \"$JMAKE\" --home \"$SMALL\" job status during >/dev/null 2>&1"
 check "the daemons still answer" js job list
 check_eq "the acknowledged job is still there" pending "$("$JMAKE" --home "$SMALL" job status before 2>/dev/null)"
+# Its daemon comes back while the store cannot mark the job running: the job
+# waits, and the orchestrator waits with it instead of retrying in a busy loop.
+js start discovery >/dev/null
+orch_pid=$(cat "$SMALL/run/orchestrator.pid")
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$orch_pid/stat"; }
+t0=$(cpu_ticks); sleep 2; t1=$(cpu_ticks)
+echo "orchestrator CPU over 2 s with a job it cannot start: $((t1 - t0)) ticks of $(getconf CLK_TCK)/s"
+check "the orchestrator does not spin on a job the full store cannot start" [ $((t1 - t0)) -lt 50 ]
+check_eq "the job is still pending" pending "$("$JMAKE" --home "$SMALL" job status before 2>/dev/null)"
+js stop discovery >/dev/null
 
 rm -f "$FS/fill"
 js submit --type discovery --path "$WORK/scan" --id after >/dev/null; rc=$?
@@ -52,19 +62,19 @@ wait_for 10 some_procs_in "$WORK/proj"
 head -c 16M /dev/zero > "$FS/fill" 2>/dev/null
 # The worker reports the build done; the job database may have no room to
 # record it: the orchestrator keeps the outcome and writes it once there is.
-compilation_idle() {
-    python3 - "$SMALL/run/jmake.sock" <<'PY'
+daemon_idle() { # daemon_idle NAME: it runs nothing and nothing is pending
+    python3 - "$SMALL/run/jmake.sock" "$1" <<'PY'
 import json, socket, struct, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 body = b'{"v": 1, "op": "status"}'
 s.sendall(struct.pack(">I", len(body)) + body)
 n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
 reply = json.loads(s.recv(n, socket.MSG_WAITALL))
-d = [x for x in reply["daemons"] if x["name"] == "compilation"][0]
+d = [x for x in reply["daemons"] if x["name"] == sys.argv[2]][0]
 sys.exit(0 if d["running_jobs"] == 0 and reply["queue"]["pending"] == 0 else 1)
 PY
 }
-check "the compilation daemon reports the build done" wait_for 30 compilation_idle
+check "the compilation daemon reports the build done" wait_for 30 daemon_idle compilation
 rm -f "$FS/fill"
 wait "$build_pid"; rc=$?
 cat "$WORK/build.out" "$WORK/build.err"
@@ -79,6 +89,34 @@ check_eq "the compilation daemon's log has one line per kind" 1 \
 
 js stop >/dev/null
 wait_for 10 sh -c "! \"$JMAKE\" --home \"$SMALL\" status >/dev/null"
+
+# The build's own outputs on a full disk (its build folder on a second small
+# file system, the home elsewhere with room): the build fails, naming the file
+# and the reason, and the daemons go on serving.
+OUT=$(mktemp -d /tmp/jmkout.XXXXXX)
+mount -t tmpfs -o size=1m tmpfs "$OUT"
+mkdir -p "$WORK/outfull/src"
+for i in 1 2 3; do printf 'int f%d(void) { return %d; }\n' "$i" "$i" > "$WORK/outfull/src/f$i.c"; done
+printf '[project]\nname = "outfull"\n[paths]\nbuild = "%s/build"\n[cache]\nenabled = false\n' "$OUT" > "$WORK/outfull/jmake.toml"
+head -c 2M /dev/zero > "$OUT/fill" 2>/dev/null
+out=$(jm build "$WORK/outfull" 2>&1); rc=$?
+check_eq "a build whose objects cannot be written fails (exit 1)" 1 "$rc"
+check "naming the file and the full disk" has "$out" "$OUT/build/obj/.*: No space left on device"
+# Objects built with room, then only the link left to do on a full disk.
+rm -f "$OUT/fill"
+jm build "$WORK/outfull" >/dev/null 2>&1 || fail "the project builds with room"
+rm -f "$OUT"/build/*.so
+avail=$(df -B1 --output=avail "$OUT" | tail -1)
+head -c $((avail - 4 * 1024)) /dev/zero > "$OUT/fill" 2>/dev/null
+out=$(jm build "$WORK/outfull" 2>&1); rc=$?
+echo "$out" | tail -3
+check_eq "a build whose library cannot be written fails (exit 1)" 1 "$rc"
+check "naming the library and the full disk" has "$out" 'lib[a-z]*\.so.*No space left on device'
+check "no half-written library is left" sh -c "! ls \"$OUT\"/build/*.so 2>/dev/null | grep -q ."
+rm -f "$OUT/fill"
+out=$(jm build "$WORK/outfull" 2>&1); rc=$?
+check_eq "with room again it builds" 0 "$rc"
+umount "$OUT"; rmdir "$OUT"
 
 # A start on a full disk fails at once with the reason and leaves nothing running.
 fill_to() { # fill_to KIB_LEFT
