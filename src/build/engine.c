@@ -43,6 +43,34 @@ engine *engine_new(const engine_options *options)
     return eng;
 }
 
+/* Forgets the last good watched result: the next build checks everything. */
+static void drop_quiet(proj_state *ps)
+{
+    cJSON_Delete(ps->quiet_result);
+    ps->quiet_result = NULL;
+    free(ps->outside);
+    ps->outside = NULL;
+    ps->outside_count = 0;
+}
+
+/* The record's inputs outside root, for the quiet answer's stat checks. */
+static void list_outside_inputs(proj_state *ps, const char *root)
+{
+    size_t rl = strlen(root), pos = 0, cap = 0;
+    const char *path;
+    void *value;
+    while (hashmap_next(&ps->rec.files, &pos, &path, &value)) {
+        bool inside = strncmp(path, root, rl) == 0 && (path[rl] == '/' || path[rl] == '\0');
+        if (inside)
+            continue;
+        if (ps->outside_count == cap) {
+            cap = cap ? cap * 2 : 64;
+            ps->outside = xrealloc(ps->outside, cap * sizeof *ps->outside);
+        }
+        ps->outside[ps->outside_count++] = value;
+    }
+}
+
 void engine_free(engine *eng)
 {
     if (!eng)
@@ -54,7 +82,7 @@ void engine_free(engine *eng)
         buildrecord_free(&ps->rec);
         strvec_free(&ps->noted);
         hashmap_free(&ps->index);
-        cJSON_Delete(ps->quiet_result);
+        drop_quiet(ps);
         free(ps->root);
         free(ps->name);
         pthread_mutex_destroy(&ps->busy);
@@ -340,10 +368,8 @@ static step_result quiet_answer(build *b, strvec *noted, cJSON **result)
     b->watched = ps->watched;
     b->rescan = rescan;
     pthread_mutex_unlock(&b->eng->lock);
-    if (!b->watched) {
-        cJSON_Delete(ps->quiet_result);
-        ps->quiet_result = NULL;
-    }
+    if (!b->watched)
+        drop_quiet(ps);
     if (!b->watched || !ps->quiet_result || noted->n || rescan)
         return STEP_CONTINUE;
     int64_t cs, cm, as, am;
@@ -356,15 +382,9 @@ static step_result quiet_answer(build *b, strvec *noted, cJSON **result)
     /* The watcher covers the project's folders; every other input the record
        holds (system headers, libraries' headers) is stat-checked here, so an
        upgrade of a package is never answered from memory. */
-    size_t pos = 0;
-    const char *path;
-    void *value;
-    while (hashmap_next(&ps->rec.files, &pos, &path, &value)) {
-        size_t rl = ps->root ? strlen(ps->root) : 0;
-        bool inside = ps->root && strncmp(path, ps->root, rl) == 0 && (path[rl] == '/' || path[rl] == '\0');
-        if (!inside && !buildrecord_file_unchanged(value))
+    for (size_t i = 0; i < ps->outside_count; i++)
+        if (!buildrecord_file_unchanged(ps->outside[i]))
             return STEP_CONTINUE;
-    }
     *result = cJSON_Duplicate(ps->quiet_result, 1);
     cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(*result, "timings_ms"), "total"),
                          (double)(clock_monotonic_ms() - b->t_start));
@@ -733,8 +753,7 @@ static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reas
     buildtrace_add_slowest(b->trace, *result, BUILDTRACE_SLOWEST);
     keep_trace(b, *result, b->P.name);
     proj_state *ps = b->ps;
-    cJSON_Delete(ps->quiet_result);
-    ps->quiet_result = NULL;
+    drop_quiet(ps);
     if (status == 0 && b->watched) {
         ps->quiet_result = eng_quiet_copy(*result);
         cJSON_ReplaceItemInObject(ps->quiet_result, "scan", scan_json(false, 0, 0));
@@ -742,6 +761,7 @@ static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reas
         eng_stat_pair(b->P.artifact_path, &ps->art_size, &ps->art_mtime);
         free(ps->root);
         ps->root = xstrdup(b->P.root);
+        list_outside_inputs(ps, ps->root);
         free(ps->name);
         ps->name = xstrdup(b->P.name);
     }
@@ -805,10 +825,8 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
         }
         if (*result)
             add_store_warnings(b, *result);
-        if (status < 0 && b->locks_ready) {   /* the configuration loaded: the last answer is void */
-            cJSON_Delete(b->ps->quiet_result);
-            b->ps->quiet_result = NULL;
-        }
+        if (status < 0 && b->locks_ready)   /* the configuration loaded: the last answer is void */
+            drop_quiet(b->ps);
     }
     proj_state *ps = b->ps;
     cleanup_build(b);   /* before unlocking: the units point into ps->rec */

@@ -63,6 +63,10 @@ typedef struct proj_state {
     strvec noted;           /* paths reported changed since the last build (under eng->lock) */
     bool rescan;            /* the watcher lost track: check everything (under eng->lock) */
     cJSON *quiet_result;    /* result of the last good build, rewritten as "all up to date" */
+    br_file **outside;      /* with quiet_result: the record's inputs outside root (borrowed from rec,
+                               which no one changes until the next build), stat-checked by the quiet
+                               answer without going over every file of the record */
+    size_t outside_count;
     int64_t cfg_size, cfg_mtime, art_size, art_mtime;
     char *root;             /* the project root of the last good watched build (owned): what the watcher covers */
     char *name;             /* its [project] name (owned): names the quiet answer's timeline */
