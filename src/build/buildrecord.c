@@ -213,6 +213,16 @@ void buildrecord_file_invalidate(buildrecord *rec, const char *path)
     }
 }
 
+bool buildrecord_file_trust(buildrecord *rec, br_file *f)
+{
+    if (f->checked_epoch == rec->epoch && rec->epoch)
+        return true;
+    if (!f->hashed || f->racy || !f->exists || f->checked_epoch == 0)
+        return false;
+    f->checked_epoch = rec->epoch;
+    return true;
+}
+
 br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash, br_command *cmd,
                                   br_file *const *deps, const XXH128_hash_t *dep_hashes, size_t dep_count)
 {

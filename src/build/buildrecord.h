@@ -105,6 +105,11 @@ bool buildrecord_file_check_stat(buildrecord *rec, br_file *f, const struct stat
 bool buildrecord_file_unchanged(const br_file *f);
 /* Forces the next check of path to re-hash (a watcher said it changed). */
 void buildrecord_file_invalidate(buildrecord *rec, const char *path);
+/* Takes f as unchanged since its last check, without a stat, when that check
+ * found it and hashed it and it is neither racy nor invalidated since: for a
+ * watched project, whose watcher reports every change inside it (the caller
+ * decides that f lies there). Returns false, leaving f as it was, otherwise. */
+bool buildrecord_file_trust(buildrecord *rec, br_file *f);
 
 /* Replaces the record of source (deps/hashes copied; cmd borrowed from rec, may be NULL). */
 br_object *buildrecord_object_set(buildrecord *rec, const char *source, XXH128_hash_t cmd_hash, br_command *cmd,

@@ -370,6 +370,10 @@ static step_result quiet_answer(build *b, strvec *noted, cJSON **result)
     pthread_mutex_unlock(&b->eng->lock);
     if (!b->watched)
         drop_quiet(ps);
+    /* The watcher's report is whole since the last good build in this
+       process (a lost track or a failed build drops quiet_result), and the
+       jmake.toml is not among the changes: what nobody reported is as it was. */
+    b->trust_unreported = b->watched && ps->quiet_result && !rescan && ps->root && !strvec_contains(noted, b->config_key);
     if (!b->watched || !ps->quiet_result || noted->n || rescan)
         return STEP_CONTINUE;
     int64_t cs, cm, as, am;

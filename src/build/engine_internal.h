@@ -170,6 +170,9 @@ typedef struct build {
     char *record_path;              /* where rec persists, NULL without a state_dir; owned */
     bool watched;                   /* as the project was when the build began */
     bool rescan;                    /* the watcher lost track: list by a walk */
+    bool trust_unreported;          /* watched, record unbroken since this engine's last good build
+                                       of it: files inside root that nobody reported are taken as
+                                       unchanged without a stat (engine_check.c) */
     bool walked;                    /* the sources were listed by a walk, not from the index */
     size_t joined, left;            /* index entries the reported paths added and removed */
     bool llvm, cache, incremental;

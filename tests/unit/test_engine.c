@@ -761,6 +761,47 @@ static void test_watched_checks_inputs_outside(void **state)
     tproj_free(&t);
 }
 
+/* A watched build with a reported change stats only what was reported (and
+   every object, and inputs outside the root): an unreported edit beside it is
+   not seen, the reported one is, and a header outside the root still is. Once
+   the record is broken (a lost track, a failed build) everything is checked. */
+static void test_watched_build_trusts_unreported(void **state)
+{
+    tproj t;
+    tproj_init(&t, base_toml("gcc", "shared", ""), false);
+    write_abc(t.root);
+    /* Written a minute ago: a file younger than the record's racy window is
+       stat'ed and hashed at every check, trusted or not. */
+    const char *sources[] = {"src/a.c", "src/sub/b.c", "src/c.c"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = path_join(t.root, sources[i]);
+        struct timespec past[2] = {{time(NULL) - 60, 0}, {time(NULL) - 60, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, p, past, 0), 0);
+        free(p);
+    }
+    engine_set_watched(t.eng, t.cfg, true);
+    cJSON_Delete(expect_build(&t, 0, 3, 0, 0));
+    char *c = path_join(t.root, "src/c.c");
+    const char *paths[] = {c};
+    /* b.c edited behind the watcher's back, c.c reported: only c.c rebuilds. */
+    wf(t.root, "src/sub/b.c", "int fb(void) { return 42; }\n");
+    wf(t.root, "src/c.c", "int fc(void) { return 99; }\n");
+    engine_note_changes(t.eng, t.cfg, paths, 1);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+    /* A deleted object is still found (the watcher ignores the build folder). */
+    char *obj = path_join(t.root, "build/obj/src/c.c.o");
+    assert_int_equal(unlink(obj), 0);
+    wf(t.root, "src/c.c", "int fc(void) { return 98; }\n");
+    engine_note_changes(t.eng, t.cfg, paths, 1);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+    /* A lost track: the next build checks everything and finds b.c. */
+    engine_note_changes(t.eng, t.cfg, NULL, 0);
+    cJSON_Delete(expect_build(&t, 0, 1, 0, 2));
+    free(obj);
+    free(c);
+    tproj_free(&t);
+}
+
 static void test_response_file_link(void **state)
 {
     tproj t;
@@ -841,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_watched_project_answers_from_memory),
         cmocka_unit_test(test_watched_checks_inputs_outside),
+        cmocka_unit_test(test_watched_build_trusts_unreported),
         cmocka_unit_test(test_response_file_link),
         cmocka_unit_test(test_sources_globs_and_excludes),
         cmocka_unit_test(test_bad_config_and_no_sources),
