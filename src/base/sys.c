@@ -88,17 +88,38 @@ long sys_fd_limit(void)
     return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : -1;
 }
 
+/* The soft limit before sys_raise_fd_limit, for the processes started after it. */
+#define FD_LIMIT_BEFORE_ENV "JMAKE_FD_LIMIT_BEFORE"
+
 long sys_raise_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return -1;
     if (rl.rlim_cur < rl.rlim_max) {
+        char before[32];
+        snprintf(before, sizeof before, "%llu", (unsigned long long)rl.rlim_cur);
+        setenv(FD_LIMIT_BEFORE_ENV, before, 1);
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             return sys_fd_limit();
     }
     return (long)rl.rlim_cur;
+}
+
+void sys_restore_inherited_fd_limit(void)
+{
+    const char *before = getenv(FD_LIMIT_BEFORE_ENV);
+    if (!before)
+        return;
+    char *end = NULL;
+    unsigned long long n = strtoull(before, &end, 10);
+    struct rlimit rl;
+    if (end && *end == '\0' && n > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && n < rl.rlim_cur) {
+        rl.rlim_cur = (rlim_t)n;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    unsetenv(FD_LIMIT_BEFORE_ENV);
 }
 
 void sys_release_free_memory(void)

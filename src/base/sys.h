@@ -22,6 +22,11 @@ void sys_for_each_in_session(pid_t sid, void (*fn)(pid_t pid, void *ctx), void *
 /* Raises the soft limit on open descriptors to the hard limit (a daemon
  * serving many clients needs them); returns the limit now in force, or -1. */
 long sys_raise_fd_limit(void);
+/* In a process started by one that raised its limit: the soft limit as it was
+ * before (the raise leaves it in the environment). Compilers inherit it: gcc's
+ * driver closes every descriptor up to the limit before each exec, so at a
+ * raised limit of tens of thousands each compile and link paid tens of ms. */
+void sys_restore_inherited_fd_limit(void);
 /* The soft limit on open descriptors, or -1. */
 long sys_fd_limit(void);
 

@@ -147,9 +147,9 @@ void engine_set_watched(engine *eng, const char *config_path, bool watched)
     free(key);
 }
 
-int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes)
+int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes, int64_t *size_after)
 {
-    return objcache_evict(cache_dir, max_bytes);
+    return objcache_evict(cache_dir, max_bytes, size_after);
 }
 
 /* ------------------------------------------------------------ the steps */
@@ -327,7 +327,7 @@ static void account_cache(build *b)
     if (*est > max) {
         /* Evict to 90 % so the walk does not repeat after every build. */
         int64_t target = max / 10 * 9;
-        int64_t removed = objcache_evict(b->cache_dir, target);
+        int64_t removed = objcache_evict(b->cache_dir, target, NULL);
         if (removed >= 0)
             *est = target < *est - removed ? target : *est - removed;
     }

@@ -84,7 +84,8 @@ void engine_note_changes(engine *eng, const char *config_path, const char *const
 void engine_set_watched(engine *eng, const char *config_path, bool watched);
 
 /* Evicts least-recently-used cache entries until the cache holds at most
- * max_bytes. Returns bytes removed, or -errno. */
-int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes);
+ * max_bytes. Returns bytes removed, or -errno; *size_after (may be NULL) gets
+ * the cache's size once done. */
+int64_t engine_cache_evict(const char *cache_dir, int64_t max_bytes, int64_t *size_after);
 
 #endif

@@ -99,6 +99,7 @@ cJSON *eng_make_result(build *b)
     cJSON *c = cJSON_AddObjectToObject(r, "cache");
     cJSON_AddNumberToObject(c, "hits", (double)b->hits);
     cJSON_AddNumberToObject(c, "misses", (double)b->misses);
+    cJSON_AddNumberToObject(c, "stored_bytes", (double)(b->stored_bytes > 0 ? b->stored_bytes : 0));
     eng_explain_result(b, r);
     add_placement(b, r);
     return r;
@@ -121,6 +122,7 @@ cJSON *eng_quiet_copy(const cJSON *result)
     cJSON *c = cJSON_GetObjectItem(q, "cache");
     cJSON_SetNumberValue(cJSON_GetObjectItem(c, "hits"), 0);
     cJSON_SetNumberValue(cJSON_GetObjectItem(c, "misses"), 0);
+    cJSON_SetNumberValue(cJSON_GetObjectItem(c, "stored_bytes"), 0);
     cJSON_ReplaceItemInObject(q, "explain", cJSON_CreateArray());   /* nothing was compiled */
     cJSON_SetNumberValue(cJSON_GetObjectItem(q, "explain_omitted"), 0);
     cJSON *dist = cJSON_GetObjectItem(q, "distributed");

@@ -619,7 +619,7 @@ int64_t objcache_size(const char *cache_dir)
     return total;
 }
 
-int64_t objcache_evict(const char *cache_dir, int64_t max_bytes)
+int64_t objcache_evict(const char *cache_dir, int64_t max_bytes, int64_t *size_after)
 {
     if (!dir_exists(cache_dir))
         return -ENOENT;
@@ -641,5 +641,7 @@ int64_t objcache_evict(const char *cache_dir, int64_t max_bytes)
     for (size_t i = 0; i < l.n; i++)
         free(l.v[i].path);
     free(l.v);
+    if (size_after)
+        *size_after = total;
     return removed;
 }

@@ -96,8 +96,9 @@ char *objcache_command_get(const char *cache_dir, XXH128_hash_t id, size_t *len)
 int64_t objcache_put(const char *cache_dir, XXH128_hash_t object_key, const char *src);
 
 /* Removes least-recently-used entries (by mtime, refreshed on every hit)
- * until the cache holds at most max_bytes. Returns bytes removed, or -errno. */
-int64_t objcache_evict(const char *cache_dir, int64_t max_bytes);
+ * until the cache holds at most max_bytes. Returns bytes removed, or -errno;
+ * *size_after (may be NULL) gets the size left. */
+int64_t objcache_evict(const char *cache_dir, int64_t max_bytes, int64_t *size_after);
 
 /* Bytes currently held (sum of entry sizes), or -errno. */
 int64_t objcache_size(const char *cache_dir);

@@ -324,9 +324,16 @@ void orch_job_finished(orch *o, running_job *rj, const char *state_name, const c
     free(result_text);
     bool fills_cache = (job_type_table[rj->type].flags & JOB_TYPE_FILLS_CACHE) != 0;
     remove_running(o, rj);
-    /* The build daemon keeps the shared cache within its size after builds add to it. */
-    if (fills_cache)
-        orch_worker_send_simple(&o->workers[DAEMON_BUILD], "evict");
+    /* The build daemon keeps the shared cache within its size after builds add
+       to it; it adds what was stored to its estimate and walks the cache only
+       past the limit, so a build that stored nothing costs it nothing. */
+    double stored = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(result, "cache"), "stored_bytes"));
+    if (fills_cache && stored > 0 && o->workers[DAEMON_BUILD].conn) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "op", "evict");
+        cJSON_AddNumberToObject(m, "stored_bytes", stored);
+        orch_send(o->workers[DAEMON_BUILD].conn, m);
+    }
     o->schedule_again = true;
 }
 

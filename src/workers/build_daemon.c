@@ -2,19 +2,29 @@
 #include "worker.h"
 #include "wrap_jobs.h"
 
-/* The cache is also trimmed after every compilation (the orchestrator's "evict"); the
- * timer bounds it when compilations come from elsewhere or the limit was lowered. */
+/* The cache is trimmed when a compilation stored objects (the orchestrator's
+ * "evict" with the bytes stored) and once a minute (compilations from elsewhere,
+ * a lowered limit). Between walks the size is an estimate: the last walk plus
+ * what builds reported storing, so a build of one file in a cache of 100,000
+ * entries does not make this daemon stat all of them while the next build runs. */
 #define WORKER_EVICT_INTERVAL_MS 60000
+
+static int64_t cache_estimate = -1;   /* bytes; -1: not walked yet (the loop thread's only) */
 
 static void build_evict_on_message(worker_context *ctx, const cJSON *msg)
 {
-    (void)msg;
-    worker_evict_cache(ctx->cfg);
+    double stored = cJSON_GetNumberValue(cJSON_GetObjectItem(msg, "stored_bytes"));
+    int64_t max = ctx->cfg->compilation.cache_size_mb * 1024 * 1024;
+    if (cache_estimate >= 0 && stored == stored)   /* not NaN: a number was sent */
+        cache_estimate += (int64_t)stored;
+    if (cache_estimate >= 0 && cache_estimate <= max)
+        return;
+    cache_estimate = worker_evict_cache(ctx->cfg);
 }
 
 static void build_evict_on_timer(worker_context *ctx)
 {
-    worker_evict_cache(ctx->cfg);
+    cache_estimate = worker_evict_cache(ctx->cfg);
 }
 
 static const worker_message build_messages[] = {

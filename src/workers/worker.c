@@ -14,6 +14,7 @@
 
 #include "home.h"
 #include "log.h"
+#include "sys.h"
 #include "util.h"
 #include "uvwire.h"
 #include "wire.h"
@@ -479,6 +480,7 @@ int worker_main(daemon_kind kind, const char *home)
     }
     wd d;
     memset(&d, 0, sizeof d);
+    sys_restore_inherited_fd_limit();   /* the orchestrator's raise is for its clients, not for compilers */
     d.ready_fd = daemon_ready_take();
     unsetenv(DAEMON_READY_ENV);   /* not for the compilers and tools it runs */
     d.desc = worker_daemon_table[kind];

@@ -118,6 +118,6 @@ worker_outcome worker_run_not_implemented(worker_job *job);
 void *worker_compilation_state_new(const jm_config *cfg, const char *home);
 void worker_compilation_state_free(void *state);
 /* The build daemon keeps the shared object cache within cache_size_mb. */
-void worker_evict_cache(const jm_config *cfg);
+int64_t worker_evict_cache(const jm_config *cfg);   /* the cache's size after it, or -1 (off, or failed) */
 
 #endif

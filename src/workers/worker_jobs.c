@@ -235,14 +235,16 @@ worker_outcome worker_run_compilation(worker_job *job)
     return out;
 }
 
-void worker_evict_cache(const jm_config *cfg)
+int64_t worker_evict_cache(const jm_config *cfg)
 {
     if (!cfg->compilation.cache_enabled || !dir_exists(cfg->compilation.cache_dir))
-        return;
-    int64_t removed = engine_cache_evict(cfg->compilation.cache_dir, cfg->compilation.cache_size_mb * 1024 * 1024);
+        return -1;
+    int64_t size = -1;
+    int64_t removed = engine_cache_evict(cfg->compilation.cache_dir, cfg->compilation.cache_size_mb * 1024 * 1024, &size);
     if (removed > 0)
         log_info("cache: evicted %lld bytes to stay within %lld MB", (long long)removed,
                  (long long)cfg->compilation.cache_size_mb);
     else if (removed < 0)
         log_warn("cache eviction failed: %s", strerror((int)-removed));
+    return removed < 0 ? -1 : size;
 }

@@ -188,8 +188,8 @@ static void test_cache_clean_build_and_other_checkout(void **state)
 
     /* Eviction through the public call empties the cache. */
     char *cdir = path_join(t.home, "cache");
-    assert_true(engine_cache_evict(cdir, 0) > 0);
-    assert_int_equal(engine_cache_evict(cdir, 0), 0);
+    assert_true(engine_cache_evict(cdir, 0, NULL) > 0);
+    assert_int_equal(engine_cache_evict(cdir, 0, NULL), 0);
 
     cJSON_Delete(full);
     free(cdir);

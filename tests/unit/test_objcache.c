@@ -200,7 +200,7 @@ static void test_source_manifest_and_commands(void **state)
     free(blob);
     assert_null(objcache_command_get(dir, key_of(2), &len));
     assert_int_equal(objcache_size(dir), size_before + 9);
-    assert_true(objcache_evict(dir, 0) > 0);   /* eviction covers them too */
+    assert_true(objcache_evict(dir, 0, NULL) > 0);   /* eviction covers them too */
     assert_int_equal(objcache_size(dir), 0);
     assert_int_equal(objcache_source_entries(dir, src, out, 4), 0);
     remove_tree(dir);
@@ -246,7 +246,7 @@ static void test_eviction_is_lru_to_size(void **state)
     char *dst = path_join(dir, "out.o");
     assert_int_equal(objcache_get(cache, key_of(0), dst), 1);
 
-    int64_t removed = objcache_evict(cache, total / 2);
+    int64_t removed = objcache_evict(cache, total / 2, NULL);
     assert_true(removed > 0);
     assert_true(objcache_size(cache) <= total / 2);
     assert_int_equal(objcache_size(cache), total - removed);
@@ -254,8 +254,8 @@ static void test_eviction_is_lru_to_size(void **state)
     assert_false(present(cache, key_of(1)));   /* oldest go first */
     assert_false(present(cache, key_of(2)));
     assert_true(present(cache, key_of(9)));
-    assert_int_equal(objcache_evict(cache, total), 0);   /* already small enough */
-    assert_true(objcache_evict(cache, 0) > 0);
+    assert_int_equal(objcache_evict(cache, total, NULL), 0);   /* already small enough */
+    assert_true(objcache_evict(cache, 0, NULL) > 0);
     assert_int_equal(objcache_size(cache), 0);
     remove_tree(dir);
     free(dst);
@@ -279,7 +279,7 @@ static void test_killed_write_tmp_is_cleaned(void **state)
     char *live = xasprintf("%s/objects/%.2s/.%s.%d.4.tmp", cache, hex, hex + 2, (int)getpid());
     assert_int_equal(write_file_atomic(dead, "half", 4, 0644), 0);
     assert_int_equal(write_file_atomic(live, "half", 4, 0644), 0);
-    assert_int_equal(objcache_evict(cache, INT64_MAX), 0);
+    assert_int_equal(objcache_evict(cache, INT64_MAX, NULL), 0);
     assert_false(file_exists(dead));
     assert_true(file_exists(live));
     assert_true(present(cache, key_of(1)));
