@@ -55,15 +55,20 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0)
+        out_of_memory(strlen(fmt));
+    return out;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *out = NULL;
-    int n = vasprintf(&out, fmt, ap);
+    char *out = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        out_of_memory(strlen(fmt));
     return out;
 }
 
@@ -650,4 +655,20 @@ int64_t parse_duration_seconds(const char *text)
     if (value > INT64_MAX / unit)
         return -1;
     return (int64_t)value * unit;
+}
+
+int append_stamped_line(const char *path, const char *prefix, const char *fmt, va_list ap)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return errno;
+    char stamp[40];
+    format_iso8601_ms(clock_wall_ms(), stamp, sizeof stamp);
+    fprintf(f, "%s %s", stamp, prefix);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !err)
+        err = errno;
+    return err;
 }

@@ -2,6 +2,7 @@
 #ifndef JMAKE_UTIL_H
 #define JMAKE_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@ void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);                  /* caller frees */
 char *xstrndup(const char *s, size_t n);       /* caller frees */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* caller frees */
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0))); /* caller frees */
 
 /* A growable vector of owned strings; v[n] is always NULL so it doubles as argv. */
 typedef struct strvec {
@@ -82,6 +84,11 @@ int64_t clock_wall_ms(void);
 int64_t timespec_ns(const struct timespec *ts);
 int64_t stat_mtime_ns(const struct stat *st);
 void format_iso8601_ms(int64_t wall_ms, char *buf, size_t bufsize); /* 2026-11-26T11:28:27.123Z */
+/* Appends "STAMP PREFIXtext\n" to the file at path (a job's output log),
+ * STAMP being now as format_iso8601_ms writes it. 0, or the errno of the
+ * open, write or close that failed (a full disk). */
+int append_stamped_line(const char *path, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Glob matching of a '/'-separated relative path: '*' and '?' stay inside one
  * segment, a segment of two stars spans any number of folders, [abc] classes. */

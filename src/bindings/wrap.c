@@ -23,18 +23,10 @@ static void wrap_log(const bindings_request *req, const char *fmt, ...)
 {
     if (!req->log_path)
         return;
-    FILE *f = fopen(req->log_path, "a");
-    if (!f)
-        return;
-    char stamp[40];
-    format_iso8601_ms(clock_wall_ms(), stamp, sizeof stamp);
-    fprintf(f, "%s wrap: ", stamp);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
+    append_stamped_line(req->log_path, "wrap: ", fmt, ap);   /* best effort: the job's result says what was written */
     va_end(ap);
-    fputc('\n', f);
-    fclose(f);
 }
 
 /* "libz.so.1" -> "libz"; "libmathlib.so" -> "mathlib" (a one-letter stem keeps its "lib"). */

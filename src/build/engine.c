@@ -209,11 +209,8 @@ void eng_store_failed(build *b, eng_store_kind kind, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
-        text = NULL;
+    b->store_failed[kind] = xvasprintf(fmt, ap);
     va_end(ap);
-    b->store_failed[kind] = text ? text : xstrdup("something was not stored");
     log_warn("engine: %s", b->store_failed[kind]);
 }
 

@@ -32,12 +32,9 @@ static void strbuf_appendf(strbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
-    if (s)
-        strbuf_append(b, s);
+    strbuf_append(b, s);
     free(s);
 }
 

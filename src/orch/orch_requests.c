@@ -23,12 +23,9 @@ cJSON *orch_reply_error(const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    if (msg)
-        utf8_sanitize(msg);   /* messages quote what the client sent: never echo invalid UTF-8 */
+    utf8_sanitize(msg);   /* messages quote what the client sent: never echo invalid UTF-8 */
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "ok");
     cJSON_AddStringToObject(r, "code", code);

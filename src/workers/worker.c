@@ -143,22 +143,10 @@ static void *wd_job_thread(void *arg)
 
 void worker_job_log(worker_job *job, const char *fmt, ...)
 {
-    FILE *f = fopen(job->log_path, "a");
-    int err = f ? 0 : errno;
-    if (f) {
-        char stamp[40];
-        format_iso8601_ms(clock_wall_ms(), stamp, sizeof stamp);
-        fprintf(f, "%s ", stamp);
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(f, fmt, ap);
-        va_end(ap);
-        fputc('\n', f);
-        if (ferror(f))
-            err = errno ? errno : EIO;
-        if (fclose(f) != 0 && !err)
-            err = errno;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    int err = append_stamped_line(job->log_path, "", fmt, ap);
+    va_end(ap);
     if (err && !job->log_failure)
         job->log_failure = xasprintf("job log %s incomplete: %s", job->log_path, strerror(err));
 }
