@@ -8,50 +8,42 @@
 #include "objcache.h"
 #include "sys.h"
 
-/* Runs on a check thread. The stats (object, source) happen before taking
-   rec_lock, so threads mostly wait for the file system in parallel. The
-   object's stat goes to *sz, *mt ((-1, -1) when missing) for the explanation. */
-static bool unit_up_to_date(build *b, unit *u, const struct stat *src_st, int64_t *sz, int64_t *mt)
+/* Whether the watcher reports every change of f: under the project root,
+   outside the build folder (which it ignores). */
+static bool watcher_covers(build *b, const br_file *f)
 {
-    eng_object_stat(u, sz, mt);
-    if (*sz < 0)
-        return false;
-    pthread_mutex_lock(&b->rec_lock);
-    br_object *o = hashmap_get(&b->rec->objects, u->rel);
-    bool ok = o && hash_eq(o->cmd_hash, u->cmd_hash) && *sz == o->obj_size && *mt == o->obj_mtime_ns;
-    for (size_t i = 0; ok && i < o->dep_count; i++) {
-        br_file *f = o->deps[i];
-        bool exists = f == u->src ? buildrecord_file_check_stat(b->rec, f, src_st) : buildrecord_file_check(b->rec, f);
-        ok = exists && hash_eq(f->hash, o->dep_hashes[i]);
-    }
-    if (ok)
-        o->seen_epoch = b->rec->epoch;
-    pthread_mutex_unlock(&b->rec_lock);
-    return ok;
-}
-
-/* unit_up_to_date for a watched build whose record is unbroken: the object
-   is stat'ed as always (the watcher ignores the build folder), but inputs
-   inside the project root that no one reported are taken as they were
-   (buildrecord_file_trust); inputs outside it are checked. No stat of the
-   source: a save-to-library build of one changed file among thousands stats
-   the objects only. */
-static bool unit_trusted_up_to_date(build *b, unit *u, int64_t *sz, int64_t *mt)
-{
-    eng_object_stat(u, sz, mt);
-    if (*sz < 0)
-        return false;
     const char *root = b->ps->root, *out = b->P.build_dir;
     size_t rl = strlen(root), ol = strlen(out);
+    return strncmp(f->path, root, rl) == 0 && f->path[rl] == '/' &&
+           !(strncmp(f->path, out, ol) == 0 && f->path[ol] == '/');
+}
+
+/* Runs on a check thread. The stats (object, source) happen before taking
+   rec_lock, so threads mostly wait for the file system in parallel. The
+   object's stat goes to *sz, *mt ((-1, -1) when missing) for the explanation.
+   src_st: the source's stat (NULL: none taken, or it failed). trust: a watched
+   build whose record is unbroken: inputs the watcher covers that no one
+   reported are taken as they were (buildrecord_file_trust), without a stat;
+   the object is stat'ed as always (the watcher ignores the build folder), and
+   inputs outside the root are checked. A save in a project of thousands of
+   sources then stats the objects and what was saved. */
+static bool unit_up_to_date(build *b, unit *u, const struct stat *src_st, bool trust, int64_t *sz, int64_t *mt)
+{
+    eng_object_stat(u, sz, mt);
+    if (*sz < 0)
+        return false;
     pthread_mutex_lock(&b->rec_lock);
     br_object *o = hashmap_get(&b->rec->objects, u->rel);
     bool ok = o && hash_eq(o->cmd_hash, u->cmd_hash) && *sz == o->obj_size && *mt == o->obj_mtime_ns;
     for (size_t i = 0; ok && i < o->dep_count; i++) {
         br_file *f = o->deps[i];
-        /* The watcher reports what is under the root, the build folder aside. */
-        bool inside = strncmp(f->path, root, rl) == 0 && f->path[rl] == '/' &&
-                      !(strncmp(f->path, out, ol) == 0 && f->path[ol] == '/');
-        bool exists = inside && buildrecord_file_trust(b->rec, f) ? f->exists : buildrecord_file_check(b->rec, f);
+        bool exists;
+        if (trust && watcher_covers(b, f) && buildrecord_file_trust(b->rec, f))
+            exists = f->exists;
+        else if (f == u->src && src_st)
+            exists = buildrecord_file_check_stat(b->rec, f, src_st);
+        else
+            exists = buildrecord_file_check(b->rec, f);
         ok = exists && hash_eq(f->hash, o->dep_hashes[i]);
     }
     if (ok)
@@ -198,15 +190,14 @@ void eng_report_progress(build *b, const unit *u)
 void eng_check_unit(build *b, unit *u, XXH3_state_t *st)
 {
     u->cmd_hash = eng_unit_cmd_hash(b, u, st);
-    int64_t trusted_size = -1, trusted_mtime = -1;
-    if (b->incremental && b->trust_unreported && unit_trusted_up_to_date(b, u, &trusted_size, &trusted_mtime)) {
+    int64_t obj_size = -1, obj_mtime = -1;
+    if (b->incremental && b->trust_unreported && unit_up_to_date(b, u, NULL, true, &obj_size, &obj_mtime)) {
         u->outcome = OUT_UPTODATE;
         return;
     }
     struct stat src_st;
     bool src_ok = stat(u->src->path, &src_st) == 0;   /* path is immutable: no lock */
-    int64_t obj_size = -1, obj_mtime = -1;
-    if (b->incremental && unit_up_to_date(b, u, src_ok ? &src_st : NULL, &obj_size, &obj_mtime)) {
+    if (b->incremental && unit_up_to_date(b, u, src_ok ? &src_st : NULL, false, &obj_size, &obj_mtime)) {
         u->outcome = OUT_UPTODATE;
         return;
     }

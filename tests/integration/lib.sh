@@ -12,7 +12,9 @@ FAILURES=0
 CHECKS=0
 
 cleanup() {
-    "$JMAKE" --home "$TEST_HOME" stop --grace 2 >/dev/null 2>&1 || true
+    # Failing fast (a mutant): the daemons may be what broke, so no request to them.
+    [ -n "${JMAKE_FAIL_FAST:-}" ] && [ "$FAILURES" -ne 0 ] ||
+        "$JMAKE" --home "$TEST_HOME" stop --grace 2 >/dev/null 2>&1 || true
     # Anything still alive (a test that SIGSTOPped a daemon) goes too.
     for f in "$TEST_HOME"/run/*.pid; do
         [ -f "$f" ] || continue
@@ -30,7 +32,12 @@ trap cleanup EXIT
 jm() { "$JMAKE" --home "$TEST_HOME" "$@"; }
 
 pass() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAIL: $*"; }
+# JMAKE_FAIL_FAST=1 (the mutation check) ends the test at its first failure:
+# a caught mutant needs one, and the rest would wait out its timeouts.
+fail() {
+    CHECKS=$((CHECKS + 1)); FAILURES=$((FAILURES + 1)); echo "FAIL: $*"
+    if [ -n "${JMAKE_FAIL_FAST:-}" ]; then exit 1; fi
+}
 
 check() { # check DESCRIPTION COMMAND...
     local what=$1; shift

@@ -111,7 +111,10 @@ def main():
             built = run(["ninja", "-C", build], src, log) == 0
             caught = "build fails"
             if built:
-                rc = run(["ctest", "--output-on-failure", "-j2", "-R", m["tests"]], build, log)
+                # The integration tests stop at their first failed check (lib.sh): one is
+                # enough to catch a mutant, and the rest would wait out its timeouts.
+                rc = run(["ctest", "--output-on-failure", "-j2", "-R", m["tests"]], build, log,
+                         env=dict(os.environ, JMAKE_FAIL_FAST="1"))
                 listed = subprocess.run(["ctest", "-N", "-R", m["tests"]], cwd=build, capture_output=True,
                                         text=True).stdout
                 if not re.search(r"Total Tests: [1-9]", listed):
