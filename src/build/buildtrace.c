@@ -65,6 +65,11 @@ const char *buildtrace_keep_name(buildtrace *t, const char *s)
     return copy;
 }
 
+uint64_t buildtrace_start_ms(const buildtrace *t)
+{
+    return t->t0_ns / 1000000u;
+}
+
 uint64_t buildtrace_now(const buildtrace *t)
 {
     uint64_t now = monotonic_ns();

@@ -52,6 +52,9 @@ typedef struct buildtrace buildtrace;
 /* Starts the clock: every time is relative to this call. Caller frees with buildtrace_free. */
 buildtrace *buildtrace_new(void);
 void buildtrace_free(buildtrace *t);
+/* The timeline's zero as clock_monotonic_ms reads it: a build's t_start, so
+ * its timings and the timeline share one origin. */
+uint64_t buildtrace_start_ms(const buildtrace *t);
 /* Nanoseconds since buildtrace_new. Thread-safe. */
 uint64_t buildtrace_now(const buildtrace *t);
 

@@ -745,10 +745,12 @@ static int finish_build(build *b, uint64_t begin_ns, cJSON **result, char **reas
     }
     *result = eng_make_result(b);
     /* The total is taken again once the result is whole (the explain list
-       takes its time), at the moment the timeline's last step ends. */
-    buildtrace_step(b->trace, "result", step_ns, buildtrace_now(b->trace), NULL);
+       takes its time), from the very reading that ends the timeline's last
+       step: two clock readings could lie a preemption apart. */
+    uint64_t end_ns = buildtrace_now(b->trace);
+    buildtrace_step(b->trace, "result", step_ns, end_ns, NULL);
     cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(*result, "timings_ms"), "total"),
-                         (double)(clock_monotonic_ms() - b->t_start));
+                         (double)(end_ns / 1000000u));
     report_config_warnings(b, *result);
     cJSON_AddItemToObject(*result, "scan", scan_json(b->walked, b->joined, b->left));
     buildtrace_add_slowest(b->trace, *result, BUILDTRACE_SLOWEST);
@@ -787,7 +789,7 @@ int engine_build(engine *eng, const engine_job *job, cJSON **result, char **reas
     b->eng = eng;
     b->job = job;
     b->trace = buildtrace_new();   /* the timeline's zero and t_start are the same moment */
-    b->t_start = clock_monotonic_ms();
+    b->t_start = buildtrace_start_ms(b->trace);
     b->log_fd = -1;
     b->config_key = canonical_config(job->config_path);
     b->wake_fd = sys_wake_open();
