@@ -64,10 +64,15 @@ check_eq "and the jobs run" 0 "$rc"
 make_slow_project "$WORK/proj" 2
 printf 'int other(void) { return 2; }\n' > "$WORK/proj/src/other.c"
 sed -i 's/^enabled = false/enabled = true/' "$WORK/proj/jmake.toml"
+# Its compiles wait for the disk to be full (a flag outside it), so no cache
+# entry can be stored before, however loaded the machine.
+sed -i "s|^sleep 2$|until [ -e \"$WORK/disk-full\" ]; do sleep 0.05; done|" "$WORK/proj/slowcc.sh"
+grep -q disk-full "$WORK/proj/slowcc.sh" || fail "the compiler waits for the full disk"
 js build "$WORK/proj" > "$WORK/build.out" 2> "$WORK/build.err" &
 build_pid=$!
 wait_for 10 some_procs_in "$WORK/proj"
 head -c 16M /dev/zero > "$FS/fill" 2>/dev/null
+touch "$WORK/disk-full"
 # The worker reports the build done; the job database may have no room to
 # record it: the orchestrator keeps the outcome and writes it once there is.
 daemon_idle() { # daemon_idle NAME: it runs nothing and nothing is pending
